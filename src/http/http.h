@@ -1,0 +1,294 @@
+/*
+ * http.h -- the HTTP layer: libmicrohttpd server, static route tables,
+ * per-request context, JSON bodies, problem responses, content
+ * negotiation, templates, static assets, metrics, and the libcurl client.
+ *
+ * Depends on core and store.
+ */
+#ifndef EGOV_HTTP_H
+#define EGOV_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+struct egov_req;
+struct egov_server;
+
+/* ------------------------------------------------------------------ */
+/* Routes                                                              */
+/* ------------------------------------------------------------------ */
+
+/** HTTP methods as bits, so a route table can answer 405 with Allow. */
+enum egov_http_method {
+    EGOV_M_GET = 1 << 0,
+    EGOV_M_HEAD = 1 << 1,
+    EGOV_M_POST = 1 << 2,
+    EGOV_M_PUT = 1 << 3,
+    EGOV_M_PATCH = 1 << 4,
+    EGOV_M_DELETE = 1 << 5,
+    EGOV_M_OPTIONS = 1 << 6,
+};
+
+/**
+ * A route handler.  It must produce exactly one response through the
+ * egov_reply_*() functions (or the dispatcher answers 500).
+ */
+typedef void (*egov_handler_fn)(struct egov_req *req);
+
+/** Route flags. */
+enum egov_route_flags {
+    EGOV_ROUTE_JSON_BODY = 1 << 0, /**< body must be application/json (415 otherwise) */
+    EGOV_ROUTE_FORM_BODY = 1 << 1, /**< body may be application/x-www-form-urlencoded */
+    EGOV_ROUTE_PREFIX = 1 << 2,    /**< pattern matches this path and everything below */
+};
+
+/**
+ * One route.  @c pattern is a path with parameters in braces, e.g.
+ * "/api/hanzi/chars/{c}"; a parameter matches one non-empty segment.
+ * Tables are static arrays ending with EGOV_ROUTE_END.
+ */
+struct egov_route {
+    unsigned int methods;   /**< enum egov_http_method bits; GET implies HEAD */
+    const char *pattern;
+    egov_handler_fn handler;
+    size_t max_body;        /**< 0 = the server's default body limit */
+    unsigned int flags;     /**< enum egov_route_flags */
+    const char *name;       /**< metrics label; defaults to the pattern */
+};
+#define EGOV_ROUTE_END {0, NULL, NULL, 0, 0, NULL}
+
+/** A module's routes, registered with the server before it starts. */
+struct egov_route_table {
+    const char *module;
+    const struct egov_route *routes;
+};
+
+/* ------------------------------------------------------------------ */
+/* Server                                                              */
+/* ------------------------------------------------------------------ */
+
+/** Named limits, checked before anything is buffered. */
+struct egov_http_limits {
+    size_t max_url;          /**< 414 above this (bytes of path + query) */
+    size_t max_header;       /**< 431 above this (all header bytes) */
+    size_t max_body;         /**< 413 above this unless a route says otherwise */
+    unsigned int conn_timeout_s; /**< idle connection cut-off (slow clients) */
+    unsigned int max_connections;
+    unsigned int max_segments; /**< path segments */
+};
+
+/** Options of a server. */
+struct egov_server_options {
+    const char *listen;      /**< "HOST:PORT"; port 0 picks a free port */
+    unsigned int threads;    /**< 0 = one per core */
+    struct egov_http_limits limits;
+    struct egov_db *db;      /**< borrowed; may be NULL (then /readyz says not ready) */
+    const char *datadir;     /**< templates/, static/, locale/ */
+    bool log_requests;
+    bool cookie_secure;      /**< add "Secure" to cookies (on unless testing over plain http) */
+};
+
+/**
+ * Creates a server.  Returns NULL with a message in @p err on failure.
+ * Routes are added with egov_server_add_routes() before egov_server_start().
+ */
+struct egov_server *egov_server_create(const struct egov_server_options *opt, char *err,
+                                       size_t errlen);
+/** Adds a module's route table (borrowed; must stay valid).  False if full. */
+bool egov_server_add_routes(struct egov_server *s, const struct egov_route_table *t);
+/** Starts listening.  False with a message in @p err on failure. */
+bool egov_server_start(struct egov_server *s, char *err, size_t errlen);
+/** The port actually bound (useful with port 0). */
+unsigned int egov_server_port(const struct egov_server *s);
+/**
+ * Stops accepting new connections, waits up to @p grace_ms for in-flight
+ * requests to finish, then stops.  Safe to call once.
+ */
+void egov_server_stop(struct egov_server *s, unsigned int grace_ms);
+/** Frees the server (stopping it first if needed).  NULL is a no-op. */
+void egov_server_destroy(struct egov_server *s);
+/** The database the server was created with (borrowed). */
+struct egov_db *egov_server_db(const struct egov_server *s);
+
+/* ------------------------------------------------------------------ */
+/* Request context                                                     */
+/* ------------------------------------------------------------------ */
+
+/** Which representation the client wants. */
+enum egov_http_repr {
+    EGOV_REPR_JSON = 0,
+    EGOV_REPR_HTML = 1,
+};
+
+/**
+ * The request context.  Everything in it lives in @c arena and dies when
+ * the response has been sent.
+ */
+struct egov_req {
+    struct egov_arena *arena;
+    struct egov_server *server;
+    const struct egov_route *route;
+    const char *method;      /**< "GET", ... */
+    unsigned int method_bit; /**< enum egov_http_method */
+    const char *path;        /**< decoded path, without query */
+    const char *request_id;  /**< from X-Request-Id or a new UUIDv7 */
+    const char *lang;        /**< "zh-TW" or "en" */
+    enum egov_http_repr repr;
+    const char *body;        /**< NUL-terminated copy of the body (may contain NULs) */
+    size_t body_len;
+    int64_t start_us;        /**< monotonic start time */
+    void *mhd_connection;    /**< struct MHD_Connection *, for the http layer only */
+    /* path parameters, filled by the router */
+    unsigned int nparams;
+    const char *param_names[8];
+    const char *param_values[8];
+    /* the response, set by egov_reply_*() */
+    unsigned int status;
+    bool replied;
+    void *response;          /**< struct MHD_Response * */
+    json_t *form;            /**< parsed form body for FORM routes, or NULL */
+};
+
+/** A path parameter by name (borrowed from the arena); NULL if absent. */
+const char *egov_req_param(const struct egov_req *req, const char *name);
+/** A query argument by name (decoded); NULL if absent. */
+const char *egov_req_query(const struct egov_req *req, const char *name);
+/** A request header by name (case-insensitive); NULL if absent. */
+const char *egov_req_header(const struct egov_req *req, const char *name);
+/** A cookie by name; NULL if absent. */
+const char *egov_req_cookie(const struct egov_req *req, const char *name);
+/** The database of the server (borrowed). */
+struct egov_db *egov_req_db(const struct egov_req *req);
+
+/**
+ * Parses the JSON body against @p spec.  Returns the parsed object (owned
+ * by the request; freed with it) and fills the spec's outputs.  On failure
+ * returns NULL after queueing a 400/415 problem naming the position or the
+ * field; the handler just returns.
+ */
+json_t *egov_req_parse_json(struct egov_req *req, const struct egov_json_spec *spec);
+
+/* ------------------------------------------------------------------ */
+/* Replies                                                             */
+/* ------------------------------------------------------------------ */
+
+/** Sends @p body (stolen reference) as application/json with @p status. */
+void egov_reply_json(struct egov_req *req, unsigned int status, json_t *body);
+/**
+ * Sends @p data (stolen reference) as JSON to API clients, or rendered with
+ * template @p tmpl inside the portal layout to browsers.  @p title_msgid is
+ * the page title (a gettext msgid).
+ */
+void egov_reply_view(struct egov_req *req, unsigned int status, const char *tmpl,
+                     const char *title_msgid, json_t *data);
+/**
+ * Sends an error from the registry: application/problem+json with type,
+ * title, status, detail, code and (if not NULL) field; or an HTML error page
+ * from the same fields.  @p detail may be NULL (the hint is used).
+ */
+void egov_reply_problem(struct egov_req *req, enum egov_ec ec, const char *field,
+                        const char *detail);
+/** Sends a body of any type; @p data is copied. */
+void egov_reply_bytes(struct egov_req *req, unsigned int status, const char *content_type,
+                      const void *data, size_t len);
+/** Sends a 303 redirect to @p location. */
+void egov_reply_redirect(struct egov_req *req, const char *location);
+/** Adds a header to the response that will be (or has been) queued. */
+void egov_reply_header(struct egov_req *req, const char *name, const char *value);
+/**
+ * Adds a session-style cookie: HttpOnly; SameSite=Lax; Path=/; Secure
+ * unless the server is configured for plain-HTTP testing.  @p max_age_s 0
+ * makes it a session cookie; negative deletes it.
+ */
+void egov_reply_cookie(struct egov_req *req, const char *name, const char *value, long max_age_s);
+
+/* ------------------------------------------------------------------ */
+/* Templates and translations                                          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Renders template @p name (a file under DATADIR/templates, "x" for
+ * "x.html") with @p data into @p out.  Logic-less: {{name}} and
+ * {{a.b}} (escaped), {{{name}}} (raw, for trusted markup only),
+ * {{#name}}...{{/name}} (sections: true, non-empty arrays iterate, objects
+ * push a context), {{^name}}...{{/name}} (inverted), {{> partial}},
+ * {{_ msgid}} (translated into @p lang), and {{.}} (the current value).
+ * Returns false on a missing template or a syntax error (message in @p out).
+ */
+bool egov_tmpl_render(const char *datadir, const char *name, const json_t *data, const char *lang,
+                      struct egov_buf *out);
+/** Renders template text @p src (for tests); same rules as egov_tmpl_render(). */
+bool egov_tmpl_render_string(const char *src, const json_t *data, const char *lang,
+                             const char *datadir, struct egov_buf *out);
+
+/**
+ * Loads the compiled message catalogs (LOCALEDIR/<lang>/LC_MESSAGES/egov.mo,
+ * built by msgfmt from share/locale/<lang>.po).  Missing catalogs leave
+ * messages untranslated.  Call once at start-up, before serving.
+ */
+void egov_i18n_load(const char *localedir);
+/** Translates @p msgid into @p lang ("zh-TW" or "en"); returns @p msgid if untranslated. */
+const char *egov_i18n_gettext(const char *lang, const char *msgid);
+/** Picks "zh-TW" or "en" from a ?lang= value, a lang cookie or Accept-Language. */
+const char *egov_i18n_negotiate(const char *query_lang, const char *cookie_lang,
+                                const char *accept_language);
+
+/* ------------------------------------------------------------------ */
+/* Metrics                                                             */
+/* ------------------------------------------------------------------ */
+
+/** Renders the Prometheus text exposition of the process into @p out. */
+void egov_metrics_render(struct egov_server *s, struct egov_buf *out);
+
+/* ------------------------------------------------------------------ */
+/* Outbound HTTP client (libcurl)                                      */
+/* ------------------------------------------------------------------ */
+
+struct egov_http_client;
+
+/** Options of an outbound client. */
+struct egov_http_client_options {
+    unsigned int connect_timeout_ms; /**< default 2000 */
+    unsigned int timeout_ms;         /**< whole request, default 10000 */
+    unsigned int retries;            /**< for idempotent methods only; default 2 */
+    unsigned int retry_backoff_ms;   /**< first back-off, doubled each time; default 100 */
+};
+
+/** An outbound response.  Free with egov_http_response_free(). */
+struct egov_http_response {
+    long status;
+    char *body;            /**< malloc'd, NUL-terminated */
+    size_t body_len;
+    char *content_type;    /**< malloc'd or NULL */
+    unsigned int attempts; /**< how many tries were made */
+};
+
+/**
+ * Creates a client.  A client keeps connections alive between calls; use
+ * one per thread (libcurl easy handles are not shared between threads).
+ */
+struct egov_http_client *egov_http_client_create(const struct egov_http_client_options *opt);
+/** Frees a client.  NULL is a no-op. */
+void egov_http_client_destroy(struct egov_http_client *c);
+/**
+ * Performs a request.  GET, HEAD, PUT, DELETE and OPTIONS are retried on
+ * connection errors, timeouts and 502/503/504; POST and PATCH never.
+ * @p headers is a NULL-terminated array of "Name: value" (may be NULL).
+ * Returns false on transport failure after the retries (message in @p err).
+ */
+bool egov_http_client_request(struct egov_http_client *c, const char *method, const char *url,
+                              const char *const *headers, const void *body, size_t body_len,
+                              struct egov_http_response *resp, char *err, size_t errlen);
+/** Frees a response's members. */
+void egov_http_response_free(struct egov_http_response *resp);
+
+/** The http module's own route table (/healthz, /readyz, /metrics, /static/). */
+extern const struct egov_route_table egov_http_core_routes;
+
+#endif /* EGOV_HTTP_H */
