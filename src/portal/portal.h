@@ -1,0 +1,34 @@
+/*
+ * portal.h -- the portal module: HTML views for people (the one-window
+ * home page).  Its pages are rendered by the http layer from the same JSON
+ * objects that API clients receive.
+ *
+ * Depends on http and below.
+ */
+#ifndef EGOV_PORTAL_H
+#define EGOV_PORTAL_H
+
+#include <jansson.h>
+
+#include "http/http.h"
+
+/** Longest search text accepted by the home page (bytes). */
+#define EGOV_PORTAL_MAX_QUERY 200
+
+/**
+ * The portal's routes: GET / (the home page listing every service area;
+ * ?q= filters by text, ?audience=citizen|business|civil-servant by
+ * audience).  Browsers get the "home" template, API clients the JSON.
+ */
+extern const struct egov_route_table egov_portal_routes;
+
+/**
+ * Builds the home page object: {"audiences": [...], "services": [...],
+ * "count", "query", "audience"}.  Texts are English msgids; @p lang is
+ * used only to match @p query against translated texts too.  @p query and
+ * @p audience may be NULL (no filter).  Returns a new reference (caller
+ * decrefs) or NULL on out of memory.
+ */
+json_t *egov_portal_home_data(const char *lang, const char *query, const char *audience);
+
+#endif /* EGOV_PORTAL_H */
