@@ -64,7 +64,7 @@ static void handle_roc_date(struct egov_req *req)
                            "not a valid calendar date in the ROC era (from 1912-01-01)");
         return;
     }
-    char iso[16];
+    char iso[40];
     snprintf(iso, sizeof(iso), "%04d-%02d-%02d", y, m, d);
     json_t *body = json_pack("{s:s, s:s, s:i}", "date", iso, "roc", text, "roc_year", y - 1911);
     if (body == NULL) {
