@@ -230,7 +230,22 @@ struct egov_json_spec {
 #define EGOV_JSON_SPEC_BOOL(n, p) {(n), EGOV_JSON_BOOL, (p), false, 0, 0}
 #define EGOV_JSON_SPEC_OBJECT(n, p) {(n), EGOV_JSON_OBJECT, (p), false, 0, 0}
 #define EGOV_JSON_SPEC_ARRAY(n, p) {(n), EGOV_JSON_ARRAY, (p), false, 0, 0}
-#define EGOV_JSON_SPEC_OPTIONAL(s) {(s).name, (s).type, (s).out, true, (s).min, (s).max}
+#define EGOV_JSON_SPEC_ANY(n, p) {(n), EGOV_JSON_ANY, (p), false, 0, 0}
+/**
+ * Marks a field optional: EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_INT("n", &n, 0, 9)).
+ * The argument must be one of the EGOV_JSON_SPEC_* macros above, written
+ * out directly (it is pasted to select the optional variant, so it also
+ * works in static initialisers).
+ */
+#define EGOV_JSON_SPEC_OPTIONAL(s) EGOV_JSON_OPT_##s
+#define EGOV_JSON_OPT_EGOV_JSON_SPEC_STRING(n, p) {(n), EGOV_JSON_STRING, (p), true, 0, 0}
+#define EGOV_JSON_OPT_EGOV_JSON_SPEC_STRING_LEN(n, p, lo, hi) \
+    {(n), EGOV_JSON_STRING, (p), true, (lo), (hi)}
+#define EGOV_JSON_OPT_EGOV_JSON_SPEC_INT(n, p, lo, hi) {(n), EGOV_JSON_INT, (p), true, (lo), (hi)}
+#define EGOV_JSON_OPT_EGOV_JSON_SPEC_BOOL(n, p) {(n), EGOV_JSON_BOOL, (p), true, 0, 0}
+#define EGOV_JSON_OPT_EGOV_JSON_SPEC_OBJECT(n, p) {(n), EGOV_JSON_OBJECT, (p), true, 0, 0}
+#define EGOV_JSON_OPT_EGOV_JSON_SPEC_ARRAY(n, p) {(n), EGOV_JSON_ARRAY, (p), true, 0, 0}
+#define EGOV_JSON_OPT_EGOV_JSON_SPEC_ANY(n, p) {(n), EGOV_JSON_ANY, (p), true, 0, 0}
 
 /** Outcome of egov_json_parse_spec(). */
 struct egov_json_error {
