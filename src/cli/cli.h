@@ -34,8 +34,8 @@ int egov_cli_version(int argc, char **argv);
  */
 bool egov_cli_load_config(struct egov_config *cfg, const char *file);
 
-/** Registers the migrations of every module this node runs. */
-void egov_cli_register_migrations(void);
+/** Registers the migrations and job handlers of every module this node runs. */
+void egov_cli_register_modules(void);
 /** Adds the route tables of every module this node runs to @p s. */
 bool egov_cli_add_routes(struct egov_server *s);
 

@@ -113,7 +113,7 @@ int egov_cli_db(int argc, char **argv)
     struct egov_db *db = egov_cli_open_db(&cfg);
     if (db == NULL)
         return 1;
-    egov_cli_register_migrations();
+    egov_cli_register_modules();
     int rc = 0;
     if (strcmp(sub, "migrate") == 0) {
         char err[512] = "";

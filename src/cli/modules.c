@@ -15,12 +15,14 @@ static const struct egov_route_table *const route_tables[] = {
     &egov_portal_routes,
 };
 
-void egov_cli_register_migrations(void)
+void egov_cli_register_modules(void)
 {
     static bool done;
     if (done)
         return;
     done = true;
+    /* job handlers of the modules, so that any node's workers can run any job */
+    egov_webhook_register();
     for (size_t i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++)
         egov_db_register_migrations(migrations[i]);
 }

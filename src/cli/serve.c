@@ -146,7 +146,7 @@ static int run_node(const struct egov_config *cfg, bool demo)
     db = egov_cli_open_db(cfg);
     if (db == NULL)
         goto done;
-    egov_cli_register_migrations();
+    egov_cli_register_modules();
     if (cfg->migrate_on_start) {
         int n = egov_db_migrate(db, migrate_progress, NULL, err, sizeof(err));
         if (n < 0) {
