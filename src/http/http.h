@@ -288,6 +288,27 @@ bool egov_http_client_request(struct egov_http_client *c, const char *method, co
 /** Frees a response's members. */
 void egov_http_response_free(struct egov_http_response *resp);
 
+/* ------------------------------------------------------------------ */
+/* Webhooks: outbound deliveries through the outbox                    */
+/* ------------------------------------------------------------------ */
+
+/** Job queue of webhook deliveries. */
+#define EGOV_WEBHOOK_QUEUE "http.webhook"
+
+/**
+ * Enqueues a POST of JSON text @p body to @p url (http or https) inside the
+ * caller's transaction on @p c, so the delivery exists if and only if the
+ * change that caused it commits.  The receiver gets the job id in
+ * `Idempotency-Key` and `X-Egov-Delivery`, and must de-duplicate by it:
+ * a delivery is retried with back-off until it answers 2xx, and given up
+ * (dead list) on a 4xx other than 408/429 or after the job's attempt limit.
+ * Writes the job id to @p id_out (may be NULL).
+ */
+enum egov_db_qs egov_webhook_enqueue(struct egov_db_conn *c, const char *url, const char *body,
+                                     char id_out[37]);
+/** Registers the webhook job handler with the job workers (call before egov_jobs_start()). */
+bool egov_webhook_register(void);
+
 /** The http module's own route table (/healthz, /readyz, /metrics, /static/). */
 extern const struct egov_route_table egov_http_core_routes;
 
