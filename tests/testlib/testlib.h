@@ -43,4 +43,84 @@ bool egov_test_db_is_pg(void);
 /* End of database helpers                                             */
 /* ================================================================== */
 
+/* ================================================================== */
+/* HTTP servers and clients (testlib_server.c)                         */
+/* ================================================================== */
+
+#include <sys/types.h>
+
+#include "http/http.h"
+
+/** A server under test: a child `egov serve` process or an in-process server. */
+struct egov_test_server {
+    pid_t pid;                  /**< child process, or 0 for an in-process server */
+    int out_fd;                 /**< the child's stdout (read end), or -1 */
+    unsigned int port;
+    char base_url[64];          /**< "http://127.0.0.1:PORT" */
+    struct egov_server *inproc; /**< in-process server, or NULL */
+};
+
+/**
+ * Starts `$EGOV_BIN serve --listen 127.0.0.1:0 --db DB_URL EXTRA_ARGS...`,
+ * reads the port from its "listening on http://HOST:PORT" line and waits
+ * until GET /healthz answers 200.  @p extra_args is NULL-terminated (may be
+ * NULL).  Returns false (after printing why and killing the child) on failure.
+ */
+bool egov_test_server_start(const char *db_url, const char *const *extra_args,
+                            struct egov_test_server *out);
+/**
+ * Stops a server from egov_test_server_start() with SIGTERM and waits for
+ * it.  Returns true if it exited with status 0 within 15 seconds (it is
+ * killed otherwise).
+ */
+bool egov_test_server_stop(struct egov_test_server *srv);
+
+/**
+ * Starts an in-process server on 127.0.0.1:0 with the NULL-terminated
+ * route tables @p tables.  @p opt may be NULL for test defaults (2 threads,
+ * cookie_secure off, datadir $EGOV_DATADIR); its listen address is
+ * ignored.  Returns false after printing why.
+ */
+bool egov_test_inproc_start(const struct egov_route_table *const *tables,
+                            const struct egov_server_options *opt, struct egov_test_server *out);
+/** Stops (with @p grace_ms for in-flight requests) and frees an in-process server. */
+void egov_test_inproc_stop(struct egov_test_server *srv, unsigned int grace_ms);
+
+/** A response read by egov_test_http(). */
+struct egov_test_response {
+    long status;
+    char *body;        /**< malloc'd, NUL-terminated */
+    size_t body_len;
+    char *headers;     /**< malloc'd raw header block of the final response */
+};
+
+/**
+ * Sends one request with libcurl to @p srv (path like "/healthz").
+ * @p headers is a NULL-terminated list of "Name: value" (may be NULL);
+ * @p body may be NULL.  Returns false on a transport error.
+ */
+bool egov_test_http(const struct egov_test_server *srv, const char *method, const char *path,
+                    const char *const *headers, const char *body, size_t body_len,
+                    struct egov_test_response *out);
+/**
+ * Copies the value of response header @p name (case-insensitive; the last
+ * one if repeated) into @p buf.  Returns @p buf, or NULL if absent.
+ */
+const char *egov_test_response_header(const struct egov_test_response *r, const char *name,
+                                      char *buf, size_t buflen);
+/** Frees a response's members. */
+void egov_test_response_free(struct egov_test_response *r);
+
+/** Connects a TCP socket to 127.0.0.1:@p port; -1 on failure. */
+int egov_test_connect(unsigned int port);
+/**
+ * Reads from @p fd into @p out (NUL-terminated) until the peer closes,
+ * @p outlen - 1 bytes arrived, or @p timeout_ms passed.  Returns the bytes read.
+ */
+size_t egov_test_read_all(int fd, char *out, size_t outlen, unsigned int timeout_ms);
+
+/* ================================================================== */
+/* End of HTTP helpers                                                 */
+/* ================================================================== */
+
 #endif /* EGOV_TESTLIB_H */
