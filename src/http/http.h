@@ -218,8 +218,11 @@ void egov_reply_cookie(struct egov_req *req, const char *name, const char *value
  * {{a.b}} (escaped), {{{name}}} (raw, for trusted markup only),
  * {{#name}}...{{/name}} (sections: true, non-empty arrays iterate, objects
  * push a context), {{^name}}...{{/name}} (inverted), {{> partial}},
- * {{_ msgid}} (translated into @p lang), and {{.}} (the current value).
- * Returns false on a missing template or a syntax error (message in @p out).
+ * {{_ msgid}} (translated into @p lang), {{_ $name}} (the string value of
+ * name, translated), {{! comment}} and {{.}} (the current value).  Files
+ * are parsed once and cached (thread-safe).  Returns false on a missing
+ * template, a syntax error (with its line) or nesting past the limits; the
+ * message is then appended to @p out in place of the partial output.
  */
 bool egov_tmpl_render(const char *datadir, const char *name, const json_t *data, const char *lang,
                       struct egov_buf *out);
