@@ -214,8 +214,8 @@ void egov_reply_view(struct egov_req *req, unsigned int status, const char *tmpl
     struct egov_buf out;
     egov_buf_init(&out);
     if (req->repr != EGOV_REPR_HTML || tmpl == NULL) {
-        egov_reply_json(req, status, data);
-        goto done;
+        egov_reply_json(req, status, data); /* steals data */
+        return;
     }
     /* the layout translates the title itself ({{_ $title}}) */
     if (!render_page(req, tmpl, title_msgid ? title_msgid : "", data, &out)) {
