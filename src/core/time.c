@@ -174,6 +174,9 @@ bool egov_time_parse_rfc3339(const char *s, int64_t *us)
         return false;
     /* a leap second (:60) counts as the first second of the next minute */
     int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+    /* the instant itself must lie in years 1..9999 UTC, so it can be formatted */
+    if (t < days_from_civil(1, 1, 1) * 86400 || t >= days_from_civil(9999, 12, 31) * 86400 + 86400)
+        return false;
     *us = t * 1000000 + frac;
     return true;
 }

@@ -57,6 +57,7 @@ static void test_rfc3339_parse(void **state)
         {"1912-01-01T00:00:00Z", -1830384000LL * SEC},
         {"1969-12-31T23:59:59.999Z", -1000},
         {"9999-12-31T23:59:59Z", 253402300799LL * SEC},
+        {"0001-01-01T00:00:00Z", -62135596800LL * SEC},
         {"2016-12-31T23:59:60Z", 1483228800LL * SEC}, /* leap second */
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -91,6 +92,8 @@ static void test_rfc3339_parse(void **state)
         "+2026-11-27T00:00:00Z",
         "2026-11-27X00:00:00Z",
         "２０２６-11-27T00:00:00Z",
+        "0001-01-01T00:00:00+00:01",  /* before year 1 in UTC */
+        "9999-12-31T23:59:59-00:01",  /* after year 9999 in UTC */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int64_t us = 0;
