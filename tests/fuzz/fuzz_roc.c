@@ -1,0 +1,9 @@
+/* fuzz_roc.c -- libFuzzer entry point for egov_fuzz_roc (see targets.c). */
+#include "targets.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return egov_fuzz_roc(data, size);
+}
