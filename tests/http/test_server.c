@@ -103,6 +103,7 @@ static struct egov_server_options test_options(void)
     o.limits.conn_timeout_s = 2;
     o.limits.max_segments = 16;
     o.cookie_secure = false;
+    o.log_requests = true;
     return o;
 }
 
