@@ -335,11 +335,11 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conne
 static void request_log(struct egov_http_ctx *ctx, int64_t dur_us)
 {
     struct egov_req *req = &ctx->req;
-    json_t *extra = json_pack("{s:s, s:s, s:I, s:I, s:f}", "method",
+    json_t *extra = json_pack("{s:s, s:s, s:I, s:I, s:I}", "method",
                               req->method ? req->method : "-", "path",
                               req->path ? req->path : "-", "status", (json_int_t)req->status,
-                              "bytes", (json_int_t)ctx->reply_size, "duration_ms",
-                              (double)dur_us / 1000.0);
+                              "bytes", (json_int_t)ctx->reply_size, "duration_us",
+                              (json_int_t)dur_us);
     if (extra != NULL && req->request_id != NULL)
         json_object_set_new(extra, "request_id", json_string(req->request_id));
     egov_log_set_request_id(req->request_id);
