@@ -563,6 +563,11 @@ static enum egov_db_qs begin(struct egov_db_conn *c, bool write, enum egov_db_is
             write_unlock(c);
         return qs;
     }
+    /* A connection found broken by an earlier statement is re-made here. */
+    if (!egov_pg_check(c)) {
+        egov_db_set_error(c, "the PostgreSQL connection is lost and could not be re-made");
+        return EGOV_DB_HARD_ERROR;
+    }
     if (iso == EGOV_DB_ISO_READ_COMMITTED)
         return egov_db_raw(c, "BEGIN ISOLATION LEVEL READ COMMITTED");
     return egov_db_raw(c, "BEGIN ISOLATION LEVEL SERIALIZABLE");

@@ -218,7 +218,8 @@ typedef void (*egov_db_migrate_progress)(const char *module, unsigned int versio
 
 /**
  * Applies every registered migration not yet recorded in egov_schema,
- * each in its own transaction, modules in registration order.  Safe to run
+ * each in its own transaction, modules in registration order (the store's
+ * own egov_store_migrations always first, registered or not).  Safe to run
  * from several nodes at once (a lock serialises them).  Returns the number
  * applied, or -1 with a message in @p err.
  */
