@@ -13,15 +13,15 @@
 
 #include "store/store_int.h"
 
-#define DEFAULT_PG_POOL 8u
+#define DEFAULT_PG_POOL     8u
 #define DEFAULT_SQLITE_POOL 4u
-#define DEFAULT_BUSY_MS 5000u
-#define DEFAULT_CONNECT_S 5u
-#define MAX_POOL 256u
+#define DEFAULT_BUSY_MS     5000u
+#define DEFAULT_CONNECT_S   5u
+#define MAX_POOL            256u
 
 /* Back-off between transaction attempts: base doubles per attempt up to a cap. */
 #define TXN_BACKOFF_BASE_US 500
-#define TXN_BACKOFF_CAP_US 50000
+#define TXN_BACKOFF_CAP_US  50000
 
 static atomic_uint injected_soft_errors;
 
@@ -183,7 +183,8 @@ struct egov_db *egov_db_open(const char *url, const struct egov_db_options *opt,
 
     set_err(err, errlen, "%s", "");
     if (url == NULL || url[0] == '\0') {
-        set_err(err, errlen, "No database URL was given (expected sqlite:PATH or postgresql://...).");
+        set_err(err, errlen,
+                "No database URL was given (expected sqlite:PATH or postgresql://...).");
         goto fail;
     }
     db = egov_calloc(1, sizeof(*db));
@@ -335,8 +336,8 @@ struct egov_db_conn *egov_db_acquire(struct egov_db *db, unsigned int wait_ms)
             waited = true;
             db->stats.waits++;
         }
-        if (pthread_cond_timedwait(&db->cv, &db->mu, &deadline) == ETIMEDOUT &&
-            db->n_idle == 0 && db->total >= db->size) {
+        if (pthread_cond_timedwait(&db->cv, &db->mu, &deadline) == ETIMEDOUT && db->n_idle == 0 &&
+            db->total >= db->size) {
             db->stats.timeouts++;
             pthread_mutex_unlock(&db->mu);
             goto out;

@@ -17,17 +17,17 @@
 
 #include "store/store_int.h"
 
-#define MAX_QUEUES 64u
-#define DEFAULT_WORKERS 2u
-#define DEFAULT_POLL_MS 200u
-#define DEFAULT_LEASE_MS 60000u
+#define MAX_QUEUES           64u
+#define DEFAULT_WORKERS      2u
+#define DEFAULT_POLL_MS      200u
+#define DEFAULT_LEASE_MS     60000u
 #define DEFAULT_MAX_ATTEMPTS 10u
-#define MAX_WORKERS 64u
-#define JOB_TXN_RETRIES 20u
-#define JOB_ACQUIRE_MS 10000u
+#define MAX_WORKERS          64u
+#define JOB_TXN_RETRIES      20u
+#define JOB_ACQUIRE_MS       10000u
 /* Retry back-off: 1 s, 2 s, 4 s ... at most one hour, plus up to 25 % jitter. */
 #define RETRY_BASE_US 1000000LL
-#define RETRY_CAP_US 3600000000LL
+#define RETRY_CAP_US  3600000000LL
 
 static const struct egov_db_migration store_list[] = {
     {1, "job queue (outbox)",
@@ -193,7 +193,7 @@ struct claim {
     int64_t now;
     int64_t until;
     const char *node;
-    const char *queues;
+    char *queues; /* JSON array of registered queue names, from jansson */
     bool found;
     char id[37];
     char *queue;
@@ -216,8 +216,8 @@ static enum egov_db_qs claim_body(struct egov_db_conn *c, void *cls)
     const struct egov_db_param pick[] = {EGOV_DB_PARAM_INT64(cl->now),
                                          EGOV_DB_PARAM_TEXT(cl->queues), EGOV_DB_PARAM_END};
     const struct egov_db_param take[] = {EGOV_DB_PARAM_INT64(cl->now), EGOV_DB_PARAM_TEXT(cl->node),
-                                         EGOV_DB_PARAM_INT64(cl->until),
-                                         EGOV_DB_PARAM_TEXT(cl->id), EGOV_DB_PARAM_END};
+                                         EGOV_DB_PARAM_INT64(cl->until), EGOV_DB_PARAM_TEXT(cl->id),
+                                         EGOV_DB_PARAM_END};
     struct egov_db_rows *rows = NULL;
     enum egov_db_qs qs;
     const char *id;
@@ -266,9 +266,12 @@ static enum egov_db_qs finish_body(struct egov_db_conn *c, void *cls)
 {
     struct finish *f = cls;
     const struct egov_db_param params[] = {
-        EGOV_DB_PARAM_INT64(f->now),  EGOV_DB_PARAM_TEXT(f->id),
-        EGOV_DB_PARAM_INT64(f->attempts), EGOV_DB_PARAM_TEXT(f->state),
-        EGOV_DB_PARAM_INT64(f->run_at), EGOV_DB_PARAM_TEXT(f->error),
+        EGOV_DB_PARAM_INT64(f->now),
+        EGOV_DB_PARAM_TEXT(f->id),
+        EGOV_DB_PARAM_INT64(f->attempts),
+        EGOV_DB_PARAM_TEXT(f->state),
+        EGOV_DB_PARAM_INT64(f->run_at),
+        EGOV_DB_PARAM_TEXT(f->error),
         EGOV_DB_PARAM_END,
     };
     enum egov_db_qs qs = egov_db_exec(c, &st_finish, params);
@@ -400,7 +403,7 @@ int egov_jobs_run_one(struct egov_db *db, const char *node_id, unsigned int leas
 out:
     egov_db_release(c);
     claim_reset(&cl);
-    free((void *)cl.queues);
+    free(cl.queues);
     return ret;
 }
 

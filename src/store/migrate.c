@@ -9,7 +9,7 @@
 
 #include "store/store_int.h"
 
-#define MAX_MODULES 64u
+#define MAX_MODULES     64u
 #define MIGRATE_RETRIES 10u
 #define MIGRATE_WAIT_MS 30000u
 /* Advisory lock key: "egovmigr" in ASCII. */
@@ -44,8 +44,8 @@ out:
     return ok;
 }
 
-static const struct egov_db_stmt st_lock = {
-    "egov_migrate_lock", "SELECT 1", "SELECT pg_advisory_xact_lock($1)"};
+static const struct egov_db_stmt st_lock = {"egov_migrate_lock", "SELECT 1",
+                                            "SELECT pg_advisory_xact_lock($1)"};
 static const struct egov_db_stmt st_applied = {
     "egov_migrate_applied", "SELECT module, version FROM egov_schema ORDER BY module, version",
     NULL};

@@ -11,8 +11,8 @@
 
 #include "store/store_int.h"
 
-#define OID_BOOL 16
-#define OID_BYTEA 17
+#define OID_BOOL      16
+#define OID_BYTEA     17
 #define PREPARED_MARK ((void *)1)
 
 static void quiet_notices(void *arg, const char *message)
@@ -91,8 +91,8 @@ struct egov_db_conn *egov_pg_connect(struct egov_db *db, char *err, size_t errle
     struct egov_db_conn *c = egov_calloc(1, sizeof(*c));
     PGconn *conn = NULL;
     char timeout[16];
-    const char *const keys[] = {"connect_timeout", "application_name", "dbname",
-                                "client_encoding", NULL};
+    const char *const keys[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
+                                NULL};
     const char *vals[] = {timeout, "egov", db->target, "UTF8", NULL};
 
     if (c == NULL) {
@@ -160,8 +160,8 @@ static enum egov_db_qs map_error(struct egov_db_conn *c, const PGresult *res, co
         primary = line;
     }
     egov_db_set_error(c, "%s: %s (SQLSTATE %s)", what, primary, state != NULL ? state : "none");
-    if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-                          strcmp(state, "55P03") == 0))
+    if (state != NULL &&
+        (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
         return EGOV_DB_SOFT_ERROR;
     return EGOV_DB_HARD_ERROR;
 }
@@ -250,7 +250,7 @@ enum egov_db_qs egov_pg_run(struct egov_db_conn *c, const struct egov_db_stmt *s
     const char **values = NULL;
     int *lengths = NULL;
     int *formats = NULL;
-    char (*nums)[24] = NULL;
+    char(*nums)[24] = NULL;
     int n = 0;
     int i;
     long long count = 0;

@@ -269,8 +269,7 @@ static bool bind_params(struct egov_db_conn *c, const struct egov_db_stmt *st, s
         }
     }
     if (rc != SQLITE_OK) {
-        egov_db_set_error(c, "%s: cannot bind parameter %d: %s", st->name, i,
-                          sqlite3_errstr(rc));
+        egov_db_set_error(c, "%s: cannot bind parameter %d: %s", st->name, i, sqlite3_errstr(rc));
         return false;
     }
     if (i != want || (params != NULL && params[i].type != EGOV_DB_P_END)) {

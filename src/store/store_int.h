@@ -34,10 +34,10 @@ struct egov_db_stmt_cache {
 
 struct egov_db_conn {
     struct egov_db *db;
-    void *handle;                   /**< sqlite3 * or PGconn * */
+    void *handle; /**< sqlite3 * or PGconn * */
     struct egov_db_stmt_cache cache;
-    bool write_locked;              /**< holds db->write_mu (SQLite) */
-    int64_t busy_since_us;          /**< SQLite busy handler bookkeeping */
+    bool write_locked;     /**< holds db->write_mu (SQLite) */
+    int64_t busy_since_us; /**< SQLite busy handler bookkeeping */
     char errmsg[512];
 };
 

@@ -88,21 +88,21 @@ static void test_params_and_rows(void **state)
     make_table(c);
     {
         const struct egov_db_param p[] = {
-            EGOV_DB_PARAM_INT64(1), EGOV_DB_PARAM_TEXT(chinese),
+            EGOV_DB_PARAM_INT64(1),         EGOV_DB_PARAM_TEXT(chinese),
             EGOV_DB_PARAM_INT64(INT64_MAX), EGOV_DB_PARAM_BLOB(blob, sizeof(blob)),
-            EGOV_DB_PARAM_BOOL(true), EGOV_DB_PARAM_END};
+            EGOV_DB_PARAM_BOOL(true),       EGOV_DB_PARAM_END};
         assert_int_equal(egov_db_exec(c, &st_insert, p), EGOV_DB_ONE_ROW);
     }
     {
-        const struct egov_db_param p[] = {
-            EGOV_DB_PARAM_INT64(2), EGOV_DB_PARAM_TEXT(NULL), EGOV_DB_PARAM_INT64(INT64_MIN),
-            EGOV_DB_PARAM_NULL, EGOV_DB_PARAM_BOOL(false), EGOV_DB_PARAM_END};
+        const struct egov_db_param p[] = {EGOV_DB_PARAM_INT64(2),         EGOV_DB_PARAM_TEXT(NULL),
+                                          EGOV_DB_PARAM_INT64(INT64_MIN), EGOV_DB_PARAM_NULL,
+                                          EGOV_DB_PARAM_BOOL(false),      EGOV_DB_PARAM_END};
         assert_int_equal(egov_db_exec(c, &st_insert, p), EGOV_DB_ONE_ROW);
     }
     {
-        const struct egov_db_param p[] = {
-            EGOV_DB_PARAM_INT64(3), EGOV_DB_PARAM_TEXT(""), EGOV_DB_PARAM_INT64(-5),
-            EGOV_DB_PARAM_BLOB(NULL, 0), EGOV_DB_PARAM_NULL, EGOV_DB_PARAM_END};
+        const struct egov_db_param p[] = {EGOV_DB_PARAM_INT64(3),  EGOV_DB_PARAM_TEXT(""),
+                                          EGOV_DB_PARAM_INT64(-5), EGOV_DB_PARAM_BLOB(NULL, 0),
+                                          EGOV_DB_PARAM_NULL,      EGOV_DB_PARAM_END};
         assert_int_equal(egov_db_exec(c, &st_insert, p), EGOV_DB_ONE_ROW);
     }
 
@@ -174,7 +174,8 @@ static void test_params_and_rows(void **state)
 static void test_statement_cache(void **state)
 {
     static const struct egov_db_stmt st_pick = {
-        "t_cache_pick", "SELECT '$1 is not a parameter' AS s, $1 + 1 AS n", "SELECT '$1 is not a parameter' AS s, $1::bigint + 1 AS n"};
+        "t_cache_pick", "SELECT '$1 is not a parameter' AS s, $1 + 1 AS n",
+        "SELECT '$1 is not a parameter' AS s, $1::bigint + 1 AS n"};
     static const struct egov_db_stmt st_seen = {
         "t_cache_seen", "SELECT 1",
         "SELECT COUNT(*) FROM pg_prepared_statements WHERE name = 't_cache_pick'"};
@@ -217,7 +218,7 @@ static void test_errors(void **state)
     struct egov_db_rows *rows = (struct egov_db_rows *)&rows;
     const struct egov_db_param p[] = {EGOV_DB_PARAM_INT64(1), EGOV_DB_PARAM_TEXT("a"),
                                       EGOV_DB_PARAM_INT64(0), EGOV_DB_PARAM_NULL,
-                                      EGOV_DB_PARAM_NULL, EGOV_DB_PARAM_END};
+                                      EGOV_DB_PARAM_NULL,     EGOV_DB_PARAM_END};
 
     (void)state;
     assert_non_null(db);
@@ -251,7 +252,8 @@ static void test_open_errors(void **state)
     /* Nothing listens on port 1: one clear sentence, no handle. */
     err[0] = '\0';
     assert_null(egov_db_open("postgresql://egov@127.0.0.1:1/egov", NULL, err, sizeof(err)));
-    assert_string_equal(err, "Cannot connect to PostgreSQL at 127.0.0.1 port 1: connection refused.");
+    assert_string_equal(err,
+                        "Cannot connect to PostgreSQL at 127.0.0.1 port 1: connection refused.");
     assert_null(strchr(err, '\n'));
     assert_null(egov_db_open("postgresql://[bad", NULL, err, sizeof(err)));
     assert_true(strstr(err, "PostgreSQL") != NULL);
@@ -304,8 +306,8 @@ static enum egov_db_qs insert_body(struct egov_db_conn *c, void *cls)
 {
     struct txn_ctx *t = cls;
     const struct egov_db_param p[] = {EGOV_DB_PARAM_INT64(t->id), EGOV_DB_PARAM_TEXT("x"),
-                                      EGOV_DB_PARAM_INT64(0), EGOV_DB_PARAM_NULL,
-                                      EGOV_DB_PARAM_NULL, EGOV_DB_PARAM_END};
+                                      EGOV_DB_PARAM_INT64(0),     EGOV_DB_PARAM_NULL,
+                                      EGOV_DB_PARAM_NULL,         EGOV_DB_PARAM_END};
     enum egov_db_qs qs;
 
     t->runs++;
@@ -390,8 +392,8 @@ static void test_transactions(void **state)
 static void test_reconnect(void **state)
 {
     static const struct egov_db_stmt st_pid = {"t_pid", "SELECT 1", "SELECT pg_backend_pid()"};
-    static const struct egov_db_stmt st_kill = {
-        "t_kill", "SELECT 1", "SELECT pg_terminate_backend($1, 5000)"};
+    static const struct egov_db_stmt st_kill = {"t_kill", "SELECT 1",
+                                                "SELECT pg_terminate_backend($1, 5000)"};
     struct egov_db *db;
     struct egov_db_conn *a;
     struct egov_db_conn *b;
@@ -478,13 +480,13 @@ static void test_pool(void **state)
 /* Concurrent writers: read-modify-write under contention loses nothing */
 /* ------------------------------------------------------------------ */
 
-#define WRITERS 4
+#define WRITERS    4
 #define INCREMENTS 40
 
-static const struct egov_db_stmt st_read_counter = {
-    "t_counter_read", "SELECT n FROM item WHERE id = 1", NULL};
-static const struct egov_db_stmt st_write_counter = {
-    "t_counter_write", "UPDATE item SET n = $1 WHERE id = 1", NULL};
+static const struct egov_db_stmt st_read_counter = {"t_counter_read",
+                                                    "SELECT n FROM item WHERE id = 1", NULL};
+static const struct egov_db_stmt st_write_counter = {"t_counter_write",
+                                                     "UPDATE item SET n = $1 WHERE id = 1", NULL};
 
 static enum egov_db_qs increment_body(struct egov_db_conn *c, void *cls)
 {
@@ -546,7 +548,7 @@ static void test_concurrent_writers(void **state)
     {
         const struct egov_db_param ins[] = {EGOV_DB_PARAM_INT64(1), EGOV_DB_PARAM_TEXT("counter"),
                                             EGOV_DB_PARAM_INT64(0), EGOV_DB_PARAM_NULL,
-                                            EGOV_DB_PARAM_NULL, EGOV_DB_PARAM_END};
+                                            EGOV_DB_PARAM_NULL,     EGOV_DB_PARAM_END};
         assert_int_equal(egov_db_exec(c, &st_insert, ins), EGOV_DB_ONE_ROW);
     }
     egov_db_release(c);
@@ -570,8 +572,8 @@ static void test_concurrent_writers(void **state)
 
         egov_db_pool_stats(db, &ps);
         fprintf(stderr, "# %s: %d contended increments in %.1f ms, %llu retries\n",
-                egov_db_kind_name(db), WRITERS * INCREMENTS,
-                (double)(egov_mono_us() - t0) / 1000.0, ps.retries);
+                egov_db_kind_name(db), WRITERS * INCREMENTS, (double)(egov_mono_us() - t0) / 1000.0,
+                ps.retries);
     }
     egov_db_close(db);
 }
@@ -579,14 +581,10 @@ static void test_concurrent_writers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_close),
-        cmocka_unit_test(test_params_and_rows),
-        cmocka_unit_test(test_statement_cache),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_open_errors),
-        cmocka_unit_test(test_transactions),
-        cmocka_unit_test(test_reconnect),
-        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_open_close),         cmocka_unit_test(test_params_and_rows),
+        cmocka_unit_test(test_statement_cache),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_open_errors),        cmocka_unit_test(test_transactions),
+        cmocka_unit_test(test_reconnect),          cmocka_unit_test(test_pool),
         cmocka_unit_test(test_concurrent_writers),
     };
 

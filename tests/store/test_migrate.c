@@ -12,8 +12,7 @@
 static struct egov_db_migration alpha_list[] = {
     {1, "alpha table", "CREATE TABLE t_alpha (id BIGINT PRIMARY KEY, name TEXT NOT NULL)", NULL},
     {2, "alpha note",
-     "ALTER TABLE t_alpha ADD COLUMN note TEXT; CREATE INDEX t_alpha_name ON t_alpha (name)",
-     NULL},
+     "ALTER TABLE t_alpha ADD COLUMN note TEXT; CREATE INDEX t_alpha_name ON t_alpha (name)", NULL},
     {0, NULL, NULL, NULL}, /* test_later_migration fills this slot */
     {0, NULL, NULL, NULL},
 };
@@ -22,8 +21,10 @@ static const struct egov_db_module_migrations alpha = {"t_alpha", alpha_list};
 /* beta refers to alpha, so it only works if alpha came first. */
 static const struct egov_db_migration beta_list[] = {
     {1, "beta table",
-     "CREATE TABLE t_beta (id BIGINT PRIMARY KEY, alpha_id BIGINT NOT NULL REFERENCES t_alpha (id))",
-     "CREATE TABLE t_beta (id BIGINT PRIMARY KEY, alpha_id BIGINT NOT NULL REFERENCES t_alpha (id));"
+     "CREATE TABLE t_beta (id BIGINT PRIMARY KEY, alpha_id BIGINT NOT NULL REFERENCES t_alpha "
+     "(id))",
+     "CREATE TABLE t_beta (id BIGINT PRIMARY KEY, alpha_id BIGINT NOT NULL REFERENCES t_alpha "
+     "(id));"
      " COMMENT ON TABLE t_beta IS 'PostgreSQL text'"},
     {0, NULL, NULL, NULL},
 };
@@ -50,12 +51,16 @@ static void record_progress(const char *module, unsigned int version, const char
 
 /* Statements are cached by address, so each one is a static constant. */
 static const struct egov_db_stmt st_count = {"t_m_count", "SELECT COUNT(*) FROM egov_schema", NULL};
-static const struct egov_db_stmt st_desc = {"t_m_desc", "SELECT COUNT(*) FROM egov_schema WHERE module = 't_alpha' AND version = 2"
-               " AND description = 'alpha note' AND applied_at > 0", NULL};
+static const struct egov_db_stmt st_desc = {
+    "t_m_desc",
+    "SELECT COUNT(*) FROM egov_schema WHERE module = 't_alpha' AND version = 2"
+    " AND description = 'alpha note' AND applied_at > 0",
+    NULL};
 static const struct egov_db_stmt st_alpha = {"t_m_alpha", "SELECT COUNT(note) FROM t_alpha", NULL};
 static const struct egov_db_stmt st_job = {"t_m_job", "SELECT COUNT(*) FROM egov_job", NULL};
 static const struct egov_db_stmt st_seed = {"t_m_seed", "SELECT COUNT(*) FROM t_alpha", NULL};
-static const struct egov_db_stmt st_broken = {"t_m_broken", "SELECT COUNT(*) FROM egov_schema WHERE module = 't_broken'", NULL};
+static const struct egov_db_stmt st_broken = {
+    "t_m_broken", "SELECT COUNT(*) FROM egov_schema WHERE module = 't_broken'", NULL};
 
 static int64_t scalar(struct egov_db *db, const struct egov_db_stmt *st)
 {
@@ -92,9 +97,7 @@ static void test_order_and_idempotence(void **state)
     assert_string_equal(log.seen[2], "t_alpha/2");
     assert_string_equal(log.seen[3], "t_beta/1");
     assert_int_equal(scalar(db, &st_count), 4);
-    assert_int_equal(
-        scalar(db, &st_desc),
-        1);
+    assert_int_equal(scalar(db, &st_desc), 1);
     /* The tables exist with their later columns, and the job table too. */
     assert_int_equal(scalar(db, &st_alpha), 0);
     assert_int_equal(scalar(db, &st_job), 0);
@@ -191,8 +194,7 @@ static void test_failure_leaves_nothing(void **state)
     err[0] = '\0';
     assert_int_equal(egov_db_migrate(db, NULL, NULL, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "Migration t_broken 1 (half a script) failed"));
-    assert_int_equal(
-        scalar(db, &st_broken), 0);
+    assert_int_equal(scalar(db, &st_broken), 0);
     /* The first statement of the failed script was rolled back with it. */
     {
         static const struct egov_db_stmt st = {"t_m_gone", "SELECT COUNT(*) FROM t_broken", NULL};
@@ -228,7 +230,8 @@ static void test_misnumbered(void **state)
     assert_non_null(strstr(err, "t_misnumbered"));
     /* Checked before anything ran. */
     {
-        static const struct egov_db_stmt st = {"t_m_none", "SELECT COUNT(*) FROM egov_schema", NULL};
+        static const struct egov_db_stmt st = {"t_m_none", "SELECT COUNT(*) FROM egov_schema",
+                                               NULL};
         struct egov_db_conn *c = egov_db_acquire(db, 1000);
         struct egov_db_rows *rows = NULL;
 
@@ -242,10 +245,8 @@ static void test_misnumbered(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_order_and_idempotence),
-        cmocka_unit_test(test_later_migration),
-        cmocka_unit_test(test_two_nodes_at_once),
-        cmocka_unit_test(test_failure_leaves_nothing),
+        cmocka_unit_test(test_order_and_idempotence), cmocka_unit_test(test_later_migration),
+        cmocka_unit_test(test_two_nodes_at_once),     cmocka_unit_test(test_failure_leaves_nothing),
         cmocka_unit_test(test_misnumbered),
     };
 

@@ -192,8 +192,7 @@ static bool pg_url(char *url, size_t urllen)
         goto out;
     }
     unique_name(name, sizeof(name));
-    (void)snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8'",
-                   name);
+    (void)snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8'", name);
     res = PQexec(conn, sql);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         fprintf(stderr, "testlib: %s: %s", sql, PQerrorMessage(conn));
