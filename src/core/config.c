@@ -22,18 +22,22 @@
 #include "build_info.h"
 #include "core/core.h"
 
-#define KB 1024ULL
-#define MB (1024ULL * 1024)
-#define GB (1024ULL * 1024 * 1024)
+#define KB     1024ULL
+#define MB     (1024ULL * 1024)
+#define GB     (1024ULL * 1024 * 1024)
 #define SECOND 1000ULL
 #define MINUTE (60ULL * 1000)
-#define HOUR (60ULL * 60 * 1000)
+#define HOUR   (60ULL * 60 * 1000)
 
-#define CFG_STR(sec, k, type, member, dflt, help) \
-    {sec, k, type, offsetof(struct egov_config, member), 0, \
-     sizeof(((struct egov_config *)0)->member), dflt, help}
-#define CFG_NUM(sec, k, type, member, lo, hi, dflt, help) \
-    {sec, k, type, offsetof(struct egov_config, member), lo, hi, dflt, help}
+#define CFG_STR(sec, k, type, member, dflt, help)                                                  \
+    {                                                                                              \
+        sec, k, type, offsetof(struct egov_config, member), 0,                                     \
+            sizeof(((struct egov_config *)0)->member), dflt, help                                  \
+    }
+#define CFG_NUM(sec, k, type, member, lo, hi, dflt, help)                                          \
+    {                                                                                              \
+        sec, k, type, offsetof(struct egov_config, member), lo, hi, dflt, help                     \
+    }
 
 const struct egov_cfg_key egov_config_keys[] = {
     CFG_STR("http", "listen", EGOV_CFG_LISTEN, listen, "127.0.0.1:8080",
@@ -176,11 +180,22 @@ static bool parse_size(const char *s, unsigned long long *out)
         return false;
     unsigned long long unit = 1;
     switch (tolower((unsigned char)*end)) {
-    case '\0': break;
-    case 'k': unit = KB; end++; break;
-    case 'm': unit = MB; end++; break;
-    case 'g': unit = GB; end++; break;
-    default: return false;
+    case '\0':
+        break;
+    case 'k':
+        unit = KB;
+        end++;
+        break;
+    case 'm':
+        unit = MB;
+        end++;
+        break;
+    case 'g':
+        unit = GB;
+        end++;
+        break;
+    default:
+        return false;
     }
     if (unit != 1 && (*end == 'b' || *end == 'B'))
         end++;
@@ -454,8 +469,8 @@ static void unknown_key(const char *section, const char *key, struct egov_cfg_pr
     shown_value(key, shown);
     if (section_known(section)) {
         list_keys(&b, section);
-        add_problem(probs, "[%s] %s: unknown key; known keys in [%s]: %s", section, shown,
-                    section, b.oom || b.data == NULL ? "?" : b.data);
+        add_problem(probs, "[%s] %s: unknown key; known keys in [%s]: %s", section, shown, section,
+                    b.oom || b.data == NULL ? "?" : b.data);
     } else {
         char sec[VALUE_SHOWN + 4];
         shown_value(section, sec);
@@ -613,9 +628,9 @@ static void dump_value(const struct egov_config *cfg, const struct egov_cfg_key 
     case EGOV_CFG_STRING:
     case EGOV_CFG_LISTEN: {
         size_t n = strnlen(field, k->max);
-        bool quote = n > 0 && (isspace((unsigned char)field[0]) ||
-                               isspace((unsigned char)field[n - 1]) || field[0] == '"' ||
-                               field[0] == ';' || field[0] == '#');
+        bool quote =
+            n > 0 && (isspace((unsigned char)field[0]) || isspace((unsigned char)field[n - 1]) ||
+                      field[0] == '"' || field[0] == ';' || field[0] == '#');
         if (quote)
             egov_buf_putc(out, '"');
         egov_buf_append(out, field, n);

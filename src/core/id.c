@@ -62,10 +62,10 @@ void egov_uuid7(char out[37])
     unsigned char u[16];
     for (int i = 0; i < 6; i++)
         u[i] = (unsigned char)(ms >> (40 - 8 * i));
-    u[6] = (unsigned char)(0x70 | (ctr >> 8));     /* version 7 */
+    u[6] = (unsigned char)(0x70 | (ctr >> 8)); /* version 7 */
     u[7] = (unsigned char)(ctr & 0xFF);
     memcpy(u + 8, rnd, 8);
-    u[8] = (unsigned char)(0x80 | (u[8] & 0x3F));  /* variant 10 */
+    u[8] = (unsigned char)(0x80 | (u[8] & 0x3F)); /* variant 10 */
 
     static const char hex[] = "0123456789abcdef";
     size_t o = 0;

@@ -28,13 +28,20 @@ static void set_error(struct egov_json_error *err, enum egov_ec ec, const char *
 static const char *type_name(enum egov_json_type t)
 {
     switch (t) {
-    case EGOV_JSON_STRING: return "a string";
-    case EGOV_JSON_INT: return "an integer";
-    case EGOV_JSON_BOOL: return "true or false";
-    case EGOV_JSON_OBJECT: return "an object";
-    case EGOV_JSON_ARRAY: return "an array";
-    case EGOV_JSON_ANY: return "any value";
-    case EGOV_JSON_END: break;
+    case EGOV_JSON_STRING:
+        return "a string";
+    case EGOV_JSON_INT:
+        return "an integer";
+    case EGOV_JSON_BOOL:
+        return "true or false";
+    case EGOV_JSON_OBJECT:
+        return "an object";
+    case EGOV_JSON_ARRAY:
+        return "an array";
+    case EGOV_JSON_ANY:
+        return "any value";
+    case EGOV_JSON_END:
+        break;
     }
     return "?";
 }
@@ -56,8 +63,8 @@ static bool parse_field(const json_t *v, const struct egov_json_spec *f,
             return false;
         }
         if (!egov_utf8_valid(s, n, &bad)) {
-            set_error(err, EGOV_EC_GENERIC_UTF8_INVALID, f->name,
-                      "%s: invalid UTF-8 at byte %zu", f->name, bad);
+            set_error(err, EGOV_EC_GENERIC_UTF8_INVALID, f->name, "%s: invalid UTF-8 at byte %zu",
+                      f->name, bad);
             return false;
         }
         size_t cps = egov_utf8_length(s, n);
@@ -126,8 +133,7 @@ bool egov_json_parse_spec(const json_t *obj, const struct egov_json_spec *spec,
         if (v == NULL || json_is_null(v)) {
             if (f->optional)
                 continue;
-            set_error(err, EGOV_EC_GENERIC_PARAMETER_MISSING, f->name, "%s: is required",
-                      f->name);
+            set_error(err, EGOV_EC_GENERIC_PARAMETER_MISSING, f->name, "%s: is required", f->name);
             return false;
         }
         if (!parse_field(v, f, err))
@@ -148,8 +154,8 @@ json_t *egov_json_loads(const char *s, size_t n, struct egov_json_error *err)
             /* jansson's position counts the bytes read, including the
              * offending one; report that byte's 0-based offset. */
             set_error(err, EGOV_EC_GENERIC_JSON_INVALID, NULL,
-                      "invalid JSON at line %d, column %d (byte %d): %s", jerr.line,
-                      jerr.column, jerr.position > 0 ? jerr.position - 1 : 0, jerr.text);
+                      "invalid JSON at line %d, column %d (byte %d): %s", jerr.line, jerr.column,
+                      jerr.position > 0 ? jerr.position - 1 : 0, jerr.text);
         return NULL;
     }
     set_error(err, EGOV_EC_NONE, NULL, "%s", "");

@@ -234,8 +234,8 @@ bool egov_time_parse_roc_date(const char *s, int *year, int *month, int *day)
         /* 1151127 or 0991231 (YYYMMDD); also YYMMDD for ROC years below 100 */
         size_t n = strlen(s);
         if (n == 6 || n == 7)
-            ok = digits(&p, (int)n - 4, &ry) && digits(&p, 2, &m) && digits(&p, 2, &d) &&
-                 *p == '\0';
+            ok =
+                digits(&p, (int)n - 4, &ry) && digits(&p, 2, &m) && digits(&p, 2, &d) && *p == '\0';
     }
     if (!ok || ry < 1 || ry > ROC_MAX_YEAR)
         return false;

@@ -135,10 +135,8 @@ static void test_steal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_growth),
-        cmocka_unit_test(test_html_escape),
-        cmocka_unit_test(test_max_is_sticky),
-        cmocka_unit_test(test_alloc_failure_is_sticky),
+        cmocka_unit_test(test_growth),        cmocka_unit_test(test_html_escape),
+        cmocka_unit_test(test_max_is_sticky), cmocka_unit_test(test_alloc_failure_is_sticky),
         cmocka_unit_test(test_steal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

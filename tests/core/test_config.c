@@ -221,13 +221,13 @@ static void test_many_problems_capped(void **state)
 
 static void test_listen_values(void **state)
 {
-    static const char *const good[] = {"127.0.0.1:8080", "0.0.0.0:0", "[::]:443",
-                                       "[::1]:65535", "localhost:80", "gov.example.tw:8443",
+    static const char *const good[] = {"127.0.0.1:8080",     "0.0.0.0:0",    "[::]:443",
+                                       "[::1]:65535",        "localhost:80", "gov.example.tw:8443",
                                        "[2001:db8::1]:8080", "a-b.c:1"};
-    static const char *const bad[] = {"127.0.0.1", "127.0.0.1:", ":8080", "::1:8080",
-                                      "[::1]8080", "[::1:8080", "256.0.0.1:80", "1.2.3:80",
-                                      "host:123456", "host:-1", "-host:80", "ho_st:80",
-                                      "a..b:80", "[zz]:80", "[]:80", "host:8o"};
+    static const char *const bad[] = {"127.0.0.1",   "127.0.0.1:", ":8080",        "::1:8080",
+                                      "[::1]8080",   "[::1:8080",  "256.0.0.1:80", "1.2.3:80",
+                                      "host:123456", "host:-1",    "-host:80",     "ho_st:80",
+                                      "a..b:80",     "[zz]:80",    "[]:80",        "host:8o"};
     struct egov_config c;
     egov_config_defaults(&c);
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -335,7 +335,8 @@ static void test_env(void **state)
     setenv("EGOV_DB_POOL", "0", 1);
     assert_false(egov_config_load_env(&c, &p));
     assert_int_equal(p.count, 1);
-    assert_string_equal(p.msg[0], "EGOV_DB_POOL: db.pool = \"0\": must be an integer from 1 to 256");
+    assert_string_equal(p.msg[0],
+                        "EGOV_DB_POOL: db.pool = \"0\": must be an integer from 1 to 256");
     assert_int_equal(c.db_pool, 8);
     clear_env(NULL);
 }

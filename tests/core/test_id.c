@@ -26,8 +26,8 @@ static void test_format(void **state)
     assert_int_equal(u[13], '-');
     assert_int_equal(u[18], '-');
     assert_int_equal(u[23], '-');
-    assert_int_equal(u[14], '7');                    /* version */
-    assert_non_null(strchr("89ab", u[19]));          /* variant 10xx */
+    assert_int_equal(u[14], '7');           /* version */
+    assert_non_null(strchr("89ab", u[19])); /* variant 10xx */
     for (size_t i = 0; i < 36; i++)
         assert_non_null(strchr("0123456789abcdef-", u[i])); /* lower case */
     char hex[13];
@@ -53,7 +53,7 @@ static void test_monotonic(void **state)
     free(ids);
 }
 
-#define THREADS 4
+#define THREADS    4
 #define PER_THREAD 2500
 
 static void *make_ids(void *arg)
@@ -96,10 +96,10 @@ static void test_valid(void **state)
     assert_true(egov_uuid_valid("550E8400-E29B-41D4-A716-446655440000"));
     assert_false(egov_uuid_valid(NULL));
     assert_false(egov_uuid_valid(""));
-    assert_false(egov_uuid_valid("550e8400-e29b-41d4-a716-44665544000"));    /* short */
-    assert_false(egov_uuid_valid("550e8400-e29b-41d4-a716-4466554400000"));  /* long */
-    assert_false(egov_uuid_valid("550e8400e29b-41d4-a716-4466554400000"));   /* hyphen */
-    assert_false(egov_uuid_valid("550e8400-e29b-41d4-a716-44665544000g"));   /* not hex */
+    assert_false(egov_uuid_valid("550e8400-e29b-41d4-a716-44665544000"));   /* short */
+    assert_false(egov_uuid_valid("550e8400-e29b-41d4-a716-4466554400000")); /* long */
+    assert_false(egov_uuid_valid("550e8400e29b-41d4-a716-4466554400000"));  /* hyphen */
+    assert_false(egov_uuid_valid("550e8400-e29b-41d4-a716-44665544000g"));  /* not hex */
     assert_false(egov_uuid_valid("{50e8400-e29b-41d4-a716-446655440000"));
     assert_false(egov_uuid_valid("550e8400-e29b-41d4-a716_446655440000"));
 }

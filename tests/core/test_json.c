@@ -276,12 +276,9 @@ static void test_dumps_and_get_str(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_success),
-        cmocka_unit_test(test_spec_failures),
-        cmocka_unit_test(test_spec_string_lengths),
-        cmocka_unit_test(test_optional_in_static_table),
-        cmocka_unit_test(test_int_extremes),
-        cmocka_unit_test(test_loads_errors),
+        cmocka_unit_test(test_spec_success),        cmocka_unit_test(test_spec_failures),
+        cmocka_unit_test(test_spec_string_lengths), cmocka_unit_test(test_optional_in_static_table),
+        cmocka_unit_test(test_int_extremes),        cmocka_unit_test(test_loads_errors),
         cmocka_unit_test(test_dumps_and_get_str),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -141,7 +141,7 @@ static void test_levels(void **state)
     json_decref(lines);
 }
 
-#define THREADS 4
+#define THREADS    4
 #define PER_THREAD 300
 
 static void *log_thread(void *arg)
@@ -173,7 +173,8 @@ static void test_threads_do_not_interleave(void **state)
     int next[THREADS] = {0};
     size_t i;
     json_t *l;
-    json_array_foreach(lines, i, l) {
+    json_array_foreach(lines, i, l)
+    {
         const char *rid = egov_json_get_str(l, "rid", "");
         int t = -1;
         for (int k = 0; k < THREADS; k++)
@@ -183,8 +184,8 @@ static void test_threads_do_not_interleave(void **state)
         /* each thread's lines arrive complete and in order */
         assert_int_equal(atoi(egov_json_get_str(l, "msg", "")), next[t]);
         next[t]++;
-        assert_int_equal(strlen(egov_json_get_str(l, "msg", "")), 599 + strlen(" ") +
-                         (size_t)snprintf(NULL, 0, "%d", next[t] - 1));
+        assert_int_equal(strlen(egov_json_get_str(l, "msg", "")),
+                         599 + strlen(" ") + (size_t)snprintf(NULL, 0, "%d", next[t] - 1));
     }
     json_decref(lines);
 }

@@ -71,20 +71,20 @@ static void test_rfc3339_parse(void **state)
     static const char *const bad[] = {
         "",
         "2026-11-27",
-        "2026-11-27T00:00:00",        /* no offset */
-        "2026-11-27T00:00Z",          /* no seconds */
-        "2026-11-27T00:00:00+0800",   /* offset without colon */
+        "2026-11-27T00:00:00",      /* no offset */
+        "2026-11-27T00:00Z",        /* no seconds */
+        "2026-11-27T00:00:00+0800", /* offset without colon */
         "2026-11-27T00:00:00+24:00",
         "2026-11-27T00:00:00+08:60",
-        "2026-11-27T00:00:00.Z",      /* empty fraction */
+        "2026-11-27T00:00:00.Z", /* empty fraction */
         "2026-11-27T00:00:00ZZ",
         "2026-11-27T00:00:00Z ",
         "2026-13-01T00:00:00Z",
         "2026-00-01T00:00:00Z",
         "2026-11-31T00:00:00Z",
         "2026-11-00T00:00:00Z",
-        "2026-02-29T00:00:00Z",       /* not a leap year */
-        "1900-02-29T00:00:00Z",       /* century, not leap */
+        "2026-02-29T00:00:00Z", /* not a leap year */
+        "1900-02-29T00:00:00Z", /* century, not leap */
         "2026-11-27T24:00:00Z",
         "2026-11-27T23:60:00Z",
         "2026-11-27T23:59:61Z",
@@ -92,8 +92,8 @@ static void test_rfc3339_parse(void **state)
         "+2026-11-27T00:00:00Z",
         "2026-11-27X00:00:00Z",
         "２０２６-11-27T00:00:00Z",
-        "0001-01-01T00:00:00+00:01",  /* before year 1 in UTC */
-        "9999-12-31T23:59:59-00:01",  /* after year 9999 in UTC */
+        "0001-01-01T00:00:00+00:01", /* before year 1 in UTC */
+        "9999-12-31T23:59:59-00:01", /* after year 9999 in UTC */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int64_t us = 0;
@@ -107,7 +107,11 @@ static void test_rfc3339_parse(void **state)
 
 static void test_rfc3339_round_trip(void **state)
 {
-    int64_t samples[] = {0, 1000, -1000, 1795737600LL * SEC + 123000, 951782400LL * SEC,
+    int64_t samples[] = {0,
+                         1000,
+                         -1000,
+                         1795737600LL * SEC + 123000,
+                         951782400LL * SEC,
                          egov_now_us() / 1000 * 1000};
     for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
         char out[32];
@@ -170,13 +174,13 @@ static void test_roc_parse(void **state)
     }
     static const char *const bad[] = {
         "",
-        "115/02/29",                 /* 2026 is not a leap year */
+        "115/02/29", /* 2026 is not a leap year */
         "1150229",
-        "中華民國189年2月29日",        /* 2100 is not a leap year */
+        "中華民國189年2月29日", /* 2100 is not a leap year */
         "中華民國115年13月1日",
         "中華民國115年11月31日",
         "中華民國115年11月0日",
-        "中華民國0年1月1日",            /* before 1912 */
+        "中華民國0年1月1日", /* before 1912 */
         "0/1/1",
         "0000101",
         "中華民國115年11月27",
@@ -187,8 +191,8 @@ static void test_roc_parse(void **state)
         "115-11-27",
         "115//27",
         "115/123/1",
-        "11511270",                  /* 8 digits */
-        "11127",                     /* 5 digits */
+        "11511270", /* 8 digits */
+        "11127",    /* 5 digits */
         "115112a",
         "2026/11/27x",
         "中華民國99999年1月1日",
@@ -240,14 +244,10 @@ static void test_http_date(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_clocks),
-        cmocka_unit_test(test_rfc3339_format),
-        cmocka_unit_test(test_rfc3339_parse),
-        cmocka_unit_test(test_rfc3339_round_trip),
-        cmocka_unit_test(test_roc_format),
-        cmocka_unit_test(test_roc_parse),
-        cmocka_unit_test(test_roc_round_trip),
-        cmocka_unit_test(test_http_date),
+        cmocka_unit_test(test_clocks),         cmocka_unit_test(test_rfc3339_format),
+        cmocka_unit_test(test_rfc3339_parse),  cmocka_unit_test(test_rfc3339_round_trip),
+        cmocka_unit_test(test_roc_format),     cmocka_unit_test(test_roc_parse),
+        cmocka_unit_test(test_roc_round_trip), cmocka_unit_test(test_http_date),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,23 +19,26 @@ struct utf8_case {
     size_t bad; /* offset of the first bad sequence */
 };
 
-#define C(lit, ok, off) {lit, sizeof(lit) - 1, ok, off}
+#define C(lit, ok, off)                                                                            \
+    {                                                                                              \
+        lit, sizeof(lit) - 1, ok, off                                                              \
+    }
 
 static const struct utf8_case cases[] = {
     C("", true, 0),
     C("hello", true, 0),
     C("\x7F", true, 0),
-    C("\xC2\x80", true, 0),               /* U+0080 */
-    C("\xDF\xBF", true, 0),               /* U+07FF */
-    C("\xE0\xA0\x80", true, 0),           /* U+0800 */
-    C("\xED\x9F\xBF", true, 0),           /* U+D7FF */
-    C("\xEE\x80\x80", true, 0),           /* U+E000 */
-    C("\xEF\xBF\xBF", true, 0),           /* U+FFFF */
-    C("\xF0\x90\x80\x80", true, 0),       /* U+10000 */
-    C("\xF4\x8F\xBF\xBF", true, 0),       /* U+10FFFF */
+    C("\xC2\x80", true, 0),         /* U+0080 */
+    C("\xDF\xBF", true, 0),         /* U+07FF */
+    C("\xE0\xA0\x80", true, 0),     /* U+0800 */
+    C("\xED\x9F\xBF", true, 0),     /* U+D7FF */
+    C("\xEE\x80\x80", true, 0),     /* U+E000 */
+    C("\xEF\xBF\xBF", true, 0),     /* U+FFFF */
+    C("\xF0\x90\x80\x80", true, 0), /* U+10000 */
+    C("\xF4\x8F\xBF\xBF", true, 0), /* U+10FFFF */
     C("中華民國115年", true, 0),
-    C("𠀀𪚥", true, 0),                    /* CJK extension B */
-    C("a\0b", true, 0),                   /* NUL is valid UTF-8 */
+    C("𠀀𪚥", true, 0), /* CJK extension B */
+    C("a\0b", true, 0), /* NUL is valid UTF-8 */
     /* overlongs */
     C("\xC0\x80", false, 0),
     C("\xC1\xBF", false, 0),
@@ -80,8 +83,8 @@ static void test_table(void **state)
 
 static void test_decode_encode_roundtrip(void **state)
 {
-    static const uint32_t cps[] = {0, 0x41, 0x7F, 0x80, 0x7FF, 0x800, 0x4E2D, 0xD7FF,
-                                   0xE000, 0xFFFD, 0xFFFF, 0x10000, 0x20000, 0x10FFFF};
+    static const uint32_t cps[] = {0,      0x41,   0x7F,   0x80,   0x7FF,   0x800,   0x4E2D,
+                                   0xD7FF, 0xE000, 0xFFFD, 0xFFFF, 0x10000, 0x20000, 0x10FFFF};
     for (size_t i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
         char buf[4];
         size_t n = egov_utf8_encode(cps[i], buf);

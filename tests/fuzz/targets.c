@@ -77,7 +77,8 @@ static int egov_fuzz_rfc3339(const uint8_t *data, size_t size)
         char out[32];
         int64_t back;
         egov_time_rfc3339(us, out);
-        if (!egov_time_parse_rfc3339(out, &back) || back != us / 1000 * 1000 - (us % 1000 < 0 ? 1000 : 0))
+        if (!egov_time_parse_rfc3339(out, &back) ||
+            back != us / 1000 * 1000 - (us % 1000 < 0 ? 1000 : 0))
             abort();
     }
     free(s);
