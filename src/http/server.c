@@ -411,6 +411,20 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
+/*
+ * A ?lang= choice is remembered in a `lang` cookie for a year, so that the
+ * language switch works without JavaScript and sticks across pages.
+ */
+static void remember_language(struct egov_req *req)
+{
+    const char *q = egov_req_query(req, "lang");
+    if (q == NULL || req->lang == NULL || strcasecmp(q, req->lang) != 0)
+        return;
+    const char *cur = egov_req_cookie(req, "lang");
+    if (cur == NULL || strcmp(cur, req->lang) != 0)
+        egov_reply_cookie(req, "lang", req->lang, 365L * 24 * 3600);
+}
+
 /* Sets method, path, request id, language and representation. */
 static bool init_request(struct egov_http_ctx *ctx, struct MHD_Connection *connection,
                          const char *url, const char *method)
@@ -647,6 +661,7 @@ static enum MHD_Result final_call(struct egov_http_ctx *ctx)
         if (!parse_form(ctx))
             goto answer;
     }
+    remember_language(req);
     req->route->handler(req);
 answer:;
     enum MHD_Result ret = queue(ctx);
