@@ -30,6 +30,7 @@ done
 [ -x "$EGOV_BIN" ] || { echo "bench: $EGOV_BIN is missing; run make" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/egov-bench.XXXXXX)
+chmod 755 "$work"   # nginx workers run as www-data and must read the file
 egov_pid=
 nginx_pid=
 cleanup() {
@@ -56,6 +57,7 @@ rss_idle=$(rss_kb "$egov_pid")
 # --- nginx, serving a file of the same size ---
 mkdir -p "$work/www" "$work/nginx-tmp"
 cp "$work/healthz.json" "$work/www/healthz.json"
+chmod -R a+rX "$work/www"
 cat >"$work/nginx.conf" <<NGINX
 worker_processes 2;
 pid $work/nginx.pid;
