@@ -51,22 +51,22 @@ enum node_kind {
 
 struct node {
     enum node_kind kind;
-    const char *s;   /* text (not NUL-terminated) or NUL-terminated name */
-    size_t len;      /* text length */
-    size_t end;      /* sections: index of the first node after the body */
+    const char *s; /* text (not NUL-terminated) or NUL-terminated name */
+    size_t len;    /* text length */
+    size_t end;    /* sections: index of the first node after the body */
     unsigned int line;
 };
 
 struct tmpl {
-    char *src;       /* owned; tag names are NUL-terminated in place */
+    char *src; /* owned; tag names are NUL-terminated in place */
     struct node *nodes;
     size_t n, cap;
 };
 
 struct cache_entry {
     struct cache_entry *next;
-    char *key;       /* "<datadir>\n<name>" */
-    struct tmpl *t;  /* immutable once cached */
+    char *key;      /* "<datadir>\n<name>" */
+    struct tmpl *t; /* immutable once cached */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -229,8 +229,8 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
             if (name[0] == '$') {
                 name++;
                 if (!valid_name(name)) {
-                    snprintf(err, errlen, "template %s: line %u: bad name in {{_ $...}}",
-                             label, tag_line);
+                    snprintf(err, errlen, "template %s: line %u: bad name in {{_ $...}}", label,
+                             tag_line);
                     goto fail;
                 }
                 if (!push_node(t, N_TRANS_VAR, name, 0, tag_line))
@@ -251,8 +251,7 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
             name = trim_in_place(inner, close);
         if (sigil == '>') {
             if (!valid_template_name(name)) {
-                snprintf(err, errlen, "template %s: line %u: bad partial name", label,
-                         tag_line);
+                snprintf(err, errlen, "template %s: line %u: bad partial name", label, tag_line);
                 goto fail;
             }
             if (!push_node(t, N_PARTIAL, name, 0, tag_line))
@@ -266,8 +265,8 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
         }
         if (sigil == '#' || sigil == '^') {
             if (nopen == TMPL_MAX_NESTING) {
-                snprintf(err, errlen, "template %s: line %u: sections nested deeper than %d",
-                         label, tag_line, TMPL_MAX_NESTING);
+                snprintf(err, errlen, "template %s: line %u: sections nested deeper than %d", label,
+                         tag_line, TMPL_MAX_NESTING);
                 goto fail;
             }
             open_idx[nopen] = t->n;
@@ -470,15 +469,22 @@ static bool truthy(const json_t *v)
     if (v == NULL)
         return false;
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return true;
-    case JSON_ARRAY: return json_array_size(v) > 0;
-    case JSON_STRING: return json_string_length(v) > 0;
-    case JSON_INTEGER: return json_integer_value(v) != 0;
-    case JSON_REAL: return json_real_value(v) != 0.0;
-    case JSON_TRUE: return true;
+    case JSON_OBJECT:
+        return true;
+    case JSON_ARRAY:
+        return json_array_size(v) > 0;
+    case JSON_STRING:
+        return json_string_length(v) > 0;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0.0;
+    case JSON_TRUE:
+        return true;
     case JSON_FALSE:
     case JSON_NULL:
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -505,9 +511,16 @@ static void emit_value(struct render *r, const json_t *v, bool escape)
         s = num;
         n = strlen(num);
         break;
-    case JSON_TRUE: s = "true"; n = 4; break;
-    case JSON_FALSE: s = "false"; n = 5; break;
-    default: return; /* null, objects and arrays render as nothing */
+    case JSON_TRUE:
+        s = "true";
+        n = 4;
+        break;
+    case JSON_FALSE:
+        s = "false";
+        n = 5;
+        break;
+    default:
+        return; /* null, objects and arrays render as nothing */
     }
     if (escape)
         egov_buf_html_escape(r->out, s, n);
@@ -585,9 +598,15 @@ static void render_range(struct render *r, const struct tmpl *t, size_t from, si
         const struct node *nd = &t->nodes[i];
         const json_t *v;
         switch (nd->kind) {
-        case N_TEXT: egov_buf_append(r->out, nd->s, nd->len); break;
-        case N_VAR: emit_value(r, lookup(r, nd->s), true); break;
-        case N_RAW: emit_value(r, lookup(r, nd->s), false); break;
+        case N_TEXT:
+            egov_buf_append(r->out, nd->s, nd->len);
+            break;
+        case N_VAR:
+            emit_value(r, lookup(r, nd->s), true);
+            break;
+        case N_RAW:
+            emit_value(r, lookup(r, nd->s), false);
+            break;
         case N_TRANS: {
             const char *tr = egov_i18n_gettext(r->lang, nd->s);
             egov_buf_html_escape(r->out, tr, strlen(tr));
@@ -602,7 +621,9 @@ static void render_range(struct render *r, const struct tmpl *t, size_t from, si
                 emit_value(r, v, true);
             }
             break;
-        case N_PARTIAL: render_partial(r, nd->s, nd->line); break;
+        case N_PARTIAL:
+            render_partial(r, nd->s, nd->line);
+            break;
         case N_SECTION:
         case N_INVERTED:
             render_section(r, t, i);

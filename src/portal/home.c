@@ -27,7 +27,7 @@ struct service {
     const char *summary; /* msgid */
     const char *href;
     unsigned int audiences;
-    const char *kind;    /* CSS modifier: "standard" or "alert" */
+    const char *kind; /* CSS modifier: "standard" or "alert" */
 };
 
 static const struct audience audiences[] = {
@@ -51,16 +51,16 @@ static const struct service services[] = {
     {"tax", "Taxes", "File and pay income, business, house and land taxes; check your records.",
      "/eservice/tax", AUD_CITIZEN | AUD_BUSINESS, "standard"},
     {"vehicle", "Motor vehicles",
-     "Driving licences, vehicle registration, inspections and traffic fines.",
-     "/eservice/vehicle", AUD_CITIZEN | AUD_BUSINESS, "standard"},
+     "Driving licences, vehicle registration, inspections and traffic fines.", "/eservice/vehicle",
+     AUD_CITIZEN | AUD_BUSINESS, "standard"},
     {"business", "Business registration",
      "Register a company or business, change its details and look up registrations.",
      "/eservice/business", AUD_BUSINESS, "standard"},
     {"health", "Medical and health",
-     "Health insurance records, medical certificates and hospital services.",
-     "/eservice/health", AUD_CITIZEN, "standard"},
-    {"payments", "Payments", "Pay government fees, fines and taxes online in one place.",
-     "/pay", AUD_CITIZEN | AUD_BUSINESS, "standard"},
+     "Health insurance records, medical certificates and hospital services.", "/eservice/health",
+     AUD_CITIZEN, "standard"},
+    {"payments", "Payments", "Pay government fees, fines and taxes online in one place.", "/pay",
+     AUD_CITIZEN | AUD_BUSINESS, "standard"},
     {"documents", "Official documents",
      "Draft, sign off and exchange official documents between agencies, businesses and "
      "citizens.",
@@ -72,8 +72,8 @@ static const struct service services[] = {
      "Meet agencies by video or call an agency directly from a web page.", "/meet", AUD_ALL,
      "standard"},
     {"opendata", "Open government data",
-     "Land, disaster-prevention, public works and archive data published for reuse.",
-     "/opendata", AUD_ALL, "standard"},
+     "Land, disaster-prevention, public works and archive data published for reuse.", "/opendata",
+     AUD_ALL, "standard"},
     {"emergency", "Disaster alerts and emergency",
      "Current disaster alerts, shelters and emergency information.", "/emergency", AUD_ALL,
      "alert"},
@@ -111,8 +111,8 @@ static json_t *service_json(const struct service *s)
     }
     if (aud == NULL)
         return NULL;
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", s->id, "title", s->title,
-                     "summary", s->summary, "href", s->href, "kind", s->kind, "audiences", aud);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", s->id, "title", s->title, "summary",
+                     s->summary, "href", s->href, "kind", s->kind, "audiences", aud);
 }
 
 json_t *egov_portal_home_data(const char *lang, const char *query, const char *audience)
@@ -128,9 +128,9 @@ json_t *egov_portal_home_data(const char *lang, const char *query, const char *a
         bool selected = audience != NULL && strcmp(audience, a->id) == 0;
         if (selected)
             aud = a->bit;
-        if (json_array_append_new(aud_list, json_pack("{s:s, s:s, s:s, s:b}", "id", a->id,
-                                                      "title", a->title, "summary", a->summary,
-                                                      "selected", selected)) != 0)
+        if (json_array_append_new(aud_list,
+                                  json_pack("{s:s, s:s, s:s, s:b}", "id", a->id, "title", a->title,
+                                            "summary", a->summary, "selected", selected)) != 0)
             goto fail;
     }
     for (size_t i = 0; i < N_SERVICES; i++) {
@@ -141,8 +141,8 @@ json_t *egov_portal_home_data(const char *lang, const char *query, const char *a
         count++;
     }
     data = json_pack("{s:o, s:o, s:I, s:I, s:s?, s:s?, s:b}", "audiences", aud_list, "services",
-                     svc_list, "count", (json_int_t)count, "total", (json_int_t)N_SERVICES,
-                     "query", query != NULL && query[0] != '\0' ? query : NULL, "audience",
+                     svc_list, "count", (json_int_t)count, "total", (json_int_t)N_SERVICES, "query",
+                     query != NULL && query[0] != '\0' ? query : NULL, "audience",
                      aud != 0 ? audience : NULL, "filtered",
                      aud != 0 || (query != NULL && query[0] != '\0'));
     return data; /* json_pack stole both lists, even on failure */

@@ -124,8 +124,7 @@ static void test_scalars_render_as_text(void **state)
 static void test_sections(void **state)
 {
     /* arrays of objects iterate */
-    expect("{{#xs}}<{{n}}>{{/xs}}", "{\"xs\": [{\"n\": 1}, {\"n\": 2}, {\"n\": 3}]}",
-           "<1><2><3>");
+    expect("{{#xs}}<{{n}}>{{/xs}}", "{\"xs\": [{\"n\": 1}, {\"n\": 2}, {\"n\": 3}]}", "<1><2><3>");
     /* arrays of scalars iterate with {{.}} */
     expect("{{#xs}}[{{.}}]{{/xs}}", "{\"xs\": [\"a\", \"<b>\"]}", "[a][&lt;b&gt;]");
     /* objects push a context */
@@ -182,8 +181,8 @@ static void test_partial_recursion_is_bounded(void **state)
 static void test_translation(void **state)
 {
     bool ok;
-    char *got = render("{{_ Search}}|{{_ $k}}|{{_ $n}}", "{\"k\": \"Home\", \"n\": 3}", "zh-TW",
-                       &ok);
+    char *got =
+        render("{{_ Search}}|{{_ $k}}|{{_ $n}}", "{\"k\": \"Home\", \"n\": 3}", "zh-TW", &ok);
     assert_true(ok);
     assert_string_equal(got, "搜尋|首頁|3");
     free(got);
@@ -259,8 +258,7 @@ static void *render_thread(void *p)
         char want[32];
         egov_buf_init(&out);
         snprintf(want, sizeof(want), "n=%d", i);
-        if (!egov_tmpl_render(datadir, "threads", data, "en", &out) ||
-            strcmp(out.data, want) != 0)
+        if (!egov_tmpl_render(datadir, "threads", data, "en", &out) || strcmp(out.data, want) != 0)
             a->ok = false;
         egov_buf_free(&out);
         json_decref(data);

@@ -119,6 +119,7 @@ try {
   // An error page is accessible too.
   const r404 = await page.goto(`${base}/no-such-page`);
   check(r404.status() === 404, 'unknown page answers 404');
+  await page.screenshot({ path: path.join(shotDir, 'portal-404.png'), fullPage: true });
   await axeCheck(page, '404 page');
 
   // A small screen.

@@ -74,7 +74,7 @@ static size_t count(const char *hay, const char *needle)
 static void test_data_lists_every_service_area(void **state)
 {
     json_t *d = egov_portal_home_data("zh-TW", NULL, NULL);
-    const char *want[] = {"household", "land",     "tax",  "vehicle",  "business",
+    const char *want[] = {"household", "land",      "tax",  "vehicle",  "business",
                           "health",    "documents", "meet", "opendata", "emergency"};
     json_t *svcs = json_object_get(d, "services");
     assert_int_equal(json_integer_value(json_object_get(d, "count")), json_array_size(svcs));
@@ -250,8 +250,8 @@ static void test_error_page(void **state)
 {
     struct egov_buf out;
     json_t *d = json_pack("{s:i, s:s, s:s, s:i, s:s, s:s}", "status", 404, "title", "Not Found",
-                          "detail", "The requested resource was not found.", "code", 1002,
-                          "field", "id<x>", "request_id", "r1");
+                          "detail", "The requested resource was not found.", "code", 1002, "field",
+                          "id<x>", "request_id", "r1");
     egov_buf_init(&out);
     assert_true(egov_tmpl_render(datadir, "error", d, "zh-TW", &out));
     assert_non_null(strstr(out.data, "找不到網頁"));

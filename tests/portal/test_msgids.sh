@@ -26,7 +26,7 @@ while IFS= read -r id; do
   checked=$((checked + 1))
   po_id=${id//\\/\\\\}
   po_id=${po_id//\"/\\\"}
-  tr=$(printf '%s\n' "$zh" | ID="$po_id" awk -F'\t' '$1 == ENVIRON["ID"] { print $2; exit }')
+  tr=$(ID="$po_id" awk -F'\t' '$1 == ENVIRON["ID"] { print $2; exit }' <<< "$zh")
   if [ -z "$tr" ]; then
     echo "untranslated template msgid: $id"
     fail=1
@@ -35,7 +35,7 @@ done < <(grep -oh '{{_ [^}]*}}' "$tmpl_dir"/*.html | sed -e 's/^{{_ *//' -e 's/ 
 
 while IFS=$'\t' read -r id _; do
   [ -n "$id" ] || continue
-  if ! printf '%s\n' "$en" | ID="$id" awk -F'\t' '$1 == ENVIRON["ID"] { f = 1 } END { exit !f }'; then
+  if ! ID="$id" awk -F'\t' '$1 == ENVIRON["ID"] { f = 1 } END { exit !f }' <<< "$en"; then
     echo "msgid missing from en.po: $id"
     fail=1
   fi
