@@ -13,8 +13,9 @@ static void portal_home(struct egov_req *req)
     json_t *data;
 
     if (q != NULL && (strlen(q) > EGOV_PORTAL_MAX_QUERY || !egov_utf8_valid(q, strlen(q), NULL))) {
-        egov_reply_problem(req, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "q",
-                           "The search text is too long or not valid UTF-8.");
+        egov_reply_problem(
+            req, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "q",
+            egov_i18n_gettext(req->lang, "The search text is too long or not valid UTF-8."));
         return;
     }
     data = egov_portal_home_data(req->lang, q, audience);
