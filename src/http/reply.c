@@ -241,11 +241,15 @@ void egov_reply_problem(struct egov_req *req, enum egov_ec ec, const char *field
     const char *det = detail ? detail : title;
     json_t *p = NULL;
     struct egov_buf out;
+    /* a path that is not UTF-8 cannot go into JSON (json_pack would fail) */
+    const char *instance = req->path ? req->path : "/";
+    if (!egov_utf8_valid(instance, strlen(instance), NULL))
+        instance = "/";
 
     egov_buf_init(&out);
     p = json_pack("{s:s+, s:s, s:I, s:s, s:I, s:s, s:s}", "type", PROBLEM_TYPE_PREFIX, name,
                   "title", title, "status", (json_int_t)status, "detail", det, "code",
-                  (json_int_t)ec, "name", name, "instance", req->path ? req->path : "/");
+                  (json_int_t)ec, "name", name, "instance", instance);
     if (p == NULL)
         goto oom;
     if (field != NULL)

@@ -335,9 +335,11 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conne
 static void request_log(struct egov_http_ctx *ctx, int64_t dur_us)
 {
     struct egov_req *req = &ctx->req;
+    const char *path = req->path ? req->path : "-";
+    if (!egov_utf8_valid(path, strlen(path), NULL))
+        path = "-"; /* the message line still shows it, escaped */
     json_t *extra = json_pack("{s:s, s:s, s:I, s:I, s:I}", "method",
-                              req->method ? req->method : "-", "path",
-                              req->path ? req->path : "-", "status", (json_int_t)req->status,
+                              req->method ? req->method : "-", "path", path, "status", (json_int_t)req->status,
                               "bytes", (json_int_t)ctx->reply_size, "duration_us",
                               (json_int_t)dur_us);
     if (extra != NULL && req->request_id != NULL)
@@ -502,6 +504,12 @@ static bool first_call(struct egov_http_ctx *ctx, struct MHD_Connection *connect
     if (ctx->uri_len > lim->max_url) {
         EGOV_CLIENT_FAULT("request target of %zu bytes refused", ctx->uri_len);
         egov_reply_problem(req, EGOV_EC_GENERIC_URI_TOO_LONG, NULL, NULL);
+        goto answer;
+    }
+    if (!egov_utf8_valid(req->path, strlen(req->path), NULL)) {
+        /* a decoded %ff: no route can match it, and no JSON may carry it */
+        EGOV_CLIENT_FAULT("request path is not valid UTF-8");
+        egov_reply_problem(req, EGOV_EC_GENERIC_UTF8_INVALID, NULL, NULL);
         goto answer;
     }
     MHD_get_connection_values(connection, MHD_HEADER_KIND, sum_header, &hdr_total);
