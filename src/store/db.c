@@ -419,10 +419,14 @@ bool egov_db_ping(struct egov_db *db)
 
     if (c == NULL)
         goto out;
-    if (c->db->kind == EGOV_DB_SQLITE)
+    if (c->db->kind == EGOV_DB_SQLITE) {
         ok = egov_sqlite_run(c, &ping, NULL, &rows) == EGOV_DB_ONE_ROW;
-    else
+    } else {
         ok = egov_pg_run(c, &ping, NULL, &rows) == EGOV_DB_ONE_ROW;
+        /* a pooled connection that broke while idle: re-make it and ask again */
+        if (!ok && egov_pg_lost(c) && egov_pg_check(c))
+            ok = egov_pg_run(c, &ping, NULL, &rows) == EGOV_DB_ONE_ROW;
+    }
     ok = ok && egov_db_rows_int64(rows, 0, 0) == 1;
     egov_db_rows_free(rows);
     egov_db_release(c);
@@ -564,14 +568,23 @@ static enum egov_db_qs begin(struct egov_db_conn *c, bool write, enum egov_db_is
             write_unlock(c);
         return qs;
     }
-    /* A connection found broken by an earlier statement is re-made here. */
-    if (!egov_pg_check(c)) {
-        egov_db_set_error(c, "the PostgreSQL connection is lost and could not be re-made");
-        return EGOV_DB_HARD_ERROR;
+    const char *sql = iso == EGOV_DB_ISO_READ_COMMITTED ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                                        : "BEGIN ISOLATION LEVEL SERIALIZABLE";
+    /*
+     * A connection found broken by an earlier statement is re-made here.
+     * One that broke while idle (server restart, idle timeout) is only
+     * found out by BEGIN; nothing has been done yet, so re-make it and
+     * begin again, once.
+     */
+    for (int tries = 0;; tries++) {
+        if (!egov_pg_check(c)) {
+            egov_db_set_error(c, "the PostgreSQL connection is lost and could not be re-made");
+            return EGOV_DB_HARD_ERROR;
+        }
+        qs = egov_db_raw(c, sql);
+        if (qs >= 0 || tries > 0 || !egov_pg_lost(c))
+            return qs;
     }
-    if (iso == EGOV_DB_ISO_READ_COMMITTED)
-        return egov_db_raw(c, "BEGIN ISOLATION LEVEL READ COMMITTED");
-    return egov_db_raw(c, "BEGIN ISOLATION LEVEL SERIALIZABLE");
 }
 
 static void rollback(struct egov_db_conn *c)

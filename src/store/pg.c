@@ -141,6 +141,11 @@ bool egov_pg_check(struct egov_db_conn *c)
     return true;
 }
 
+bool egov_pg_lost(struct egov_db_conn *c)
+{
+    return PQstatus(c->handle) != CONNECTION_OK;
+}
+
 bool egov_pg_in_txn(struct egov_db_conn *c)
 {
     PGTransactionStatusType t = PQtransactionStatus(c->handle);

@@ -104,6 +104,8 @@ enum egov_db_qs egov_pg_run(struct egov_db_conn *c, const struct egov_db_stmt *s
                             const struct egov_db_param *params, struct egov_db_rows **rows);
 enum egov_db_qs egov_pg_script(struct egov_db_conn *c, const char *sql);
 bool egov_pg_in_txn(struct egov_db_conn *c);
+/** True if libpq has found the connection broken (the server went away). */
+bool egov_pg_lost(struct egov_db_conn *c);
 
 /** Runs SQL text without parameters and without fault injection (BEGIN, COMMIT...). */
 enum egov_db_qs egov_db_raw(struct egov_db_conn *c, const char *sql);

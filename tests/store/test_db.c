@@ -435,6 +435,54 @@ static void test_reconnect(void **state)
     egov_db_close(db);
 }
 
+/*
+ * A connection whose server process went away while it sat idle (a
+ * PostgreSQL restart, an idle-session timeout) looks fine until it is
+ * used.  The transaction that uses it next must reconnect and succeed:
+ * nothing had been sent, so nothing can have happened twice.
+ */
+static void test_reconnect_idle(void **state)
+{
+    static const struct egov_db_stmt st_pid = {"t_pid", "SELECT 1", "SELECT pg_backend_pid()"};
+    static const struct egov_db_stmt st_kill = {"t_kill", "SELECT 1",
+                                                "SELECT pg_terminate_backend($1, 5000)"};
+    struct egov_db *db;
+    struct egov_db_conn *a;
+    struct egov_db_conn *b;
+    struct egov_db_rows *rows = NULL;
+    struct txn_ctx t = {0, 1, EGOV_DB_ONE_ROW};
+    int64_t pid;
+
+    (void)state;
+    if (!egov_test_db_is_pg())
+        return;
+    db = egov_test_db_open();
+    assert_non_null(db);
+    a = egov_db_acquire(db, 1000);
+    b = egov_db_acquire(db, 1000);
+    assert_non_null(a);
+    assert_non_null(b);
+    make_table(a);
+    assert_int_equal(egov_db_query(a, &st_pid, NULL, &rows), EGOV_DB_ONE_ROW);
+    pid = egov_db_rows_int64(rows, 0, 0);
+    egov_db_rows_free(rows);
+    {
+        const struct egov_db_param p[] = {EGOV_DB_PARAM_INT64(pid), EGOV_DB_PARAM_END};
+        assert_int_equal(egov_db_query(b, &st_kill, p, &rows), EGOV_DB_ONE_ROW);
+        assert_int_equal(egov_db_rows_int64(rows, 0, 0), 1);
+        egov_db_rows_free(rows);
+    }
+    egov_db_release(a);
+    a = egov_db_acquire(db, 1000); /* the same, broken, connection from the pool */
+    assert_non_null(a);
+    assert_int_equal(egov_db_txn(a, true, 0, insert_body, &t), EGOV_DB_ONE_ROW);
+    assert_int_equal(t.runs, 1);
+    assert_int_equal(count_items(a), 1);
+    egov_db_release(a);
+    egov_db_release(b);
+    egov_db_close(db);
+}
+
 static void test_pool(void **state)
 {
     struct egov_db *first = egov_test_db_open();
@@ -584,7 +632,8 @@ int main(void)
         cmocka_unit_test(test_open_close),         cmocka_unit_test(test_params_and_rows),
         cmocka_unit_test(test_statement_cache),    cmocka_unit_test(test_errors),
         cmocka_unit_test(test_open_errors),        cmocka_unit_test(test_transactions),
-        cmocka_unit_test(test_reconnect),          cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_reconnect),          cmocka_unit_test(test_reconnect_idle),
+        cmocka_unit_test(test_pool),
         cmocka_unit_test(test_concurrent_writers),
     };
 
