@@ -194,6 +194,8 @@ struct claim {
     int64_t until;
     const char *node;
     char *queues; /* JSON array of registered queue names, from jansson */
+    int64_t max_attempts;
+    bool buried; /* the job had used up its attempts in expired leases: now dead */
     bool found;
     char id[37];
     char *queue;
@@ -204,10 +206,39 @@ struct claim {
 static void claim_reset(struct claim *cl)
 {
     cl->found = false;
+    cl->buried = false;
     egov_free(cl->queue);
     egov_free(cl->payload);
     cl->queue = NULL;
     cl->payload = NULL;
+}
+
+struct finish {
+    int64_t now;
+    const char *id;
+    int64_t attempts;
+    const char *state;
+    int64_t run_at;
+    const char *error;
+    bool fenced; /* the claim was lost: another node re-claimed the job */
+};
+
+static enum egov_db_qs finish_body(struct egov_db_conn *c, void *cls)
+{
+    struct finish *f = cls;
+    const struct egov_db_param params[] = {
+        EGOV_DB_PARAM_INT64(f->now),
+        EGOV_DB_PARAM_TEXT(f->id),
+        EGOV_DB_PARAM_INT64(f->attempts),
+        EGOV_DB_PARAM_TEXT(f->state),
+        EGOV_DB_PARAM_INT64(f->run_at),
+        EGOV_DB_PARAM_TEXT(f->error),
+        EGOV_DB_PARAM_END,
+    };
+    enum egov_db_qs qs = egov_db_exec(c, &st_finish, params);
+
+    f->fenced = qs == EGOV_DB_NO_ROW;
+    return qs;
 }
 
 static enum egov_db_qs claim_body(struct egov_db_conn *c, void *cls)
@@ -246,37 +277,26 @@ static enum egov_db_qs claim_body(struct egov_db_conn *c, void *cls)
         qs = EGOV_DB_HARD_ERROR;
         goto out;
     }
+    if (cl->attempts > cl->max_attempts) {
+        /*
+         * Every earlier claim ran out its lease (the node died or the
+         * handler outran the lease): those were the attempts.  Running it
+         * again could take this node down too.
+         */
+        char why[96];
+        struct finish f = {cl->now, cl->id, cl->attempts, "dead", cl->now, why, false};
+
+        (void)snprintf(why, sizeof(why), "gave up after %lld attempts whose leases expired",
+                       (long long)(cl->attempts - 1));
+        qs = finish_body(c, &f);
+        if (qs < 0)
+            goto out;
+        cl->buried = true;
+        goto out;
+    }
     cl->found = true;
 out:
     egov_db_rows_free(rows);
-    return qs;
-}
-
-struct finish {
-    int64_t now;
-    const char *id;
-    int64_t attempts;
-    const char *state;
-    int64_t run_at;
-    const char *error;
-    bool fenced; /* the claim was lost: another node re-claimed the job */
-};
-
-static enum egov_db_qs finish_body(struct egov_db_conn *c, void *cls)
-{
-    struct finish *f = cls;
-    const struct egov_db_param params[] = {
-        EGOV_DB_PARAM_INT64(f->now),
-        EGOV_DB_PARAM_TEXT(f->id),
-        EGOV_DB_PARAM_INT64(f->attempts),
-        EGOV_DB_PARAM_TEXT(f->state),
-        EGOV_DB_PARAM_INT64(f->run_at),
-        EGOV_DB_PARAM_TEXT(f->error),
-        EGOV_DB_PARAM_END,
-    };
-    enum egov_db_qs qs = egov_db_exec(c, &st_finish, params);
-
-    f->fenced = qs == EGOV_DB_NO_ROW;
     return qs;
 }
 
@@ -334,6 +354,7 @@ int egov_jobs_run_one(struct egov_db *db, const char *node_id, unsigned int leas
         goto out;
     }
     cl.node = node_id;
+    cl.max_attempts = (int64_t)max_attempts;
     cl.now = egov_now_us();
     cl.until = cl.now + (int64_t)lease_ms * 1000;
     c = egov_db_acquire(db, JOB_ACQUIRE_MS);
@@ -346,6 +367,12 @@ int egov_jobs_run_one(struct egov_db *db, const char *node_id, unsigned int leas
     c = NULL;
     if (qs < 0)
         goto out;
+    if (cl.buried) {
+        egov_warn("job %s: gave up after %lld expired leases", cl.id, (long long)(cl.attempts - 1));
+        atomic_fetch_add(&jobs_failed, 1);
+        ret = 1;
+        goto out;
+    }
     if (!cl.found) {
         ret = 0;
         goto out;

@@ -281,6 +281,40 @@ static void test_dead_after_max_attempts(void **state)
 }
 
 /*
+ * A job whose handler takes its node down (or always outruns the lease)
+ * never finishes; each re-claim after the lease counts as an attempt, and
+ * after max attempts it goes to the dead list instead of being run again.
+ */
+static const struct egov_db_stmt st_expired = {
+    "t_j_expired",
+    "UPDATE egov_job SET state = 'running', attempts = 3, locked_by = 'crashed',"
+    " locked_until = $1, run_at = $1 WHERE id = $2",
+    NULL};
+
+static void test_expired_leases_count_as_attempts(void **state)
+{
+    struct egov_db *db = open_migrated();
+    static struct recorder rec;
+    struct job_row row;
+    char id[37];
+
+    (void)state;
+    rec.answer = EGOV_JOB_DONE;
+    assert_true(egov_jobs_register("t_crash", record, &rec));
+    enqueue(db, "t_crash", "{}", 1, id);
+    /* three claims whose leases all ran out */
+    set_run_at(db, &st_expired, id, egov_now_us() - 1);
+    assert_int_equal(egov_jobs_run_one(db, "n1", 60000, 3), 1);
+    read_job(db, id, &row);
+    assert_string_equal(row.state, "dead");
+    assert_true(row.has_error);
+    assert_false(row.locked);
+    assert_int_equal(atomic_load(&rec.runs), 0);
+    assert_int_equal(egov_jobs_run_one(db, "n1", 60000, 3), 0);
+    egov_db_close(db);
+}
+
+/*
  * Node A claims a job with a 20 ms lease and stalls; node B finds the
  * lease expired, re-claims the job and finishes it; A's late "retry" is
  * fenced off and changes nothing.
@@ -446,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_delay),
         cmocka_unit_test(test_retry_backoff),
         cmocka_unit_test(test_dead_after_max_attempts),
+        cmocka_unit_test(test_expired_leases_count_as_attempts),
         cmocka_unit_test(test_lease_expiry),
         cmocka_unit_test(test_two_nodes_exactly_once),
     };
