@@ -5,6 +5,8 @@
 #ifndef EGOV_CLI_H
 #define EGOV_CLI_H
 
+#include <stdio.h>
+
 #include "core/core.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -34,8 +36,22 @@ int egov_cli_version(int argc, char **argv);
  */
 bool egov_cli_load_config(struct egov_config *cfg, const char *file);
 
-/** Registers the migrations and job handlers of every module this node runs. */
+/** Registers the migrations of every module this node runs (once). */
 void egov_cli_register_modules(void);
+/** Calls every module's init in layer order; false if one failed (named on stderr). */
+bool egov_cli_init_modules(const struct egov_module_env *env);
+/** Calls every module's fini in reverse layer order. */
+void egov_cli_fini_modules(void);
+/** The module verb called @p name (`egov NAME ...`), or NULL. */
+const struct egov_module_cli *egov_cli_find_module_verb(const char *name);
+/** Lists the module verbs for `egov --help`. */
+void egov_cli_list_module_verbs(FILE *out);
+/**
+ * Runs a module verb: takes --config FILE and --db URL out of argv,
+ * loads the configuration and calls the verb.  Returns its exit code.
+ */
+int egov_cli_run_module_verb(const struct egov_module_cli *verb, int argc, char **argv);
+
 /** Adds the route tables of every module this node runs to @p s. */
 bool egov_cli_add_routes(struct egov_server *s);
 

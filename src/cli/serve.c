@@ -130,6 +130,7 @@ static int run_node(const struct egov_config *cfg, bool demo)
     struct egov_db *db = NULL;
     struct egov_server *srv = NULL;
     struct egov_jobs *jobs = NULL;
+    bool modules_started = false;
     char err[512] = "";
     sigset_t sigs;
 
@@ -155,6 +156,10 @@ static int run_node(const struct egov_config *cfg, bool demo)
         }
     }
     egov_i18n_load(cfg->localedir);
+    struct egov_module_env env = {.cfg = cfg, .db = db, .open_db = NULL};
+    if (!egov_cli_init_modules(&env))
+        goto done;
+    modules_started = true;
 
     struct egov_server_options so = {
         .listen = cfg->listen,
@@ -238,6 +243,8 @@ static int run_node(const struct egov_config *cfg, bool demo)
 done:
     egov_jobs_stop(jobs);
     egov_server_destroy(srv);
+    if (modules_started)
+        egov_cli_fini_modules();
     egov_db_close(db);
     if (rc == 0)
         egov_info("stopped");

@@ -312,6 +312,57 @@ enum egov_db_qs egov_webhook_enqueue(struct egov_db_conn *c, const char *url, co
 /** Registers the webhook job handler with the job workers (call before egov_jobs_start()). */
 bool egov_webhook_register(void);
 
+/* ------------------------------------------------------------------ */
+/* Modules                                                             */
+/* ------------------------------------------------------------------ */
+
+struct egov_module_env;
+
+/** A command-line verb a module offers: `egov NAME ...`. */
+struct egov_module_cli {
+    const char *name;    /**< e.g. "hanzi", "oid", "backoffice" */
+    const char *summary; /**< one line for `egov --help` */
+    /**
+     * Runs the verb.  argv[0] is the verb's name; the global options
+     * --config FILE and --db URL have already been taken out of argv and
+     * applied to env->cfg.  Returns the process exit code.
+     */
+    int (*run)(int argc, char **argv, const struct egov_module_env *env);
+};
+
+/** What a module gets from the node when it starts or runs a verb. */
+struct egov_module_env {
+    const struct egov_config *cfg; /**< the node's configuration (borrowed) */
+    struct egov_db *db;            /**< during init: the open, migrated database; NULL in CLI verbs */
+    /**
+     * Opens the configured database and applies pending migrations,
+     * printing one clear message on failure (then NULL).  For CLI verbs;
+     * the caller closes it with egov_db_close().
+     */
+    struct egov_db *(*open_db)(const struct egov_module_env *env);
+};
+
+/**
+ * A module as the node sees it.  Each module defines one constant
+ * `const struct egov_module egov_<name>_module` in its public header and
+ * src/cli/modules.c lists it, in layer order.  Every member but @c name
+ * may be NULL.
+ */
+struct egov_module {
+    const char *name;
+    const struct egov_db_module_migrations *migrations;
+    const struct egov_route_table *routes;
+    /**
+     * Called once when a node starts, after migrations, before serving:
+     * register job handlers, load data.  Returns false (after logging why)
+     * to stop the start-up.
+     */
+    bool (*init)(const struct egov_module_env *env);
+    /** Called once when the node stops, after the server and workers stopped. */
+    void (*fini)(void);
+    const struct egov_module_cli *cli; /**< verbs, ending with a {NULL} entry */
+};
+
 /** The http module's own route table (/healthz, /readyz, /metrics, /static/). */
 extern const struct egov_route_table egov_http_core_routes;
 
