@@ -1,7 +1,7 @@
 #!/bin/bash
-# Every literal {{_ msgid}} in share/templates/*.html has a non-empty
-# Traditional Chinese translation in share/locale/zh_TW.po, every msgid of
-# zh_TW.po is also in en.po.  Left-over share/locale/pending-*.po files
+# Every literal {{_ msgid}} in share/templates/**/*.html has a non-empty
+# Traditional Chinese translation in the zh_TW catalog (share/locale/zh_TW.po
+# plus share/locale/zh_TW/*.po), every msgid of it is also in the en catalog.  Left-over share/locale/pending-*.po files
 # (entries not merged yet) are reported.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -11,12 +11,17 @@ command -v msgcat >/dev/null || { echo "msgcat missing"; exit 77; }
 
 # msgid<TAB>msgstr, one line per entry (msgcat unwraps continued lines)
 pairs() {
-  msgcat --no-wrap "$1" | awk '
+  local lang=$1 files
+  shopt -s nullglob
+  files=("$here/share/locale/$lang.po" "$here"/share/locale/"$lang"/*.po)
+  shopt -u nullglob
+  msgcat --use-first --no-wrap "${files[@]}" |
+  awk '
     /^msgid "/  { id = substr($0, 8, length($0) - 8); next }
     /^msgstr "/ { print id "\t" substr($0, 9, length($0) - 9) }'
 }
-zh=$(pairs "$po")
-en=$(pairs "$here/share/locale/en.po")
+zh=$(pairs zh_TW)
+en=$(pairs en)
 
 fail=0
 checked=0
@@ -31,7 +36,7 @@ while IFS= read -r id; do
     echo "untranslated template msgid: $id"
     fail=1
   fi
-done < <(grep -oh '{{_ [^}]*}}' "$tmpl_dir"/*.html | sed -e 's/^{{_ *//' -e 's/ *}}$//' | sort -u)
+done < <(grep -rhoE --include='*.html' '{{_ [^}]*}}' "$tmpl_dir" | sed -e 's/^{{_ *//' -e 's/ *}}$//' | sort -u)
 
 while IFS=$'\t' read -r id _; do
   [ -n "$id" ] || continue
