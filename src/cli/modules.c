@@ -6,6 +6,15 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "hanzi/hanzi.h"
+#include "accounting/accounting.h"
+#include "oid/oid.h"
+#include "directory/directory.h"
+#include "authz/authz.h"
+#include "account/account.h"
+#include "auth/auth.h"
+#include "gateway/gateway.h"
+#include "backoffice/backoffice.h"
 #include "portal/portal.h"
 
 static bool http_init(const struct egov_module_env *env)
@@ -35,6 +44,15 @@ static const struct egov_module portal_module = {
 static const struct egov_module *const modules[] = {
     &http_module,
     &node_module,
+    &egov_hanzi_module,
+    &egov_accounting_module,
+    &egov_oid_module,
+    &egov_directory_module,
+    &egov_authz_module,
+    &egov_account_module,
+    &egov_auth_module,
+    &egov_gateway_module,
+    &egov_backoffice_module,
     &portal_module,
 };
 

@@ -27,6 +27,8 @@
 #define POOL_SLACK (16 * 1024)
 /* A request body may take this much longer than the timeout per 64 KiB received. */
 #define BODY_BYTES_PER_EXTRA_SECOND (64 * 1024)
+/* How much longer than the timeout the reaper leaves an idle kept-alive connection. */
+#define IDLE_GRACE_US (1000 * 1000)
 /* After the body limit is passed, this much more is read and dropped before the connection is cut. */
 #define DISCARD_MAX (256 * 1024)
 
@@ -285,15 +287,28 @@ static void *reaper_main(void *arg)
             break;
         int64_t now = egov_mono_us();
         for (struct egov_http_conn *c = s->conns; c != NULL; c = c->next) {
-            if (c->cut || atomic_load(&c->state) != CONN_RECEIVING)
+            int state = atomic_load(&c->state);
+            if (c->cut || state == CONN_HANDLING)
                 continue;
             int64_t allowed =
                 limit_us + (int64_t)(atomic_load(&c->body_bytes) / BODY_BYTES_PER_EXTRA_SECOND) *
                                1000000;
+            /*
+             * A kept-alive connection is "idle" until the next request line
+             * is complete, so a request line trickling in a byte at a time
+             * would never be cut.  Idle connections get the same limit,
+             * counted from the end of the previous request, plus a second
+             * so that libmicrohttpd's own idle timeout normally comes first.
+             */
+            if (state == CONN_IDLE)
+                allowed += IDLE_GRACE_US;
             if (now - atomic_load(&c->since_us) > allowed) {
                 c->cut = true;
                 shutdown(c->fd, SHUT_RDWR);
-                EGOV_CLIENT_FAULT("cut off a connection that sent its request too slowly");
+                if (state == CONN_RECEIVING)
+                    EGOV_CLIENT_FAULT("cut off a connection that sent its request too slowly");
+                else
+                    egov_debug("cut off a kept-alive connection past its timeout");
             }
         }
     }
@@ -367,8 +382,9 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
             request_log(ctx, dur);
     }
     if (ctx->conn != NULL) {
-        atomic_store(&ctx->conn->state, CONN_IDLE);
         atomic_store(&ctx->conn->body_bytes, 0);
+        atomic_store(&ctx->conn->since_us, egov_mono_us());
+        atomic_store(&ctx->conn->state, CONN_IDLE);
     }
     if (ctx->req.response != NULL && !ctx->queued)
         MHD_destroy_response(ctx->req.response);
@@ -584,13 +600,22 @@ answer:
     return true;
 }
 
+/*
+ * Collects one form field (or a piece of one) into the form object.
+ * Values are stored unchecked here, since a long value arrives in pieces
+ * that may split a UTF-8 sequence; parse_form() checks every name and value
+ * once the whole body is in.  File parts keep the checked constructor: a
+ * binary file is left out rather than refusing the whole form.
+ */
 static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *filename, const char *content_type,
                                   const char *transfer_encoding, const char *data, uint64_t off,
                                   size_t size)
 {
     json_t *form = cls;
+    json_t *(*make)(const char *, size_t) = filename ? json_stringn : json_stringn_nocheck;
     json_t *old = json_object_get(form, key);
+    json_t *val;
     if (old != NULL && json_is_string(old) && off > 0) {
         /* a value delivered in pieces */
         size_t ol = json_string_length(old);
@@ -598,14 +623,37 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char
         if (joined == NULL)
             return MHD_NO;
         memcpy(joined, json_string_value(old), ol);
-        memcpy(joined + ol, data, size);
+        if (size > 0)
+            memcpy(joined + ol, data, size);
         joined[ol + size] = '\0';
-        json_object_set_new(form, key, json_stringn(joined, ol + size));
+        val = make(joined, ol + size);
         free(joined);
     } else {
-        json_object_set_new(form, key, json_stringn(data ? data : "", size));
+        val = make(data ? data : "", size);
     }
+    if (val != NULL)
+        json_object_set_new_nocheck(form, key, val);
     return MHD_YES;
+}
+
+/* True if every name and string value of @p form is UTF-8; else @p bad_key names the first bad one. */
+static bool form_utf8_valid(json_t *form, const char **bad_key)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(form, key, val)
+    {
+        const char *v = json_string_value(val);
+        if (!egov_utf8_valid(key, strlen(key), NULL)) {
+            *bad_key = NULL;
+            return false;
+        }
+        if (v != NULL && !egov_utf8_valid(v, json_string_length(val), NULL)) {
+            *bad_key = key;
+            return false;
+        }
+    }
+    return true;
 }
 
 static void decref_cleanup(void *p)
@@ -630,8 +678,9 @@ static bool parse_form(struct egov_http_ctx *ctx)
         egov_reply_problem(req, EGOV_EC_GENERIC_BAD_REQUEST, NULL, "The form is malformed.");
         goto done;
     }
-    if (!egov_utf8_valid(req->body, req->body_len, NULL)) {
-        egov_reply_problem(req, EGOV_EC_GENERIC_UTF8_INVALID, NULL, NULL);
+    const char *bad_key = NULL;
+    if (!egov_utf8_valid(req->body, req->body_len, NULL) || !form_utf8_valid(form, &bad_key)) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_UTF8_INVALID, bad_key, NULL);
         goto done;
     }
     req->form = form;
