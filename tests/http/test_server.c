@@ -399,6 +399,31 @@ static void test_form_body(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "b")), "\xe4\xb8\xad x");
     json_decref(j);
     egov_test_response_free(&r);
+
+    /* a decoded value or name that is not UTF-8 is refused, not silently dropped */
+    get(*state, "POST", "/t/form", ct, "a=%ff&b=1", &r);
+    json_decref(assert_problem(&r, 400, "GENERIC_UTF8_INVALID"));
+    egov_test_response_free(&r);
+    get(*state, "POST", "/t/form", ct, "b=1&%fe=2", &r);
+    json_decref(assert_problem(&r, 400, "GENERIC_UTF8_INVALID"));
+    egov_test_response_free(&r);
+}
+
+/* A path that decodes to bytes that are not UTF-8: 400, as problem JSON (not 503). */
+static void test_path_not_utf8(void **state)
+{
+    struct egov_test_response r;
+    get(*state, "GET", "/t/items/%ff", NULL, NULL, &r);
+    json_decref(assert_problem(&r, 400, "GENERIC_UTF8_INVALID"));
+    egov_test_response_free(&r);
+    get(*state, "GET", "/nowhere/%c0%af", NULL, NULL, &r);
+    json_decref(assert_problem(&r, 400, "GENERIC_UTF8_INVALID"));
+    egov_test_response_free(&r);
+    /* well-formed UTF-8 in a parameter still reaches the handler */
+    get(*state, "GET", "/t/items/%e4%b8%ad", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"id\":\"\xe4\xb8\xad\""));
+    egov_test_response_free(&r);
 }
 
 static void test_html_errors_and_views(void **state)
@@ -486,6 +511,47 @@ struct slow_call {
     struct egov_test_server *srv;
     long status;
 };
+
+/*
+ * The same on a kept-alive connection: after a first request is answered,
+ * the next request line trickling in a byte at a time is cut off too.
+ */
+static void test_slow_second_request_cut_off(void **state)
+{
+    struct egov_test_server *s = *state;
+    const char *first = "GET /t/hello HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    const char *next = "GET /t/hello?aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n";
+    char buf[4096];
+    int fd = egov_test_connect(s->port);
+    assert_true(fd >= 0);
+    assert_int_equal(send(fd, first, strlen(first), MSG_NOSIGNAL), (ssize_t)strlen(first));
+    /* read the first answer (the connection stays open) */
+    size_t got = egov_test_read_all(fd, buf, sizeof buf, 500);
+    assert_true(got > 12);
+    assert_memory_equal(buf, "HTTP/1.1 200", 12);
+    int64_t start = egov_mono_us();
+    bool cut = false;
+    for (size_t i = 0; next[i] != '\0'; i++) {
+        if (send(fd, next + i, 1, MSG_NOSIGNAL) != 1) {
+            cut = true;
+            break;
+        }
+        char c;
+        ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+        if (n == 0) {
+            cut = true;
+            break;
+        }
+        struct timespec ts = {0, 300 * 1000000L};
+        nanosleep(&ts, NULL);
+        if (egov_mono_us() - start > 6000000)
+            break;
+    }
+    close(fd);
+    int64_t took = egov_mono_us() - start;
+    assert_true(cut);
+    assert_true(took < 4500000);
+}
 
 static void *slow_thread(void *arg)
 {
@@ -597,6 +663,8 @@ int main(void)
         cmocka_unit_test(test_html_errors_and_views),
         cmocka_unit_test(test_request_id_and_cookie),
         cmocka_unit_test(test_slow_client_cut_off),
+        cmocka_unit_test(test_slow_second_request_cut_off),
+        cmocka_unit_test(test_path_not_utf8),
         cmocka_unit_test(test_graceful_shutdown),
         cmocka_unit_test(test_core_routes_and_metrics),
         cmocka_unit_test(test_readyz_with_db),
