@@ -45,9 +45,12 @@ struct egov_db *egov_cli_open_db(const struct egov_config *cfg)
         .connect_timeout_s = 5,
     };
     struct egov_db *db = egov_db_open(cfg->db_url, &opt, err, sizeof(err));
-    if (db == NULL)
-        fprintf(stderr, "egov: cannot open the database %s: %s\n", cfg->db_url,
+    if (db == NULL) {
+        char shown[512];
+        fprintf(stderr, "egov: cannot open the database %s: %s\n",
+                egov_db_url_redact(cfg->db_url, shown, sizeof(shown)),
                 err[0] != '\0' ? err : "unknown error");
+    }
     return db;
 }
 
@@ -222,6 +225,7 @@ static int run_node(const struct egov_config *cfg, bool demo)
         snprintf(host, sizeof(host), "[::1]");
     printf("listening on http://%s:%u\n", host, egov_server_port(srv));
     if (demo) {
+        char shown[512];
         printf("\n  egov demo is running.\n"
                "  Portal:    http://%s:%u/\n"
                "  Health:    http://%s:%u/healthz\n"
@@ -229,7 +233,7 @@ static int run_node(const struct egov_config *cfg, bool demo)
                "  Database:  %s\n\n"
                "  Press Ctrl-C to stop.\n",
                host, egov_server_port(srv), host, egov_server_port(srv), host,
-               egov_server_port(srv), cfg->db_url);
+               egov_server_port(srv), egov_db_url_redact(cfg->db_url, shown, sizeof(shown)));
     }
     fflush(stdout);
     egov_info("node started on %s (%s)", cfg->listen, egov_db_kind_name(db));

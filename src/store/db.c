@@ -156,6 +156,61 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
+const char *egov_db_url_redact(const char *url, char *out, size_t outlen)
+{
+    struct egov_buf b;
+    const char *p;
+    const char *scheme;
+    const char *auth_end;
+    const char *at;
+    const char *colon;
+    size_t n;
+
+    if (out == NULL || outlen == 0)
+        return out;
+    out[0] = '\0';
+    if (url == NULL)
+        return out;
+    egov_buf_init(&b);
+    scheme = strstr(url, "://");
+    p = url;
+    if (scheme != NULL) {
+        /* user-info: between "://" and the last '@' before the path */
+        const char *host = scheme + 3;
+        auth_end = host + strcspn(host, "/?#");
+        at = NULL;
+        for (const char *q = host; q < auth_end; q++)
+            if (*q == '@')
+                at = q;
+        colon = at != NULL ? memchr(host, ':', (size_t)(at - host)) : NULL;
+        if (colon != NULL) {
+            egov_buf_append(&b, url, (size_t)(colon + 1 - url));
+            egov_buf_puts(&b, "***");
+            p = at;
+        }
+    }
+    /* password=... in the query string (or a libpq "key=value" string) */
+    while (*p != '\0') {
+        const char *pw = strstr(p, "password=");
+        if (pw == NULL || (pw != url && strchr("?& ", pw[-1]) == NULL)) {
+            n = pw == NULL ? strlen(p) : (size_t)(pw + 9 - p);
+            egov_buf_append(&b, p, n);
+            p += n;
+            continue;
+        }
+        egov_buf_append(&b, p, (size_t)(pw + 9 - p));
+        egov_buf_puts(&b, "***");
+        p = pw + 9 + strcspn(pw + 9, "&# ");
+    }
+    if (!b.oom && b.data != NULL) {
+        n = b.len < outlen ? b.len : outlen - 1;
+        memcpy(out, b.data, n);
+        out[n] = '\0';
+    }
+    egov_buf_free(&b);
+    return out;
+}
+
 static struct egov_db_conn *connect_one(struct egov_db *db, char *err, size_t errlen)
 {
     if (db->kind == EGOV_DB_SQLITE)
@@ -221,10 +276,11 @@ struct egov_db *egov_db_open(const char *url, const struct egov_db_options *opt,
         db->target = egov_strdup(url);
         db->size = db->opt.pool_size != 0 ? db->opt.pool_size : DEFAULT_PG_POOL;
     } else {
+        char shown[128];
         set_err(err, errlen,
-                "Unsupported database URL \"%.100s\" (expected sqlite:PATH, sqlite::memory: or "
+                "Unsupported database URL \"%s\" (expected sqlite:PATH, sqlite::memory: or "
                 "postgresql://...).",
-                url);
+                egov_db_url_redact(url, shown, sizeof(shown)));
         goto fail;
     }
     if (db->target == NULL) {

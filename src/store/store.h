@@ -82,6 +82,14 @@ struct egov_db_options {
 };
 
 /**
+ * Writes @p url into @p out (NUL-terminated, truncated to @p outlen) with
+ * any password replaced by "***" (the user-info password of
+ * "postgresql://user:pw@host/db" and a "password=" query parameter), so
+ * that a URL can be shown in messages and logs.  Returns @p out.
+ */
+const char *egov_db_url_redact(const char *url, char *out, size_t outlen);
+
+/**
  * Opens the database at @p url: "sqlite:PATH" (created with its folder if
  * missing), "sqlite::memory:", or "postgresql://..." / "postgres://...".
  * Connects once to prove the database is reachable.  On failure returns

@@ -483,6 +483,33 @@ static void test_reconnect_idle(void **state)
     egov_db_close(db);
 }
 
+/* URLs shown in messages never carry a password. */
+static void test_url_redact(void **state)
+{
+    static const char *const cases[][2] = {
+        {"postgresql://egov:s3cret@db.example:5432/egov", "postgresql://egov:***@db.example:5432/egov"},
+        {"postgres://u:p%40ss@h/d?sslmode=require", "postgres://u:***@h/d?sslmode=require"},
+        {"postgresql://u@h/d", "postgresql://u@h/d"},
+        {"postgresql:///d?host=/tmp&password=pw&user=u", "postgresql:///d?host=/tmp&password=***&user=u"},
+        {"postgresql://h/d?password=pw", "postgresql://h/d?password=***"},
+        {"host=h password=pw dbname=d", "host=h password=*** dbname=d"},
+        {"sqlite:var/egov.db", "sqlite:var/egov.db"},
+        {"postgresql://h/d?xpassword=1", "postgresql://h/d?xpassword=1"},
+    };
+    char out[128];
+    char err[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_string_equal(egov_db_url_redact(cases[i][0], out, sizeof(out)), cases[i][1]);
+    assert_string_equal(egov_db_url_redact("postgresql://u:pw@h/d", out, 12), "postgresql:");
+    assert_string_equal(egov_db_url_redact(NULL, out, sizeof(out)), "");
+    /* nor does the error of an unsupported URL */
+    assert_null(egov_db_open("mysql://root:hunter2@h/d", NULL, err, sizeof(err)));
+    assert_null(strstr(err, "hunter2"));
+    assert_non_null(strstr(err, "mysql://root:***@h/d"));
+}
+
 static void test_pool(void **state)
 {
     struct egov_db *first = egov_test_db_open();
@@ -634,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_open_errors),        cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_reconnect),          cmocka_unit_test(test_reconnect_idle),
         cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_url_redact),
         cmocka_unit_test(test_concurrent_writers),
     };
 
