@@ -21,12 +21,12 @@
 
 #include "testlib.h"
 
-#define DEFAULT_SEED 20261127u
+#define DEFAULT_SEED   20261127u
 #define DEFAULT_ROUNDS 2000u
-#define BATCH 48
-#define BATCH_WAIT_MS 300
-#define MAX_REQ (96 * 1024)
-#define MAX_RESP (64 * 1024)
+#define BATCH          48
+#define BATCH_WAIT_MS  300
+#define MAX_REQ        (96 * 1024)
+#define MAX_RESP       (64 * 1024)
 
 /* ------------------------------------------------------------------ */
 /* Routes                                                              */
@@ -74,8 +74,7 @@ static void h_form(struct egov_req *req)
 static void h_view(struct egov_req *req)
 {
     egov_reply_view(req, 200, "error", "Status",
-                    json_pack("{s:s, s:s, s:i}", "title", "Status", "detail", "ok", "status",
-                              200));
+                    json_pack("{s:s, s:s, s:i}", "title", "Status", "detail", "ok", "status", 200));
 }
 
 static void h_problem(struct egov_req *req)
@@ -93,8 +92,8 @@ static const struct egov_route garbage_routes[] = {
     EGOV_ROUTE_END,
 };
 static const struct egov_route_table garbage_table = {"garbage", garbage_routes};
-static const struct egov_route_table *const all_tables[] = {&egov_http_core_routes,
-                                                            &garbage_table, NULL};
+static const struct egov_route_table *const all_tables[] = {&egov_http_core_routes, &garbage_table,
+                                                            NULL};
 
 /* ------------------------------------------------------------------ */
 /* Random requests                                                     */
@@ -127,43 +126,115 @@ static const char *pick(const char *const *list, size_t n)
 }
 #define PICK(a) pick((a), sizeof(a) / sizeof((a)[0]))
 
-static const char *const methods[] = {"GET",  "GET",   "POST",    "POST", "PUT",   "DELETE",
-                                      "HEAD", "PATCH", "OPTIONS", "TRACE", "BREW", "",
-                                      "G\x01T", "get", "CONNECT"};
+static const char *const methods[] = {"GET",    "GET",  "POST",   "POST",    "PUT",
+                                      "DELETE", "HEAD", "PATCH",  "OPTIONS", "TRACE",
+                                      "BREW",   "",     "G\x01T", "get",     "CONNECT"};
 static const char *const paths[] = {
-    "/healthz", "/readyz", "/metrics", "/g/items/42", "/g/items/", "/g/info", "/g/echo",
-    "/g/form", "/g/view", "/g/x/y/problem", "/static/", "/static/css/egov.css",
-    "/static/../etc/passwd", "/static/.hidden", "/", "", "*", "http://example.org/g/info",
-    "//g//info", "/g/items/%ff", "/g/items/%00", "/g/items/%2e%2e", "/%", "/%zz", "/%e4%b8",
-    "/g/%c0%af/b/problem", "/g/info?q=%ff%fe", "/g/info?q=%", "/g/info?&&==&q", "/g/info?lang=%ff",
-    "/g/info?lang=zh-TW", "/g/info?lang=en&lang=zh-TW", "/static/%2e%2e/%2e%2e/etc/passwd",
-    "/g/items/\xe4\xb8\xad", "/g/items/\xff\xfe", "/g/view?lang=zh-TW",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/g/items/42",
+    "/g/items/",
+    "/g/info",
+    "/g/echo",
+    "/g/form",
+    "/g/view",
+    "/g/x/y/problem",
+    "/static/",
+    "/static/css/egov.css",
+    "/static/../etc/passwd",
+    "/static/.hidden",
+    "/",
+    "",
+    "*",
+    "http://example.org/g/info",
+    "//g//info",
+    "/g/items/%ff",
+    "/g/items/%00",
+    "/g/items/%2e%2e",
+    "/%",
+    "/%zz",
+    "/%e4%b8",
+    "/g/%c0%af/b/problem",
+    "/g/info?q=%ff%fe",
+    "/g/info?q=%",
+    "/g/info?&&==&q",
+    "/g/info?lang=%ff",
+    "/g/info?lang=zh-TW",
+    "/g/info?lang=en&lang=zh-TW",
+    "/static/%2e%2e/%2e%2e/etc/passwd",
+    "/g/items/\xe4\xb8\xad",
+    "/g/items/\xff\xfe",
+    "/g/view?lang=zh-TW",
 };
-static const char *const versions[] = {"HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.0",
-                                       "HTTP/0.9", "HTTP/2.0", "HTTP/1.",  "http/1.1",
-                                       "HTTP/1.1 extra", "", "HTTP/11111111111111111111.1"};
-static const char *const content_types[] = {
-    "application/json", "application/json; charset=utf-8", "application/json; charset=latin1",
-    "application/x-www-form-urlencoded", "multipart/form-data; boundary=XyZ",
-    "multipart/form-data", "text/plain", "application/problem+json", "", ";;;",
-    "application/json; charset=\"", "application/vnd.egov+json"};
-static const char *const accepts[] = {
-    "text/html", "application/json", "*/*", "text/html;q=0.9, application/json;q=0.8",
-    "text/html;q=", "text/html;q=1.0000000", ";q=0.5", ",,,,", "text/html;;;;q=0.1;q",
-    "application/*;q=0.x", "\xff\xfe"};
-static const char *const languages[] = {"zh-TW", "en", "zh-TW;q=0.1, en;q=0.9", "*", "",
-                                        "zh-Hant-TW,zh;q=0.9", "xx-\xff", ";q=1", ",;,"};
-static const char *const cookies[] = {"sid=abc", "lang=zh-TW", "lang=\xff", "=;=;=", ";",
-                                      "sid=\"quoted\"; lang=en", "a=b; a=c; ; ;", "sid=%ff"};
-static const char *const json_bodies[] = {
-    "{\"name\":\"Ann\",\"age\":30}", "{\"name\":\"\",\"age\":-1}", "{\"name\":1}", "[]",
-    "{", "{\"a\":", "\"\\u0000\"", "{\"name\":\"\\ud800\"}", "{\"name\":\"x\",\"name\":\"y\"}",
-    "null", "1e999999", "{\"age\":99999999999999999999999}", "\xff\xfe{}", "{\"name\":\"\xe4\xb8\"}"};
+static const char *const versions[] = {"HTTP/1.1",
+                                       "HTTP/1.1",
+                                       "HTTP/1.1",
+                                       "HTTP/1.0",
+                                       "HTTP/0.9",
+                                       "HTTP/2.0",
+                                       "HTTP/1.",
+                                       "http/1.1",
+                                       "HTTP/1.1 extra",
+                                       "",
+                                       "HTTP/11111111111111111111.1"};
+static const char *const content_types[] = {"application/json",
+                                            "application/json; charset=utf-8",
+                                            "application/json; charset=latin1",
+                                            "application/x-www-form-urlencoded",
+                                            "multipart/form-data; boundary=XyZ",
+                                            "multipart/form-data",
+                                            "text/plain",
+                                            "application/problem+json",
+                                            "",
+                                            ";;;",
+                                            "application/json; charset=\"",
+                                            "application/vnd.egov+json"};
+static const char *const accepts[] = {"text/html",
+                                      "application/json",
+                                      "*/*",
+                                      "text/html;q=0.9, application/json;q=0.8",
+                                      "text/html;q=",
+                                      "text/html;q=1.0000000",
+                                      ";q=0.5",
+                                      ",,,,",
+                                      "text/html;;;;q=0.1;q",
+                                      "application/*;q=0.x",
+                                      "\xff\xfe"};
+static const char *const languages[] = {"zh-TW",   "en",   "zh-TW;q=0.1, en;q=0.9",
+                                        "*",       "",     "zh-Hant-TW,zh;q=0.9",
+                                        "xx-\xff", ";q=1", ",;,"};
+static const char *const cookies[] = {"sid=abc",       "lang=zh-TW", "lang=\xff",
+                                      "=;=;=",         ";",          "sid=\"quoted\"; lang=en",
+                                      "a=b; a=c; ; ;", "sid=%ff"};
+static const char *const json_bodies[] = {"{\"name\":\"Ann\",\"age\":30}",
+                                          "{\"name\":\"\",\"age\":-1}",
+                                          "{\"name\":1}",
+                                          "[]",
+                                          "{",
+                                          "{\"a\":",
+                                          "\"\\u0000\"",
+                                          "{\"name\":\"\\ud800\"}",
+                                          "{\"name\":\"x\",\"name\":\"y\"}",
+                                          "null",
+                                          "1e999999",
+                                          "{\"age\":99999999999999999999999}",
+                                          "\xff\xfe{}",
+                                          "{\"name\":\"\xe4\xb8\"}"};
 static const char *const form_bodies[] = {
-    "a=1&b=2", "a=%ff", "%ff=1", "a", "=", "&&&", "a=%", "a=%zz", "name=%e4%b8%ad",
+    "a=1&b=2",
+    "a=%ff",
+    "%ff=1",
+    "a",
+    "=",
+    "&&&",
+    "a=%",
+    "a=%zz",
+    "name=%e4%b8%ad",
     "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XyZ--\r\n",
     "--XyZ\r\nContent-Disposition: form-data; name=\"\xff\"\r\n\r\n\xff\r\n--XyZ--\r\n",
-    "--XyZ\r\n\r\n", "--XyZ--"};
+    "--XyZ\r\n\r\n",
+    "--XyZ--"};
 
 struct reqbuf {
     char data[MAX_REQ];
@@ -484,8 +555,8 @@ static bool run_batch(unsigned int port, struct slot *slots, size_t n)
             continue;
         size_t off = 0;
         while (off < sl->req.len) {
-            ssize_t w = send(sl->fd, sl->req.data + off, sl->req.len - off,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            ssize_t w =
+                send(sl->fd, sl->req.data + off, sl->req.len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (w <= 0)
                 break; /* the server may have answered and closed already */
             off += (size_t)w;
@@ -579,7 +650,7 @@ static void test_garbage(void **state)
     struct egov_db *db = egov_db_open("sqlite::memory:", NULL, err, sizeof err);
     if (db == NULL)
         fail_msg("%s", err);
-    o.db = db; /* so that /readyz answers 200 */
+    o.db = db;                          /* so that /readyz answers 200 */
     egov_log_set_level(EGOV_LOG_ERROR); /* thousands of refused requests */
     assert_true(egov_test_inproc_start(all_tables, &o, &srv));
 
