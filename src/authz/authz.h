@@ -1,12 +1,99 @@
 /*
  * authz.h -- roles, permissions, service grants and the decision API.
+ *
+ * Model.  Resources are named "agency/<agency code>/<rest>", e.g.
+ * "agency/A01/cases/2026-77".  A role belongs to one agency and holds
+ * permissions: an action ("case.read", or "*") and a resource pattern
+ * relative to the agency ("cases/*"; a trailing "*" matches any rest).
+ * A subject (a principal id, or a system id) holds roles through
+ * assignments; a role of agency A only ever applies to resources under
+ * "agency/A/".  Agency "*" is the platform itself: its administrators may
+ * administer every agency.
+ *
+ * Administration is delegated per agency: an administrator of agency A
+ * (subject in table authz_admin for A) may create roles of A, assign them,
+ * make further administrators of A and grant consumers access to
+ * services A provides -- nothing outside A.  Every change is written to
+ * authz_audit (who, what, when, from where, request id).
+ *
+ * Service grants are for the gateway: consumer system -> provider service,
+ * HTTP method ("*" = any) and path pattern (trailing "*" = any rest).
+ *
+ * HTTP:
+ *   POST /api/authz/check   {subject, action, resource} -> {decision, reason}
+ *   GET/POST /api/authz/roles, /api/authz/assignments, /api/authz/grants,
+ *   /api/authz/admins (administration; JSON), GET /authz (admin page).
  */
 #ifndef EGOV_AUTHZ_H
 #define EGOV_AUTHZ_H
+
+#include <stdbool.h>
 
 #include "http/http.h"
 
 /** The authz module: its migrations, routes, start-up and CLI verbs. */
 extern const struct egov_module egov_authz_module;
+
+/** A decision. */
+enum egov_authz_decision {
+    EGOV_AUTHZ_ERROR = -1, /**< the database failed; treat as deny */
+    EGOV_AUTHZ_DENY = 0,
+    EGOV_AUTHZ_ALLOW = 1,
+};
+
+/** Most bytes of a decision's reason, NUL included. */
+#define EGOV_AUTHZ_REASON_MAX 256
+
+/**
+ * Decides whether @p subject may do @p action on @p resource.  Writes a
+ * short English reason naming the role that allowed it, or why not, into
+ * @p reason (EGOV_AUTHZ_REASON_MAX bytes; may be NULL).
+ */
+enum egov_authz_decision egov_authz_check(struct egov_db *db, const char *subject,
+                                          const char *action, const char *resource,
+                                          char reason[EGOV_AUTHZ_REASON_MAX]);
+
+/**
+ * The gateway's question: may consumer system @p consumer call @p method
+ * @p path of provider service @p service_id?  One indexed query.
+ * @p reason (may be NULL) receives a static English string.
+ */
+enum egov_authz_decision egov_authz_grant_check(struct egov_db *db, const char *consumer,
+                                                const char *service_id, const char *method,
+                                                const char *path, const char **reason);
+
+/**
+ * True if @p subject administers agency @p agency (directly, or as a
+ * platform administrator of agency "*").  False on database errors.
+ */
+bool egov_authz_is_admin(struct egov_db *db, const char *subject, const char *agency);
+
+/**
+ * Makes @p subject an administrator of @p agency on behalf of @p actor
+ * (who must administer @p agency; NULL = the command line, which may do
+ * anything).  Audited.  Returns EGOV_EC_NONE, AUTHZ_NOT_ADMIN, or DB_*.
+ */
+enum egov_ec egov_authz_admin_add(struct egov_db *db, const char *actor, const char *subject,
+                                  const char *agency, const char *client_addr,
+                                  const char *request_id);
+
+/**
+ * Resolves who is calling: a function a higher module (account: browser
+ * sessions; auth: bearer tokens) registers so that authz pages and APIs
+ * know the caller.  It writes the subject (principal id) to @p subject and
+ * returns true, or returns false if the request carries no identity it
+ * knows.  It must not reply.
+ */
+typedef bool (*egov_authz_caller_fn)(struct egov_req *req, char subject[64]);
+
+/** Registers a caller resolver (at start-up; up to 4).  False if full. */
+bool egov_authz_register_caller(egov_authz_caller_fn fn);
+
+/**
+ * Finds the caller of @p req through the registered resolvers.  Returns
+ * true with @p subject filled, or false after replying 401 (the handler
+ * just returns).
+ */
+bool egov_authz_caller(struct egov_req *req, char subject[64]);
 
 #endif /* EGOV_AUTHZ_H */

@@ -105,6 +105,7 @@ struct egov_http_ctx {
     struct egov_http_conn *conn;    /**< the connection's reaper entry, may be NULL */
     struct egov_http_hdr *pending;  /**< headers added before the response existed */
     size_t uri_len;                 /**< raw request target length */
+    bool path_nul;                  /**< the raw path holds %00 */
     int phase;                      /**< 0 = headers seen, 1 = receiving body, 2 = answered */
     struct egov_buf body;
     size_t body_limit;

@@ -331,6 +331,17 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conne
     ctx->req.start_us = egov_mono_us();
     ctx->req.mhd_connection = connection;
     ctx->uri_len = uri ? strlen(uri) : 0;
+    /* libmicrohttpd decodes the path; a %00 in it would silently cut it short */
+    if (uri != NULL) {
+        size_t pl = strcspn(uri, "?");
+        for (const char *pct = memchr(uri, '%', pl); pct != NULL && pct + 2 < uri + pl;
+             pct = memchr(pct + 1, '%', pl - (size_t)(pct + 1 - uri))) {
+            if (pct[1] == '0' && pct[2] == '0') {
+                ctx->path_nul = true;
+                break;
+            }
+        }
+    }
     ctx->route_label = "unmatched";
     egov_buf_init(&ctx->body);
     const union MHD_ConnectionInfo *ci =
@@ -522,9 +533,9 @@ static bool first_call(struct egov_http_ctx *ctx, struct MHD_Connection *connect
         egov_reply_problem(req, EGOV_EC_GENERIC_URI_TOO_LONG, NULL, NULL);
         goto answer;
     }
-    if (!egov_utf8_valid(req->path, strlen(req->path), NULL)) {
-        /* a decoded %ff: no route can match it, and no JSON may carry it */
-        EGOV_CLIENT_FAULT("request path is not valid UTF-8");
+    if (ctx->path_nul || !egov_utf8_valid(req->path, strlen(req->path), NULL)) {
+        /* a decoded %ff: no route can match it, and no JSON may carry it; %00 likewise */
+        EGOV_CLIENT_FAULT("request path is not valid UTF-8 or holds a NUL");
         egov_reply_problem(req, EGOV_EC_GENERIC_UTF8_INVALID, NULL, NULL);
         goto answer;
     }

@@ -419,6 +419,14 @@ static void test_path_not_utf8(void **state)
     get(*state, "GET", "/nowhere/%c0%af", NULL, NULL, &r);
     json_decref(assert_problem(&r, 400, "GENERIC_UTF8_INVALID"));
     egov_test_response_free(&r);
+    /* %00 would cut the decoded path short ("/t/items/1") */
+    get(*state, "GET", "/t/items/1%00.png", NULL, NULL, &r);
+    json_decref(assert_problem(&r, 400, "GENERIC_UTF8_INVALID"));
+    egov_test_response_free(&r);
+    /* in the query it is left to the handler */
+    get(*state, "GET", "/t/items/1?x=%00", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    egov_test_response_free(&r);
     /* well-formed UTF-8 in a parameter still reaches the handler */
     get(*state, "GET", "/t/items/%e4%b8%ad", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
