@@ -4,7 +4,7 @@
  * Model.  Resources are named "agency/<agency code>/<rest>", e.g.
  * "agency/A01/cases/2026-77".  A role belongs to one agency and holds
  * permissions: an action ("case.read", or "*") and a resource pattern
- * relative to the agency ("cases/*"; a trailing "*" matches any rest).
+ * relative to the agency ("cases/" followed by "*"; a trailing "*" matches any rest).
  * A subject (a principal id, or a system id) holds roles through
  * assignments; a role of agency A only ever applies to resources under
  * "agency/A/".  Agency "*" is the platform itself: its administrators may
