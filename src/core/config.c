@@ -79,6 +79,8 @@ const struct egov_cfg_key egov_config_keys[] = {
             "how often idle workers look for jobs"),
     CFG_NUM("jobs", "lease", EGOV_CFG_MS, job_lease_ms, 1 * SECOND, 24 * HOUR, "60s",
             "how long a worker owns a job before others may retry it"),
+    CFG_STR("oid", "admin_token_file", EGOV_CFG_STRING, oid_admin_token_file, "",
+            "file holding the bearer token of the OID and directory administrator; empty = none"),
     {NULL, NULL, EGOV_CFG_END, 0, 0, 0, NULL, NULL},
 };
 
