@@ -81,6 +81,8 @@ const struct egov_cfg_key egov_config_keys[] = {
             "how long a worker owns a job before others may retry it"),
     CFG_STR("oid", "admin_token_file", EGOV_CFG_STRING, oid_admin_token_file, "",
             "file holding the bearer token of the OID and directory administrator; empty = none"),
+    CFG_NUM("account", "dev_mailbox", EGOV_CFG_BOOL, account_dev_mailbox, 0, 1, "false",
+            "deliver account e-mail to the page /dev/mailbox instead of sending it (development)"),
     {NULL, NULL, EGOV_CFG_END, 0, 0, 0, NULL, NULL},
 };
 

@@ -322,6 +322,7 @@ struct egov_config {
     unsigned int job_poll_ms;  /**< jobs.poll_interval */
     unsigned int job_lease_ms; /**< jobs.lease */
     bool migrate_on_start;     /**< db.migrate_on_start */
+    bool account_dev_mailbox;  /**< account.dev_mailbox */
     char oid_admin_token_file[512]; /**< oid.admin_token_file */
 };
 
