@@ -122,9 +122,11 @@ struct egov_hanzi_import_report {
  * Imports the official MapingTables folder under @p srcdir (the 全字庫
  * release folder holding MapingTables/) into @p vardir/hanzi/tables.bin,
  * written to a temporary file and renamed, so readers never see half a
- * file.  Fills @p rep (initialise its notes with egov_buf_init()).
- * Returns false with a message in @p err on an unreadable folder or a
- * malformed line.
+ * file.  Fills @p rep (initialise its notes with egov_buf_init()): every
+ * entry that cannot round-trip (malformed lines, CNS codes without a
+ * Unicode mapping, codes listed twice) is counted and listed with its
+ * file, line and reason.  Returns false with a message in @p err on an
+ * unreadable file or folder, or on OOM.
  */
 bool egov_hanzi_import(const char *srcdir, const char *vardir,
                        struct egov_hanzi_import_report *rep, char *err, size_t errlen);

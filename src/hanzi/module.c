@@ -1,8 +1,45 @@
 /*
- * module.c -- the hanzi module's descriptor.
+ * module.c -- the hanzi module's descriptor: routes, start-up (loading the
+ * character tables) and the `egov hanzi` verb.
  */
 #include "hanzi/hanzi.h"
+#include "hanzi/hanzi_routes.h"
+
+static const struct egov_route hanzi_routes[] = {
+    {EGOV_M_POST, "/api/hanzi/convert", egov_hanzi_handle_convert, 4 * 1024 * 1024,
+     EGOV_ROUTE_JSON_BODY, "hanzi-convert"},
+    {EGOV_M_GET, "/api/hanzi/chars/{c}", egov_hanzi_handle_char, 0, 0, "hanzi-char"},
+    EGOV_ROUTE_END,
+};
+
+static const struct egov_route_table hanzi_route_table = {"hanzi", hanzi_routes};
+
+static bool hanzi_init(const struct egov_module_env *env)
+{
+    char err[256];
+    if (!egov_hanzi_tables_load(env->cfg->vardir, err, sizeof err)) {
+        egov_error("hanzi: cannot load the character tables: %s", err);
+        return false;
+    }
+    egov_info("hanzi: character tables loaded (%s)", egov_hanzi_tables_source());
+    return true;
+}
+
+static void hanzi_fini(void)
+{
+    egov_hanzi_tables_unload();
+}
+
+static const struct egov_module_cli hanzi_cli[] = {
+    {"hanzi", "Chinese characters: conv, info, import (CNS 11643, Big5, agency codes)",
+     egov_hanzi_cli_run},
+    {NULL, NULL, NULL},
+};
 
 const struct egov_module egov_hanzi_module = {
     .name = "hanzi",
+    .routes = &hanzi_route_table,
+    .init = hanzi_init,
+    .fini = hanzi_fini,
+    .cli = hanzi_cli,
 };
