@@ -262,8 +262,9 @@ void egov_reply_problem(struct egov_req *req, enum egov_ec ec, const char *field
         bool rendered = false;
         if (h != NULL) {
             json_object_set_new(h, "title", json_string(egov_ec_hint(ec)));
+            /* without a detail of its own the page shows the hint once, as its title */
             if (detail == NULL)
-                json_object_set_new(h, "detail", json_string(egov_ec_hint(ec)));
+                json_object_del(h, "detail");
             rendered = render_page(req, "error", egov_ec_hint(ec), h, &out);
             json_decref(h);
         }

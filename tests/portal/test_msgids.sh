@@ -36,7 +36,7 @@ while IFS= read -r id; do
     echo "untranslated template msgid: $id"
     fail=1
   fi
-done < <(grep -rhoE --include='*.html' '{{_ [^}]*}}' "$tmpl_dir" | sed -e 's/^{{_ *//' -e 's/ *}}$//' | sort -u)
+done < <(grep -rho --include='*.html' '{{_ [^}]*}}' "$tmpl_dir" | sed -e 's/^{{_ *//' -e 's/ *}}$//' | sort -u)
 
 while IFS=$'\t' read -r id _; do
   [ -n "$id" ] || continue
