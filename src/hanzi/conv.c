@@ -266,13 +266,19 @@ static enum step_status dec_dbcs(const struct egov_hanzi_dbcs *t, const unsigned
         *used = 1;
         return STEP_OK;
     }
+    if (t->dec[b]) {
+        /* a single byte of its own (CP950: 0x80) */
+        *cp = t->dec[b];
+        *used = 1;
+        return STEP_OK;
+    }
     if (b == 0x80 || b == 0xFF) {
         *used = 1;
         return STEP_INVALID;
     }
     if (n < 2)
         return STEP_NEED_MORE;
-    if (p[1] < 0x40 || p[1] == 0xFF) {
+    if (p[1] < t->trail_lo || p[1] == 0xFF) {
         *used = 1;
         return STEP_INVALID;
     }
@@ -335,6 +341,11 @@ static bool encode_one(struct egov_hanzi_conv *cv, uint32_t cp)
             code = pua_to_eudc(cp);
         if (!code)
             return false;
+        if (code <= 0xFF) {
+            o[0] = (unsigned char)code;
+            cv->nstage++;
+            return true;
+        }
         o[0] = (unsigned char)(code >> 8);
         o[1] = (unsigned char)code;
         cv->nstage += 2;

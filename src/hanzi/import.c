@@ -205,6 +205,9 @@ static bool build(struct egov_hanzi_db *db, const struct sections *secs, char *e
             return false;
         }
         e->t->eudc = x->kind == EGOV_HANZI_K_DBCS;
+        /* the agencies' in-house codes use trail bytes from 0x21 (監理 A43B) */
+        if (strncmp(x->name, "cns-", 4) == 0)
+            e->t->trail_lo = 0x21;
         /* own entries first, then the base's: the first mapping wins */
         for (int pass = 0; pass < 2; pass++) {
             const struct section *src = x;

@@ -151,6 +151,7 @@ struct egov_hanzi_encoding *egov_hanzi_db_add(struct egov_hanzi_db *db, const ch
         e->t = egov_calloc(1, sizeof *e->t);
         if (!e->t)
             return NULL;
+        e->t->trail_lo = 0x40;
     }
     db->nenc++;
     return e;
@@ -487,13 +488,14 @@ static bool glibc_dbcs(struct egov_hanzi_dbcs *t, const char *charset)
     iconv_t cd = iconv_open("UTF-32LE", charset);
     if (cd == (iconv_t)-1)
         return false;
-    for (unsigned int code = 0x8140; code <= 0xFEFE; code++) {
+    /* single bytes 0x80..0xFF that are characters of their own, then pairs */
+    for (unsigned int code = 0x80; code <= 0xFEFE; code = code == 0xFF ? 0x8140 : code + 1) {
         unsigned char trail = (unsigned char)code;
-        if (trail < 0x40 || trail == 0x7F || trail == 0xFF)
+        if (code > 0xFF && (trail < 0x40 || trail == 0x7F || trail == 0xFF))
             continue;
         char in[2] = {(char)(code >> 8), (char)trail}, out[8];
-        char *ip = in, *op = out;
-        size_t il = 2, ol = sizeof out;
+        char *ip = code > 0xFF ? in : in + 1, *op = out;
+        size_t il = code > 0xFF ? 2 : 1, ol = sizeof out;
         iconv(cd, NULL, NULL, NULL, NULL);
         if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || il != 0 || ol != 4)
             continue;
@@ -518,8 +520,12 @@ static bool glibc_dbcs(struct egov_hanzi_dbcs *t, const char *charset)
             char *ip = in, *op = out;
             size_t il = 4, ol = sizeof out;
             iconv(cd, NULL, NULL, NULL, NULL);
-            if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1 && sizeof out - ol == 2)
+            if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1)
+                continue;
+            if (sizeof out - ol == 2)
                 t->enc[pg][lo] = (uint16_t)((unsigned char)out[0] << 8 | (unsigned char)out[1]);
+            else if (sizeof out - ol == 1)
+                t->enc[pg][lo] = (unsigned char)out[0];
         }
     }
     iconv_close(cd);

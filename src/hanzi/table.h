@@ -44,6 +44,7 @@ struct egov_hanzi_dbcs {
     uint32_t dec[65536];               /**< code -> code point; 0 = unmapped */
     uint16_t *enc[EGOV_HANZI_PAGES];   /**< cp >> 8 -> page of 256 codes (0 = none); pages malloc'd */
     bool eudc;                         /**< unmapped EUDC codes map to private use (Big5 rule) */
+    unsigned char trail_lo;            /**< lowest trail byte: 0x40 (Big5) or 0x21 (agency codes) */
     /* EGOV_HANZI_K_TAX4 only: codes sorted by code; enc pages hold index + 1 */
     struct egov_hanzi_wide *wide;
     size_t nwide, capwide;
