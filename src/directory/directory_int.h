@@ -1,0 +1,47 @@
+/*
+ * directory_int.h -- helpers shared by the files of the directory module
+ * (not part of its API).
+ */
+#ifndef EGOV_DIRECTORY_INT_H
+#define EGOV_DIRECTORY_INT_H
+
+#include "directory/directory.h"
+
+/** How long a module function waits for a database connection. */
+#define DIR_DB_WAIT_MS 10000u
+/** Retries of a transaction after a serialization failure or SQLITE_BUSY. */
+#define DIR_TXN_RETRIES 20u
+/** Size of a folded search key buffer. */
+#define DIR_KEY_MAX 1024
+
+/** The module's migrations, routes and CLI verbs. */
+extern const struct egov_db_module_migrations dir_migrations;
+extern const struct egov_route_table dir_routes;
+extern const struct egov_module_cli dir_cli[];
+
+/** Copies @p src (NULL = "") into @p dst of @p size bytes; false if it was cut. */
+bool dir_copy(char *dst, size_t size, const char *src);
+/** Maps a negative query status to an error code (EGOV_EC_NONE otherwise). */
+enum egov_ec dir_qs_ec(enum egov_db_qs qs);
+/** Runs @p fn in one transaction on a pooled connection of @p db. */
+enum egov_db_qs dir_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, void *cls);
+/** True if @p s is 1..@p max code points of valid UTF-8 without control characters. */
+bool dir_text_ok(const char *s, size_t max, bool allow_empty);
+
+/** Reads agency @p id on connection @p c. */
+enum egov_db_qs dir_agency_get_on(struct egov_db_conn *c, const char *id,
+                                  struct egov_directory_agency *out);
+/** Like egov_directory_agency_is_within() on connection @p c; negative on error, 1 yes, 0 no. */
+int dir_agency_within_on(struct egov_db_conn *c, const char *id, const char *ancestor_id);
+
+/**
+ * The directory's rule for @p actor changing something of agency
+ * @p agency_id ("" for things of no agency, which only a platform
+ * administrator may change): a platform administrator anywhere, an agency
+ * administrator within its own agency and below; then the installed
+ * authorizer.
+ */
+enum egov_ec dir_authorize(struct egov_db *db, const struct egov_oid_actor *actor,
+                           const char *action, const char *agency_id);
+
+#endif /* EGOV_DIRECTORY_INT_H */

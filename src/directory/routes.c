@@ -1,0 +1,706 @@
+/*
+ * routes.c -- the directory over HTTP.
+ *
+ *   GET    /api/directory/agencies?q=NAME|?parent=ID   search, or list children (top level)
+ *   POST   /api/directory/agencies                     create an agency
+ *   GET    /api/directory/agencies/{key}               by id, agency code or OID: agency, path, history
+ *   PATCH  /api/directory/agencies/{key}               rename / change code, address, phone
+ *   GET    /api/directory/agencies/{key}/children      child agencies
+ *   GET    /api/directory/agencies/{key}/units         units; POST creates one
+ *   GET    /api/directory/agencies/{key}/staff         staff; POST adds a member
+ *   DELETE /api/directory/staff/{id}                   ends a membership
+ *   GET    /api/directory/staff-of/{subject}           the agencies a person works for
+ *   GET    /api/directory/ldif?root=ID                 the agency tree as LDIF
+ *   POST   /api/directory/persons                      add a citizen or foreign resident
+ *   GET    /api/directory/persons/{id_number}          look one up (administrators only)
+ *   POST   /api/directory/businesses                   add a business
+ *   GET    /api/directory/businesses/{ban}             look one up
+ *   POST   /api/directory/check-id                     {"ids":[...]} -> validity and kind of each
+ *   GET    /directory                                  agency tree browse and search page
+ *   GET    /directory/agencies/{key}                   agency page
+ */
+#include <string.h>
+
+#include "directory/directory_int.h"
+
+#define SEARCH_LIMIT 100u
+#define CHECK_MAX_IDS 1000u
+
+static void reply_ec(struct egov_req *req, enum egov_ec ec, const char *field)
+{
+    egov_reply_problem(req, ec, field, NULL);
+}
+
+/* Finds an agency by id, agency code or OID. */
+static enum egov_db_qs find_agency(struct egov_db *db, const char *key,
+                                   struct egov_directory_agency *out)
+{
+    if (key == NULL)
+        return EGOV_DB_NO_ROW;
+    if (egov_uuid_valid(key))
+        return egov_directory_agency_get(db, key, out);
+    if (egov_directory_agency_code_valid(key))
+        return egov_directory_agency_by_code(db, key, out);
+    return egov_directory_agency_by_oid(db, key, out);
+}
+
+/* Looks up the {key} agency or answers 404/500; false if it answered. */
+static bool agency_param(struct egov_req *req, struct egov_directory_agency *a)
+{
+    enum egov_db_qs qs = find_agency(egov_req_db(req), egov_req_param(req, "key"), a);
+    if (qs <= 0) {
+        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : dir_qs_ec(qs), "key");
+        return false;
+    }
+    return true;
+}
+
+static const char *field_of(enum egov_ec ec)
+{
+    switch (ec) {
+    case EGOV_EC_DIRECTORY_NAME_INVALID:
+        return "name";
+    case EGOV_EC_DIRECTORY_AGENCY_CODE_INVALID:
+        return "code";
+    case EGOV_EC_OID_INVALID:
+        return "oid";
+    case EGOV_EC_DIRECTORY_PARENT_INVALID:
+        return "parent_id";
+    case EGOV_EC_DIRECTORY_ID_INVALID:
+        return "id_number";
+    case EGOV_EC_DIRECTORY_BAN_INVALID:
+        return "ban";
+    default:
+        return NULL;
+    }
+}
+
+/* The full view of one agency: its fields, path, history and children. */
+static json_t *agency_view(struct egov_req *req, const struct egov_directory_agency *a,
+                           enum egov_ec *ec)
+{
+    struct egov_db *db = egov_req_db(req);
+    json_t *o = egov_directory_agency_to_json(a), *path = NULL, *history = NULL, *children = NULL,
+           *units = NULL;
+    *ec = o == NULL ? EGOV_EC_GENERIC_OOM : EGOV_EC_NONE;
+    if (*ec == EGOV_EC_NONE)
+        *ec = egov_directory_agency_path(db, a->id, &path);
+    if (*ec == EGOV_EC_NONE)
+        *ec = egov_directory_agency_history(db, a->id, &history);
+    if (*ec == EGOV_EC_NONE)
+        *ec = egov_directory_agency_children(db, a->id, &children);
+    if (*ec == EGOV_EC_NONE)
+        *ec = egov_directory_unit_list(db, a->id, &units);
+    if (*ec != EGOV_EC_NONE) {
+        json_decref(o);
+        json_decref(path);
+        json_decref(history);
+        json_decref(children);
+        json_decref(units);
+        return NULL;
+    }
+    json_object_set_new(o, "path", path);
+    json_object_set_new(o, "history", history);
+    json_object_set_new(o, "children", children);
+    json_object_set_new(o, "units", units);
+    return o;
+}
+
+/* ------------------------------------------------------------------ */
+/* Agencies                                                            */
+/* ------------------------------------------------------------------ */
+
+static void handle_agencies(struct egov_req *req)
+{
+    const char *q = egov_req_query(req, "q");
+    const char *parent = egov_req_query(req, "parent");
+    json_t *list = NULL;
+    enum egov_ec ec;
+    if (q != NULL && q[0] != '\0') {
+        ec = strlen(q) > 200 ? EGOV_EC_GENERIC_PARAMETER_MALFORMED
+                             : egov_directory_agency_search(egov_req_db(req), q, SEARCH_LIMIT, &list);
+        if (ec != EGOV_EC_NONE) {
+            reply_ec(req, ec, "q");
+            return;
+        }
+    } else {
+        struct egov_directory_agency a;
+        const char *pid = NULL;
+        if (parent != NULL && parent[0] != '\0') {
+            enum egov_db_qs qs = find_agency(egov_req_db(req), parent, &a);
+            if (qs <= 0) {
+                reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : dir_qs_ec(qs),
+                         "parent");
+                return;
+            }
+            pid = a.id;
+        }
+        ec = egov_directory_agency_children(egov_req_db(req), pid, &list);
+        if (ec != EGOV_EC_NONE) {
+            reply_ec(req, ec, NULL);
+            return;
+        }
+    }
+    egov_reply_json(req, 200, json_pack("{s:o}", "items", list));
+}
+
+static void handle_agency_create(struct egov_req *req)
+{
+    const char *name = NULL, *code = "", *oid = "", *parent = "", *address = "", *phone = "",
+               *dn = "";
+    struct egov_json_spec spec[] = {
+        EGOV_JSON_SPEC_STRING_LEN("name", &name, 1, 200),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("code", &code, 0, 10)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("oid", &oid, 0, EGOV_OID_TEXT_MAX)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("parent_id", &parent, 0, 36)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("address", &address, 0, 250)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("phone", &phone, 0, 60)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("dn", &dn, 0, 500)),
+        EGOV_JSON_SPEC_END,
+    };
+    struct egov_oid_actor actor;
+    if (!egov_oid_actor_from_request(req, &actor))
+        return;
+    if (egov_req_parse_json(req, spec) == NULL)
+        return;
+    struct egov_directory_agency in;
+    memset(&in, 0, sizeof(in));
+    dir_copy(in.name, sizeof(in.name), name);
+    dir_copy(in.code, sizeof(in.code), code);
+    dir_copy(in.oid, sizeof(in.oid), oid);
+    dir_copy(in.parent_id, sizeof(in.parent_id), parent);
+    dir_copy(in.address, sizeof(in.address), address);
+    dir_copy(in.phone, sizeof(in.phone), phone);
+    dir_copy(in.dn, sizeof(in.dn), dn);
+    char id[37];
+    enum egov_ec ec = egov_directory_agency_create(egov_req_db(req), &actor, &in, id);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, field_of(ec));
+        return;
+    }
+    struct egov_directory_agency a;
+    if (egov_directory_agency_get(egov_req_db(req), id, &a) <= 0) {
+        reply_ec(req, EGOV_EC_DB_HARD_ERROR, NULL);
+        return;
+    }
+    char loc[80];
+    snprintf(loc, sizeof(loc), "/api/directory/agencies/%s", id);
+    egov_reply_header(req, "Location", loc);
+    egov_reply_json(req, 201, egov_directory_agency_to_json(&a));
+}
+
+static void handle_agency_get(struct egov_req *req)
+{
+    struct egov_directory_agency a;
+    if (!agency_param(req, &a))
+        return;
+    enum egov_ec ec;
+    json_t *o = agency_view(req, &a, &ec);
+    if (o == NULL) {
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    egov_reply_json(req, 200, o);
+}
+
+static void handle_agency_update(struct egov_req *req)
+{
+    const char *name = NULL, *code = NULL, *address = NULL, *phone = NULL, *date = NULL;
+    struct egov_json_spec spec[] = {
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("name", &name, 1, 200)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("code", &code, 0, 10)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("address", &address, 0, 250)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("phone", &phone, 0, 60)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("effective_date", &date, 10, 10)),
+        EGOV_JSON_SPEC_END,
+    };
+    struct egov_oid_actor actor;
+    struct egov_directory_agency a;
+    if (!egov_oid_actor_from_request(req, &actor))
+        return;
+    if (egov_req_parse_json(req, spec) == NULL)
+        return;
+    if (!agency_param(req, &a))
+        return;
+    enum egov_ec ec = egov_directory_agency_update(egov_req_db(req), &actor, a.id, name, code,
+                                                   address, phone, date);
+    if (ec != EGOV_EC_NONE) {
+        const char *field = field_of(ec);
+        if (ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED)
+            field = date != NULL ? "effective_date" : "address";
+        reply_ec(req, ec, field);
+        return;
+    }
+    handle_agency_get(req);
+}
+
+static void handle_agency_children(struct egov_req *req)
+{
+    struct egov_directory_agency a;
+    json_t *list = NULL;
+    if (!agency_param(req, &a))
+        return;
+    enum egov_ec ec = egov_directory_agency_children(egov_req_db(req), a.id, &list);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    egov_reply_json(req, 200, json_pack("{s:s, s:o}", "agency_id", a.id, "items", list));
+}
+
+/* ------------------------------------------------------------------ */
+/* Units and staff                                                     */
+/* ------------------------------------------------------------------ */
+
+static void handle_units(struct egov_req *req)
+{
+    struct egov_directory_agency a;
+    json_t *list = NULL;
+    if (!agency_param(req, &a))
+        return;
+    enum egov_ec ec = egov_directory_unit_list(egov_req_db(req), a.id, &list);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    egov_reply_json(req, 200, json_pack("{s:s, s:o}", "agency_id", a.id, "items", list));
+}
+
+static void handle_unit_create(struct egov_req *req)
+{
+    const char *name = NULL, *parent = NULL;
+    struct egov_json_spec spec[] = {
+        EGOV_JSON_SPEC_STRING_LEN("name", &name, 1, 200),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("parent_id", &parent, 0, 36)),
+        EGOV_JSON_SPEC_END,
+    };
+    struct egov_oid_actor actor;
+    struct egov_directory_agency a;
+    if (!egov_oid_actor_from_request(req, &actor))
+        return;
+    if (egov_req_parse_json(req, spec) == NULL || !agency_param(req, &a))
+        return;
+    char id[37];
+    enum egov_ec ec = egov_directory_unit_create(egov_req_db(req), &actor, a.id, parent, name, id);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, field_of(ec));
+        return;
+    }
+    egov_reply_json(req, 201,
+                    json_pack("{s:s, s:s, s:s, s:s}", "id", id, "agency_id", a.id, "name", name,
+                              "parent_id", parent != NULL ? parent : ""));
+}
+
+static void handle_staff(struct egov_req *req)
+{
+    struct egov_directory_agency a;
+    struct egov_oid_actor actor;
+    json_t *list = NULL;
+    if (!egov_oid_actor_from_request(req, &actor) || !agency_param(req, &a))
+        return;
+    enum egov_ec ec = dir_authorize(egov_req_db(req), &actor, "directory.staff.read", a.id);
+    if (ec == EGOV_EC_NONE)
+        ec = egov_directory_staff_list(egov_req_db(req), a.id, &list);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    egov_reply_json(req, 200, json_pack("{s:s, s:o}", "agency_id", a.id, "items", list));
+}
+
+static void handle_staff_add(struct egov_req *req)
+{
+    const char *subject = NULL, *name = NULL, *title = "", *unit = NULL;
+    struct egov_json_spec spec[] = {
+        EGOV_JSON_SPEC_STRING_LEN("subject", &subject, 1, 120),
+        EGOV_JSON_SPEC_STRING_LEN("name", &name, 1, 200),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("title", &title, 0, 100)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("unit_id", &unit, 0, 36)),
+        EGOV_JSON_SPEC_END,
+    };
+    struct egov_oid_actor actor;
+    struct egov_directory_agency a;
+    if (!egov_oid_actor_from_request(req, &actor))
+        return;
+    if (egov_req_parse_json(req, spec) == NULL || !agency_param(req, &a))
+        return;
+    char id[37];
+    enum egov_ec ec = egov_directory_staff_add(egov_req_db(req), &actor, a.id, unit, subject,
+                                               name, title, id);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec,
+                 ec == EGOV_EC_DIRECTORY_NOT_FOUND             ? "unit_id"
+                 : ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED ? "subject"
+                                                             : field_of(ec));
+        return;
+    }
+    egov_reply_json(req, 201,
+                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "agency_id", a.id, "subject",
+                              subject, "name", name, "title", title));
+}
+
+static void handle_staff_remove(struct egov_req *req)
+{
+    struct egov_oid_actor actor;
+    if (!egov_oid_actor_from_request(req, &actor))
+        return;
+    enum egov_ec ec =
+        egov_directory_staff_remove(egov_req_db(req), &actor, egov_req_param(req, "id"));
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, ec == EGOV_EC_DIRECTORY_NOT_FOUND ? "id" : NULL);
+        return;
+    }
+    egov_reply_json(req, 200, json_pack("{s:s, s:b}", "id", egov_req_param(req, "id"), "active", 0));
+}
+
+static void handle_staff_of(struct egov_req *req)
+{
+    struct egov_oid_actor actor;
+    json_t *list = NULL;
+    const char *subject = egov_req_param(req, "subject");
+    if (!egov_oid_actor_from_request(req, &actor))
+        return;
+    /* one's own memberships, or anybody's for a platform administrator */
+    enum egov_ec ec = actor.platform_admin || strcmp(actor.subject, subject) == 0
+                          ? egov_oid_authorize_extra(&actor, "directory.staff.read", "")
+                          : EGOV_EC_GENERIC_FORBIDDEN;
+    if (ec == EGOV_EC_NONE)
+        ec = egov_directory_staff_of(egov_req_db(req), subject, &list);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    egov_reply_json(req, 200, json_pack("{s:s, s:o}", "subject", subject, "items", list));
+}
+
+/* ------------------------------------------------------------------ */
+/* LDIF                                                                */
+/* ------------------------------------------------------------------ */
+
+static void handle_ldif(struct egov_req *req)
+{
+    const char *root = egov_req_query(req, "root");
+    struct egov_directory_agency a;
+    const char *root_id = NULL;
+    if (root != NULL && root[0] != '\0') {
+        enum egov_db_qs qs = find_agency(egov_req_db(req), root, &a);
+        if (qs <= 0) {
+            reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : dir_qs_ec(qs), "root");
+            return;
+        }
+        root_id = a.id;
+    }
+    struct egov_buf out;
+    egov_buf_init(&out);
+    enum egov_ec ec = egov_directory_export_ldif(egov_req_db(req), root_id, &out);
+    if (ec != EGOV_EC_NONE) {
+        egov_buf_free(&out);
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    egov_reply_header(req, "Content-Disposition", "attachment; filename=\"agencies.ldif\"");
+    egov_reply_bytes(req, 200, "text/plain; charset=utf-8", out.data != NULL ? out.data : "",
+                     out.len);
+    egov_buf_free(&out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Persons and businesses                                              */
+/* ------------------------------------------------------------------ */
+
+static void handle_person_add(struct egov_req *req)
+{
+    const char *number = NULL, *name = NULL, *latin = "", *nationality = "", *birth = "",
+               *address = "";
+    struct egov_json_spec spec[] = {
+        EGOV_JSON_SPEC_STRING_LEN("id_number", &number, 10, 10),
+        EGOV_JSON_SPEC_STRING_LEN("name", &name, 1, 200),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("name_latin", &latin, 0, 200)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("nationality", &nationality, 0, 3)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("birth_date", &birth, 0, 10)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("address", &address, 0, 250)),
+        EGOV_JSON_SPEC_END,
+    };
+    struct egov_oid_actor actor;
+    if (!egov_oid_actor_from_request(req, &actor))
+        return;
+    if (egov_req_parse_json(req, spec) == NULL)
+        return;
+    enum egov_ec ec = dir_authorize(egov_req_db(req), &actor, "directory.person.write", "");
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    struct egov_directory_person p;
+    memset(&p, 0, sizeof(p));
+    dir_copy(p.id_number, sizeof(p.id_number), number);
+    dir_copy(p.name, sizeof(p.name), name);
+    dir_copy(p.name_latin, sizeof(p.name_latin), latin);
+    dir_copy(p.nationality, sizeof(p.nationality), nationality);
+    dir_copy(p.birth_date, sizeof(p.birth_date), birth);
+    dir_copy(p.address, sizeof(p.address), address);
+    char id[37];
+    ec = egov_directory_person_add(egov_req_db(req), &p, id);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, ec == EGOV_EC_DIRECTORY_EXISTS ? "id_number" : field_of(ec));
+        return;
+    }
+    struct egov_directory_person got;
+    if (egov_directory_person_get(egov_req_db(req), id, &got) <= 0) {
+        reply_ec(req, EGOV_EC_DB_HARD_ERROR, NULL);
+        return;
+    }
+    egov_reply_json(req, 201, egov_directory_person_to_json(&got));
+}
+
+static void handle_person_get(struct egov_req *req)
+{
+    struct egov_oid_actor actor;
+    if (!egov_oid_actor_from_request(req, &actor))
+        return;
+    enum egov_ec ec = dir_authorize(egov_req_db(req), &actor, "directory.person.read", "");
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    const char *number = egov_req_param(req, "id_number");
+    if (egov_directory_id_check(number) == EGOV_DIRECTORY_ID_INVALID) {
+        reply_ec(req, EGOV_EC_DIRECTORY_ID_INVALID, "id_number");
+        return;
+    }
+    struct egov_directory_person p;
+    enum egov_db_qs qs = egov_directory_person_by_id_number(egov_req_db(req), number, &p);
+    if (qs <= 0) {
+        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_NOT_FOUND : dir_qs_ec(qs), "id_number");
+        return;
+    }
+    egov_reply_json(req, 200, egov_directory_person_to_json(&p));
+}
+
+static void handle_business_add(struct egov_req *req)
+{
+    const char *ban = NULL, *name = NULL, *rep = "", *address = "", *status = "";
+    struct egov_json_spec spec[] = {
+        EGOV_JSON_SPEC_STRING_LEN("ban", &ban, 8, 8),
+        EGOV_JSON_SPEC_STRING_LEN("name", &name, 1, 200),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("representative", &rep, 0, 200)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("address", &address, 0, 250)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("status", &status, 0, 15)),
+        EGOV_JSON_SPEC_END,
+    };
+    struct egov_oid_actor actor;
+    if (!egov_oid_actor_from_request(req, &actor))
+        return;
+    if (egov_req_parse_json(req, spec) == NULL)
+        return;
+    enum egov_ec ec = dir_authorize(egov_req_db(req), &actor, "directory.business.write", "");
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    struct egov_directory_business b;
+    memset(&b, 0, sizeof(b));
+    dir_copy(b.ban, sizeof(b.ban), ban);
+    dir_copy(b.name, sizeof(b.name), name);
+    dir_copy(b.representative, sizeof(b.representative), rep);
+    dir_copy(b.address, sizeof(b.address), address);
+    dir_copy(b.status, sizeof(b.status), status);
+    char id[37];
+    ec = egov_directory_business_add(egov_req_db(req), &b, id);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec,
+                 ec == EGOV_EC_DIRECTORY_EXISTS               ? "ban"
+                 : ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED ? "status"
+                                                             : field_of(ec));
+        return;
+    }
+    struct egov_directory_business got;
+    if (egov_directory_business_by_ban(egov_req_db(req), ban, &got) <= 0) {
+        reply_ec(req, EGOV_EC_DB_HARD_ERROR, NULL);
+        return;
+    }
+    egov_reply_json(req, 201, egov_directory_business_to_json(&got));
+}
+
+static void handle_business_get(struct egov_req *req)
+{
+    const char *ban = egov_req_param(req, "ban");
+    if (!egov_directory_ban_valid(ban)) {
+        reply_ec(req, EGOV_EC_DIRECTORY_BAN_INVALID, "ban");
+        return;
+    }
+    struct egov_directory_business b;
+    enum egov_db_qs qs = egov_directory_business_by_ban(egov_req_db(req), ban, &b);
+    if (qs <= 0) {
+        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_NOT_FOUND : dir_qs_ec(qs), "ban");
+        return;
+    }
+    egov_reply_json(req, 200, egov_directory_business_to_json(&b));
+}
+
+/* The kind of one identifier as text. */
+static json_t *check_one(const char *id)
+{
+    const char *kind = "invalid";
+    bool valid = false;
+    switch (egov_directory_id_check(id)) {
+    case EGOV_DIRECTORY_ID_NATIONAL:
+        kind = "national_id", valid = true;
+        break;
+    case EGOV_DIRECTORY_ID_RESIDENT:
+        kind = "resident_certificate", valid = true;
+        break;
+    case EGOV_DIRECTORY_ID_RESIDENT_OLD:
+        kind = "resident_certificate_old", valid = true;
+        break;
+    default:
+        if (egov_directory_ban_valid(id))
+            kind = "business_id", valid = true;
+        else if (strlen(id) == 8 && strspn(id, "0123456789") == 8)
+            kind = "business_id";
+        else if (strlen(id) == 10)
+            kind = "personal_id";
+        break;
+    }
+    return json_pack("{s:s, s:b, s:s}", "id", id, "valid", valid, "kind", kind);
+}
+
+static void handle_check_id(struct egov_req *req)
+{
+    json_t *ids = NULL;
+    struct egov_json_spec spec[] = {
+        EGOV_JSON_SPEC_ARRAY("ids", &ids),
+        EGOV_JSON_SPEC_END,
+    };
+    if (egov_req_parse_json(req, spec) == NULL)
+        return;
+    if (json_array_size(ids) > CHECK_MAX_IDS) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "ids",
+                           "at most 1000 identifiers per request");
+        return;
+    }
+    json_t *results = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        if (!json_is_string(v) || json_string_length(v) > 32) {
+            json_decref(results);
+            egov_reply_problem(req, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "ids",
+                               "every identifier must be a string of at most 32 characters");
+            return;
+        }
+        json_array_append_new(results, check_one(json_string_value(v)));
+    }
+    egov_reply_json(req, 200, json_pack("{s:o}", "results", results));
+}
+
+/* ------------------------------------------------------------------ */
+/* Pages                                                               */
+/* ------------------------------------------------------------------ */
+
+static void handle_page_tree(struct egov_req *req)
+{
+    struct egov_db *db = egov_req_db(req);
+    const char *q = egov_req_query(req, "q");
+    const char *parent = egov_req_query(req, "parent");
+    json_t *data = json_object(), *list = NULL;
+    enum egov_ec ec;
+    if (data == NULL) {
+        reply_ec(req, EGOV_EC_GENERIC_OOM, NULL);
+        return;
+    }
+    if (q != NULL && q[0] != '\0') {
+        if (strlen(q) > 200) {
+            json_decref(data);
+            reply_ec(req, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "q");
+            return;
+        }
+        json_object_set_new(data, "query", json_string(q));
+        json_object_set_new(data, "searched", json_true());
+        ec = egov_directory_agency_search(db, q, SEARCH_LIMIT, &list);
+        if (ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED) {
+            ec = EGOV_EC_NONE;
+            list = json_array();
+        }
+    } else {
+        const char *pid = NULL;
+        struct egov_directory_agency a;
+        if (parent != NULL && parent[0] != '\0') {
+            enum egov_db_qs qs = find_agency(db, parent, &a);
+            if (qs <= 0) {
+                json_decref(data);
+                reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : dir_qs_ec(qs),
+                         "parent");
+                return;
+            }
+            pid = a.id;
+            json_t *path = NULL;
+            if (egov_directory_agency_path(db, a.id, &path) == EGOV_EC_NONE)
+                json_object_set_new(data, "path", path);
+            json_object_set_new(data, "parent", egov_directory_agency_to_json(&a));
+        }
+        ec = egov_directory_agency_children(db, pid, &list);
+    }
+    if (ec != EGOV_EC_NONE) {
+        json_decref(data);
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    json_object_set_new(data, "count", json_integer((json_int_t)json_array_size(list)));
+    json_object_set_new(data, "items", list);
+    egov_reply_view(req, 200, "directory/agencies", "Agency directory", data);
+}
+
+static void handle_page_agency(struct egov_req *req)
+{
+    struct egov_directory_agency a;
+    if (!agency_param(req, &a))
+        return;
+    enum egov_ec ec;
+    json_t *o = agency_view(req, &a, &ec);
+    if (o == NULL) {
+        reply_ec(req, ec, NULL);
+        return;
+    }
+    json_object_set_new(o, "has_history",
+                        json_boolean(json_array_size(json_object_get(o, "history")) > 0));
+    json_object_set_new(o, "has_units",
+                        json_boolean(json_array_size(json_object_get(o, "units")) > 0));
+    json_object_set_new(o, "child_count",
+                        json_integer((json_int_t)json_array_size(json_object_get(o, "children"))));
+    egov_reply_view(req, 200, "directory/agency", "Agency", o);
+}
+
+static const struct egov_route routes[] = {
+    {EGOV_M_GET, "/api/directory/agencies", handle_agencies, 0, 0, "dir-agencies"},
+    {EGOV_M_POST, "/api/directory/agencies", handle_agency_create, 8192, EGOV_ROUTE_JSON_BODY,
+     "dir-agency-create"},
+    {EGOV_M_GET, "/api/directory/agencies/{key}", handle_agency_get, 0, 0, "dir-agency"},
+    {EGOV_M_PATCH, "/api/directory/agencies/{key}", handle_agency_update, 8192,
+     EGOV_ROUTE_JSON_BODY, "dir-agency-update"},
+    {EGOV_M_GET, "/api/directory/agencies/{key}/children", handle_agency_children, 0, 0,
+     "dir-agency-children"},
+    {EGOV_M_GET, "/api/directory/agencies/{key}/units", handle_units, 0, 0, "dir-units"},
+    {EGOV_M_POST, "/api/directory/agencies/{key}/units", handle_unit_create, 4096,
+     EGOV_ROUTE_JSON_BODY, "dir-unit-create"},
+    {EGOV_M_GET, "/api/directory/agencies/{key}/staff", handle_staff, 0, 0, "dir-staff"},
+    {EGOV_M_POST, "/api/directory/agencies/{key}/staff", handle_staff_add, 4096,
+     EGOV_ROUTE_JSON_BODY, "dir-staff-add"},
+    {EGOV_M_DELETE, "/api/directory/staff/{id}", handle_staff_remove, 0, 0, "dir-staff-remove"},
+    {EGOV_M_GET, "/api/directory/staff-of/{subject}", handle_staff_of, 0, 0, "dir-staff-of"},
+    {EGOV_M_GET, "/api/directory/ldif", handle_ldif, 0, 0, "dir-ldif"},
+    {EGOV_M_POST, "/api/directory/persons", handle_person_add, 8192, EGOV_ROUTE_JSON_BODY,
+     "dir-person-add"},
+    {EGOV_M_GET, "/api/directory/persons/{id_number}", handle_person_get, 0, 0, "dir-person"},
+    {EGOV_M_POST, "/api/directory/businesses", handle_business_add, 8192, EGOV_ROUTE_JSON_BODY,
+     "dir-business-add"},
+    {EGOV_M_GET, "/api/directory/businesses/{ban}", handle_business_get, 0, 0, "dir-business"},
+    {EGOV_M_POST, "/api/directory/check-id", handle_check_id, 65536, EGOV_ROUTE_JSON_BODY,
+     "dir-check-id"},
+    {EGOV_M_GET, "/directory", handle_page_tree, 0, 0, "dir-page"},
+    {EGOV_M_GET, "/directory/agencies/{key}", handle_page_agency, 0, 0, "dir-page-agency"},
+    EGOV_ROUTE_END,
+};
+
+const struct egov_route_table dir_routes = {"directory", routes};
