@@ -1,8 +1,154 @@
 /*
- * module.c -- the account module's descriptor.
+ * module.c -- the account module's descriptor: its tables, start-up (mail
+ * job handler, the caller resolver for authz, the accounting guard) and
+ * the `egov account` verb.
  */
-#include "account/account.h"
+#include <string.h>
+
+#include "account/account_int.h"
+#include "accounting/accounting.h"
+#include "authz/authz.h"
+
+static const struct egov_db_migration account_list[] = {
+    {1, "accounts, sessions, tokens, audit, throttling, mailbox",
+     "CREATE TABLE account ("
+     " id TEXT PRIMARY KEY,"
+     " principal_id TEXT NOT NULL UNIQUE,"
+     " national_id TEXT UNIQUE,"
+     " email TEXT UNIQUE,"
+     " name TEXT NOT NULL,"
+     " password_hash TEXT,"
+     " state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'deactivated')),"
+     " email_verified BIGINT NOT NULL DEFAULT 0,"
+     " totp_secret TEXT,"
+     " totp_enabled BIGINT NOT NULL DEFAULT 0,"
+     " totp_last_step BIGINT NOT NULL DEFAULT 0,"
+     " failed_count BIGINT NOT NULL DEFAULT 0,"
+     " locked_until BIGINT NOT NULL DEFAULT 0,"
+     " created_at BIGINT NOT NULL,"
+     " updated_at BIGINT NOT NULL);"
+     "CREATE TABLE account_session ("
+     " id TEXT PRIMARY KEY,"
+     " token_hash TEXT NOT NULL UNIQUE,"
+     " account_id TEXT NOT NULL REFERENCES account (id),"
+     " auth_time BIGINT NOT NULL,"
+     " amr TEXT NOT NULL,"
+     " acr TEXT NOT NULL,"
+     " created_at BIGINT NOT NULL,"
+     " last_seen BIGINT NOT NULL,"
+     " expires_at BIGINT NOT NULL,"
+     " revoked_at BIGINT,"
+     " client_addr TEXT NOT NULL DEFAULT '',"
+     " user_agent TEXT NOT NULL DEFAULT '');"
+     "CREATE INDEX account_session_account ON account_session (account_id);"
+     "CREATE TABLE account_login ("
+     " token_hash TEXT PRIMARY KEY,"
+     " account_id TEXT NOT NULL REFERENCES account (id),"
+     " amr TEXT NOT NULL,"
+     " attempts BIGINT NOT NULL DEFAULT 0,"
+     " created_at BIGINT NOT NULL,"
+     " expires_at BIGINT NOT NULL);"
+     "CREATE TABLE account_token ("
+     " token_hash TEXT PRIMARY KEY,"
+     " account_id TEXT NOT NULL REFERENCES account (id),"
+     " purpose TEXT NOT NULL CHECK (purpose IN ('verify', 'reset')),"
+     " created_at BIGINT NOT NULL,"
+     " expires_at BIGINT NOT NULL,"
+     " used_at BIGINT);"
+     "CREATE TABLE account_recovery ("
+     " account_id TEXT NOT NULL REFERENCES account (id),"
+     " code_hash TEXT NOT NULL,"
+     " created_at BIGINT NOT NULL,"
+     " used_at BIGINT,"
+     " PRIMARY KEY (account_id, code_hash));"
+     "CREATE TABLE account_throttle ("
+     " key TEXT PRIMARY KEY,"
+     " window_start BIGINT NOT NULL,"
+     " count BIGINT NOT NULL);"
+     "CREATE TABLE account_audit ("
+     " id TEXT PRIMARY KEY,"
+     " at BIGINT NOT NULL,"
+     " actor TEXT NOT NULL,"
+     " event TEXT NOT NULL,"
+     " account_id TEXT,"
+     " client_addr TEXT NOT NULL,"
+     " request_id TEXT NOT NULL,"
+     " detail TEXT);"
+     "CREATE INDEX account_audit_account ON account_audit (account_id, at);"
+     "CREATE TABLE account_mailbox ("
+     " id TEXT PRIMARY KEY,"
+     " job_id TEXT NOT NULL UNIQUE,"
+     " recipient TEXT NOT NULL,"
+     " subject TEXT NOT NULL,"
+     " body TEXT NOT NULL,"
+     " link TEXT NOT NULL,"
+     " created_at BIGINT NOT NULL);"
+     "CREATE TABLE account_secret ("
+     " name TEXT PRIMARY KEY,"
+     " value TEXT NOT NULL,"
+     " created_at BIGINT NOT NULL);",
+     NULL},
+    {0, NULL, NULL, NULL},
+};
+
+static const struct egov_db_module_migrations account_migrations = {"account", account_list};
+
+/* authz asks who is calling: the principal of the browser's session. */
+static bool session_caller(struct egov_req *req, char subject[64])
+{
+    struct egov_account_session s;
+    if (egov_account_session_current(req, &s) != EGOV_DB_ONE_ROW)
+        return false;
+    snprintf(subject, 64, "%s", s.principal_id);
+    return true;
+}
+
+/* Usage reports: platform administrators, agency administrators, or a
+ * role granting accounting.read on agency/<A>/accounting. */
+static bool accounting_guard(struct egov_req *req, const char *agency)
+{
+    struct egov_account_session s;
+    char reason[EGOV_AUTHZ_REASON_MAX];
+    if (!egov_account_require(req, NULL, &s))
+        return false;
+    struct egov_db *db = egov_req_db(req);
+    const char *scope = agency != NULL ? agency : "*";
+    if (egov_authz_is_admin(db, s.principal_id, scope))
+        return true;
+    if (agency != NULL) {
+        char *res = egov_arena_printf(req->arena, "agency/%s/accounting", agency);
+        if (res != NULL &&
+            egov_authz_check(db, s.principal_id, "accounting.read", res, reason) ==
+                EGOV_AUTHZ_ALLOW)
+            return true;
+    }
+    egov_reply_problem(req, EGOV_EC_GENERIC_FORBIDDEN, NULL, NULL);
+    return false;
+}
+
+static bool account_init(const struct egov_module_env *env)
+{
+    account_set_public_url(env->cfg->public_url);
+    account_set_dev_mailbox(env->cfg->account_dev_mailbox);
+    account_csrf_reset();
+    egov_accounting_set_guard(accounting_guard);
+    if (!egov_jobs_register(ACCOUNT_MAIL_QUEUE, account_mail_job, NULL) ||
+        !egov_authz_register_caller(session_caller)) {
+        egov_error("account: cannot register the mail job or the caller resolver");
+        return false;
+    }
+    return true;
+}
+
+static const struct egov_module_cli account_cli[] = {
+    {"account", "accounts: add a citizen account (egov account add --help)", account_cli_run},
+    {NULL, NULL, NULL},
+};
 
 const struct egov_module egov_account_module = {
     .name = "account",
+    .migrations = &account_migrations,
+    .routes = &account_routes,
+    .init = account_init,
+    .cli = account_cli,
 };

@@ -78,6 +78,59 @@ enum egov_ec egov_authz_admin_add(struct egov_db *db, const char *actor, const c
                                   const char *request_id);
 
 /**
+ * Creates role @p name of @p agency with @p permissions, a JSON array of
+ * {"action": "case.read" | "case.*" | "*", "resource": "cases/" + "*" ...}
+ * (borrowed), on behalf of @p actor (an administrator of @p agency; NULL =
+ * command line).  Audited with @p client_addr and @p request_id (may be
+ * NULL).  Writes the role id to @p id_out.  Returns EGOV_EC_NONE,
+ * AUTHZ_NOT_ADMIN, AUTHZ_PATTERN_INVALID (with @p field), GENERIC_CONFLICT
+ * (the agency has a role of that name) or DB_*.
+ */
+enum egov_ec egov_authz_role_create(struct egov_db *db, const char *actor, const char *agency,
+                                    const char *name, const json_t *permissions,
+                                    const char *client_addr, const char *request_id,
+                                    char id_out[37], const char **field);
+
+/**
+ * Gives (@p assign true) or takes away role @p role_id to/from @p subject
+ * on behalf of @p actor, who must administer the role's agency.  Audited.
+ * Returns EGOV_EC_NONE, AUTHZ_ROLE_UNKNOWN, AUTHZ_NOT_ADMIN or DB_*.
+ */
+enum egov_ec egov_authz_assign(struct egov_db *db, const char *actor, const char *subject,
+                               const char *role_id, bool assign, const char *client_addr,
+                               const char *request_id);
+
+/**
+ * Grants consumer system @p consumer the calls @p method (or "*") on
+ * @p path (trailing "*" = any rest) of service @p service_id, provided by
+ * @p provider_agency, on behalf of @p actor (an administrator of
+ * @p provider_agency; NULL = command line).  Audited.  Writes the grant id
+ * to @p id_out.  Returns EGOV_EC_NONE, AUTHZ_NOT_ADMIN,
+ * AUTHZ_PATTERN_INVALID (with @p field) or DB_*.
+ */
+enum egov_ec egov_authz_grant_add(struct egov_db *db, const char *actor, const char *consumer,
+                                  const char *service_id, const char *provider_agency,
+                                  const char *method, const char *path, const char *client_addr,
+                                  const char *request_id, char id_out[37], const char **field);
+
+/**
+ * Revokes grant @p grant_id on behalf of @p actor (an administrator of its
+ * provider agency).  Audited.  Returns EGOV_EC_NONE, AUTHZ_GRANT_UNKNOWN,
+ * AUTHZ_NOT_ADMIN or DB_*.
+ */
+enum egov_ec egov_authz_grant_revoke(struct egov_db *db, const char *actor, const char *grant_id,
+                                     const char *client_addr, const char *request_id);
+
+/**
+ * Everything about agency @p agency an administrator sees: a new JSON
+ * object {agency, roles:[{id, name, permissions:[{action, resource}],
+ * members:[subject]}], admins:[subject], grants:[{id, consumer,
+ * service_id, method, path, revoked}], audit:[{at, actor, action, detail}]}
+ * (caller decrefs), or NULL on database errors.
+ */
+json_t *egov_authz_agency_view(struct egov_db *db, const char *agency);
+
+/**
  * Resolves who is calling: a function a higher module (account: browser
  * sessions; auth: bearer tokens) registers so that authz pages and APIs
  * know the caller.  It writes the subject (principal id) to @p subject and

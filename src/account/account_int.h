@@ -1,0 +1,198 @@
+/*
+ * account_int.h -- what the files of the account module share.  Not part
+ * of the public API (that is account.h).
+ */
+#ifndef EGOV_ACCOUNT_INT_H
+#define EGOV_ACCOUNT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "account/account.h"
+#include "crypto/crypto.h"
+
+/* ------------------------------------------------------------------ */
+/* Limits and lifetimes                                                */
+/* ------------------------------------------------------------------ */
+
+#define ACCOUNT_PW_MIN            8u
+#define ACCOUNT_PW_MAX            128u   /* code points, after NFKC */
+#define ACCOUNT_PW_MAX_BYTES      1024u  /* raw form field bytes */
+#define ACCOUNT_NAME_MAX          100u
+#define ACCOUNT_EMAIL_MAX         254u
+#define ACCOUNT_SESSION_IDLE_US   (2LL * 3600 * 1000000)   /* 2 hours */
+#define ACCOUNT_SESSION_ABS_US    (12LL * 3600 * 1000000)  /* 12 hours */
+#define ACCOUNT_SESSION_TOUCH_US  (60LL * 1000000)         /* last_seen granularity */
+#define ACCOUNT_LOGIN_STEP_US     (5LL * 60 * 1000000)     /* second-factor step */
+#define ACCOUNT_VERIFY_TOKEN_US   (24LL * 3600 * 1000000)
+#define ACCOUNT_RESET_TOKEN_US    (30LL * 60 * 1000000)
+#define ACCOUNT_LOCK_AFTER        5      /* failures before the first lockout */
+#define ACCOUNT_LOCK_BASE_S       60     /* first lockout; doubles per further failure */
+#define ACCOUNT_LOCK_MAX_S        3600
+#define ACCOUNT_ADDR_WINDOW_US    (15LL * 60 * 1000000)
+#define ACCOUNT_ADDR_MAX_FAIL     50     /* failures per address and window */
+#define ACCOUNT_OTP_MAX_TRIES     5      /* per second-factor step */
+#define ACCOUNT_RECOVERY_CODES    10
+#define ACCOUNT_TXN_RETRIES       10
+#define ACCOUNT_ACQUIRE_MS        5000
+#define ACCOUNT_MAIL_QUEUE        "account.mail"
+#define ACCOUNT_LOGIN_COOKIE      "egov_login"   /* pending second-factor step */
+
+/* ------------------------------------------------------------------ */
+/* Helpers (util.c)                                                    */
+/* ------------------------------------------------------------------ */
+
+/** SHA-256 of @p s as 64 hex digits into @p out. */
+void account_hash_hex(const char *s, char out[65]);
+/**
+ * Runs @p fn in a transaction on a connection from @p db.  Returns the
+ * body's status, or EGOV_DB_HARD_ERROR if no connection could be had.
+ */
+enum egov_db_qs account_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, void *cls);
+/** True if @p s is a safe local redirect target ("/x", not "//x", no "\", no controls). */
+bool account_local_path(const char *s);
+/** A form field as a string (borrowed from the form), or NULL. */
+const char *account_form_str(const json_t *form, const char *name);
+/** Replies with the problem of a database status (503 soft, 500 hard). */
+void account_reply_db_error(struct egov_req *req, enum egov_db_qs qs);
+/** Adds "csrf_token", "lang" and "return_to" (if not NULL) to page data @p data. */
+bool account_page_common(struct egov_req *req, json_t *data, const char *return_to);
+/** Percent-encodes @p s for a query string into the arena. */
+char *account_urlencode(struct egov_req *req, const char *s);
+/** Lower-cases ASCII letters of @p s in place. */
+void account_ascii_lower(char *s);
+/** True if @p s looks like an e-mail address (one @, a dot after it, no spaces). */
+bool account_email_valid(const char *s);
+/** True if @p s is a valid national ID or resident certificate number (checksum). */
+bool account_national_id_valid(const char *s);
+/** The node's public URL base ("http://127.0.0.1:8080") for links in mail, or "". */
+const char *account_public_url(void);
+/** Set by module init from the configuration. */
+void account_set_public_url(const char *url);
+/** True if the development mailbox page is enabled. */
+bool account_dev_mailbox_enabled(void);
+
+/* ------------------------------------------------------------------ */
+/* Passwords (password.c)                                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Verifies @p password against Argon2id string @p encoded.  A NULL
+ * @p encoded verifies against a dummy hash so timing does not tell.
+ */
+bool account_password_verify(const char *encoded, const char *password);
+
+/* ------------------------------------------------------------------ */
+/* TOTP (totp.c)                                                       */
+/* ------------------------------------------------------------------ */
+
+#define ACCOUNT_TOTP_SECRET_LEN 20  /* bytes, as RFC 4226 recommends (160 bits) */
+#define ACCOUNT_TOTP_STEP_S     30
+#define ACCOUNT_TOTP_DIGITS     6
+
+/** Base32 (RFC 4648, no padding) of @p n bytes into @p out (8*ceil(n/5)/5+1 bytes). */
+void account_base32_encode(const uint8_t *p, size_t n, char *out, size_t outlen);
+/** Decodes base32 (case-insensitive, no padding); returns bytes or -1. */
+long account_base32_decode(const char *s, uint8_t *out, size_t outlen);
+/** The RFC 6238 code of @p key at time step @p step (HMAC-SHA-1, 6 digits). */
+bool account_totp_code(const uint8_t *key, size_t keylen, uint64_t step, unsigned int *code);
+/**
+ * Checks @p code (6 digits) against @p key at @p now_s, accepting one step
+ * of clock drift either way, and only steps after @p last_step (no
+ * replay).  On success writes the matching step to @p step_out.
+ */
+bool account_totp_verify(const uint8_t *key, size_t keylen, const char *code, int64_t now_s,
+                         int64_t last_step, int64_t *step_out);
+/**
+ * Renders @p text as a QR code (libqrencode) in an SVG document and returns
+ * it as a data: URI (malloc'd; caller frees) for an <img src>; NULL on failure.
+ */
+char *account_qr_data_uri(const char *text);
+
+/* ------------------------------------------------------------------ */
+/* Accounts (store.c)                                                  */
+/* ------------------------------------------------------------------ */
+
+/** An account row. */
+struct account_row {
+    char id[37];
+    char principal_id[37];
+    char national_id[16];
+    char email[ACCOUNT_EMAIL_MAX + 1];
+    char name[256];
+    char state[16];
+    bool email_verified;
+    bool totp_enabled;
+    char totp_secret[64];   /* base32 */
+    int64_t totp_last_step;
+    int64_t created_at;
+};
+
+/**
+ * Validates a new account: national ID (upper-cased into @p nid), name,
+ * e-mail (lower-cased into @p email, "" if none) and password rules.
+ * Returns EGOV_EC_NONE or the code, with the field in @p field.
+ */
+enum egov_ec account_validate_new(const struct egov_account_new *in, char nid[16],
+                                  char email[ACCOUNT_EMAIL_MAX + 1], const char **field);
+/**
+ * egov_account_add() with the caller's address and request id for the
+ * audit, and @p then (may be NULL) run in the same transaction after the
+ * insert (with the new id already in @p id_out), e.g. to enqueue the
+ * verification mail.
+ */
+enum egov_ec account_add_full(struct egov_db *db, const struct egov_account_new *in,
+                              const char *actor, const char *addr, const char *rid,
+                              char id_out[37], const char **field,
+                              enum egov_db_qs (*then)(struct egov_db_conn *, void *),
+                              void *then_cls);
+/** Switches the development mailbox page on or off (module init). */
+void account_set_dev_mailbox(bool on);
+/** Loads account @p id on @p c.  ONE_ROW, NO_ROW or an error. */
+enum egov_db_qs account_load(struct egov_db_conn *c, const char *id, struct account_row *out);
+/** Same as account_load() with its own connection. */
+enum egov_db_qs account_load_db(struct egov_db *db, const char *id, struct account_row *out);
+/** Runs egov_account_audit() in a transaction of its own. */
+void account_audit_db(struct egov_db *db, const char *actor, const char *event,
+                      const char *account_id, const char *client_addr, const char *request_id,
+                      const json_t *detail);
+/**
+ * Makes a single-use token of @p purpose ("verify", "reset") for
+ * @p account_id valid @p ttl_us, inside the caller's transaction; writes
+ * the token (the secret the user gets) to @p token (44 bytes).
+ */
+enum egov_db_qs account_token_issue(struct egov_db_conn *c, const char *account_id,
+                                    const char *purpose, int64_t ttl_us, char token[44]);
+/**
+ * Consumes token @p token of @p purpose inside the caller's transaction:
+ * ONE_ROW with the account id in @p account_id, NO_ROW if unknown, used or
+ * expired, or an error.
+ */
+enum egov_db_qs account_token_use(struct egov_db_conn *c, const char *token, const char *purpose,
+                                  char account_id[37]);
+/** Enqueues an e-mail through the outbox inside the caller's transaction. */
+enum egov_db_qs account_mail_enqueue(struct egov_db_conn *c, const char *to,
+                                     const char *subject, const char *body, const char *link);
+/** The job handler delivering account.mail jobs (to the development mailbox). */
+enum egov_job_result account_mail_job(struct egov_db *db, const char *job_id,
+                                      const char *payload, void *cls);
+
+/* ------------------------------------------------------------------ */
+/* Sessions and CSRF (session.c, csrf.c)                               */
+/* ------------------------------------------------------------------ */
+
+/** Derives acr from amr values. */
+const char *account_acr_of(const char *const *amr, unsigned int n);
+/** Forgets the cached CSRF key (tests that reopen databases). */
+void account_csrf_reset(void);
+
+/* ------------------------------------------------------------------ */
+/* Route tables of the pages                                           */
+/* ------------------------------------------------------------------ */
+
+extern const struct egov_route_table account_routes;
+
+/** The `egov account` verb. */
+int account_cli_run(int argc, char **argv, const struct egov_module_env *env);
+
+#endif /* EGOV_ACCOUNT_INT_H */

@@ -1,0 +1,505 @@
+/*
+ * pages_account.c -- the account page and its forms:
+ *
+ *   GET  /account                     profile, sessions, second factor, recovery codes
+ *   POST /account/sessions/revoke     session_id
+ *   POST /account/totp/start          makes a new secret and shows the QR code
+ *   POST /account/totp/confirm        code: turns TOTP on and shows recovery codes
+ *   POST /account/totp/disable        password
+ *   POST /account/recovery            password: new recovery codes
+ *   POST /account/deactivate          password, confirm=yes
+ *
+ * Every change is audited; the ones that weaken the account ask for the
+ * password again.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "account/account_int.h"
+#include "account/pages.h"
+
+static const struct egov_db_stmt st_sessions = {
+    "account_sessions_list",
+    "SELECT id, created_at, last_seen, client_addr, user_agent, amr FROM account_session"
+    " WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen > $3"
+    " ORDER BY created_at DESC LIMIT 50",
+    NULL};
+static const struct egov_db_stmt st_recovery_left = {
+    "account_recovery_left",
+    "SELECT COUNT(*) FROM account_recovery WHERE account_id = $1 AND used_at IS NULL", NULL};
+static const struct egov_db_stmt st_totp_secret = {
+    "account_totp_secret",
+    "UPDATE account SET totp_secret = $2, updated_at = $3 WHERE id = $1 AND totp_enabled = 0",
+    NULL};
+static const struct egov_db_stmt st_totp_enable = {
+    "account_totp_enable",
+    "UPDATE account SET totp_enabled = 1, totp_last_step = $2, updated_at = $3"
+    " WHERE id = $1 AND totp_enabled = 0",
+    NULL};
+static const struct egov_db_stmt st_totp_disable = {
+    "account_totp_disable",
+    "UPDATE account SET totp_enabled = 0, totp_secret = NULL, totp_last_step = 0,"
+    " updated_at = $2 WHERE id = $1",
+    NULL};
+static const struct egov_db_stmt st_recovery_clear = {
+    "account_recovery_clear", "DELETE FROM account_recovery WHERE account_id = $1", NULL};
+static const struct egov_db_stmt st_recovery_put = {
+    "account_recovery_put",
+    "INSERT INTO account_recovery (account_id, code_hash, created_at) VALUES ($1, $2, $3)", NULL};
+static const struct egov_db_stmt st_deactivate = {
+    "account_deactivate",
+    "UPDATE account SET state = 'deactivated', updated_at = $2 WHERE id = $1", NULL};
+static const struct egov_db_stmt st_revoke_all = {
+    "account_revoke_all_sessions",
+    "UPDATE account_session SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+    NULL};
+
+/* ------------------------------------------------------------------ */
+/* The page                                                            */
+/* ------------------------------------------------------------------ */
+
+struct view_txn {
+    const char *account_id;
+    const char *current;
+    struct account_row acct;
+    json_t *sessions;
+    int64_t recovery_left;
+};
+
+static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
+{
+    struct view_txn *t = cls;
+    struct egov_db_rows *r = NULL;
+    int64_t now = egov_now_us();
+    enum egov_db_qs qs = account_load(c, t->account_id, &t->acct);
+    if (qs <= 0)
+        return qs;
+    json_array_clear(t->sessions);
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_INT64(now),
+                                EGOV_DB_PARAM_INT64(now - ACCOUNT_SESSION_IDLE_US),
+                                EGOV_DB_PARAM_END};
+    qs = egov_db_query(c, &st_sessions, p, &r);
+    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++) {
+        char created[32], seen[32];
+        const char *id = egov_db_rows_text(r, i, 0);
+        egov_time_rfc3339(egov_db_rows_int64(r, i, 1), created);
+        egov_time_rfc3339(egov_db_rows_int64(r, i, 2), seen);
+        json_array_append_new(
+            t->sessions,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", id, "created", created,
+                      "last_seen", seen, "client_addr", egov_db_rows_text(r, i, 3), "user_agent",
+                      egov_db_rows_text(r, i, 4), "amr", egov_db_rows_text(r, i, 5), "current",
+                      strcmp(id, t->current) == 0));
+    }
+    egov_db_rows_free(r);
+    r = NULL;
+    if (qs < 0)
+        return qs;
+    struct egov_db_param q[] = {EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_END};
+    qs = egov_db_query(c, &st_recovery_left, q, &r);
+    t->recovery_left = qs == EGOV_DB_ONE_ROW ? egov_db_rows_int64(r, 0, 0) : 0;
+    egov_db_rows_free(r);
+    return qs < 0 ? qs : EGOV_DB_ONE_ROW;
+}
+
+static void account_page(struct egov_req *req, const struct egov_account_session *s,
+                         unsigned int status, const char *notice, const char *error)
+{
+    struct view_txn t;
+    memset(&t, 0, sizeof t);
+    t.account_id = s->account_id;
+    t.current = s->id;
+    t.sessions = json_array();
+    if (t.sessions == NULL) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
+        return;
+    }
+    enum egov_db_qs qs = account_txn(egov_req_db(req), false, view_body, &t);
+    if (qs != EGOV_DB_ONE_ROW) {
+        json_decref(t.sessions);
+        account_reply_db_error(req, qs < 0 ? qs : EGOV_DB_HARD_ERROR);
+        return;
+    }
+    json_t *d = json_pack("{s:s, s:s, s:s?, s:o, s:b, s:I, s:s, s:s?, s:s?}", "name",
+                          t.acct.name, "national_id", t.acct.national_id, "email",
+                          t.acct.email[0] != '\0' ? t.acct.email : NULL, "sessions", t.sessions,
+                          "totp_enabled", t.acct.totp_enabled, "recovery_left",
+                          (json_int_t)t.recovery_left, "acr", s->acr, "notice", notice, "error",
+                          error);
+    account_render(req, status, "account/account", "Your account", d, NULL);
+}
+
+void account_handle_account_get(struct egov_req *req)
+{
+    struct egov_account_session s;
+    if (!egov_account_require(req, NULL, &s))
+        return;
+    const char *done = egov_req_query(req, "done");
+    const char *notice = NULL;
+    if (done != NULL && strcmp(done, "revoked") == 0)
+        notice = "The session was signed out.";
+    else if (done != NULL && strcmp(done, "totp_off") == 0)
+        notice = "Two-step verification is turned off.";
+    account_page(req, &s, 200, notice, NULL);
+}
+
+/* Common start of every form handler: a session and a valid CSRF token. */
+static bool form_start(struct egov_req *req, struct egov_account_session *s)
+{
+    if (!egov_account_require(req, NULL, s))
+        return false;
+    return egov_account_csrf_check(req, req->form);
+}
+
+/* Checks the password typed again; replies with the account page and false if wrong. */
+static bool recheck_password(struct egov_req *req, const struct egov_account_session *s)
+{
+    const char *pw = account_form_str(req->form, "password");
+    char id[37];
+    unsigned int retry = 0;
+    enum egov_account_verdict v =
+        pw == NULL ? EGOV_ACCOUNT_BAD_CREDENTIALS
+                   : egov_account_verify_password(egov_req_db(req), s->national_id, pw,
+                                                  egov_account_client_addr(req), req->request_id,
+                                                  id, NULL, &retry);
+    if (v == EGOV_ACCOUNT_OK && strcmp(id, s->account_id) == 0)
+        return true;
+    if (v == EGOV_ACCOUNT_ERROR) {
+        egov_reply_problem(req, EGOV_EC_DB_SOFT_ERROR, NULL, NULL);
+        return false;
+    }
+    enum egov_ec ec = v == EGOV_ACCOUNT_LOCKED || v == EGOV_ACCOUNT_THROTTLED
+                          ? EGOV_EC_ACCOUNT_LOCKED
+                          : EGOV_EC_ACCOUNT_BAD_CREDENTIALS;
+    account_page(req, s, egov_ec_http_status(ec), NULL, egov_ec_hint(ec));
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sessions                                                            */
+/* ------------------------------------------------------------------ */
+
+void account_handle_session_revoke(struct egov_req *req)
+{
+    struct egov_account_session s;
+    if (!form_start(req, &s))
+        return;
+    const char *sid = account_form_str(req->form, "session_id");
+    enum egov_db_qs qs = egov_account_session_revoke(egov_req_db(req), req, sid, s.account_id);
+    if (qs < 0) {
+        account_reply_db_error(req, qs);
+        return;
+    }
+    if (sid != NULL && strcmp(sid, s.id) == 0) {
+        egov_reply_cookie(req, EGOV_ACCOUNT_COOKIE, "", -1);
+        egov_reply_redirect(req, "/");
+        return;
+    }
+    egov_reply_redirect(req, "/account?done=revoked");
+}
+
+/* ------------------------------------------------------------------ */
+/* TOTP enrolment                                                      */
+/* ------------------------------------------------------------------ */
+
+struct secret_txn {
+    const char *account_id;
+    const char *secret;
+    const char *addr, *rid;
+    bool stored;
+};
+
+static enum egov_db_qs secret_body(struct egov_db_conn *c, void *cls)
+{
+    struct secret_txn *t = cls;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_TEXT(t->secret),
+                                EGOV_DB_PARAM_INT64(egov_now_us()), EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_exec(c, &st_totp_secret, p);
+    t->stored = qs > 0;
+    if (qs <= 0)
+        return qs;
+    return egov_account_audit(c, t->account_id, "totp.start", t->account_id, t->addr, t->rid,
+                              NULL);
+}
+
+/* Renders the enrolment page for base32 secret @p secret. */
+static void enrol_page(struct egov_req *req, const struct egov_account_session *s,
+                       unsigned int status, const char *secret, const char *error)
+{
+    char *label = egov_arena_printf(req->arena, "otpauth://totp/egov:%s?secret=%s&issuer=egov"
+                                                "&algorithm=SHA1&digits=6&period=30",
+                                    s->national_id, secret);
+    char *qr = label != NULL ? account_qr_data_uri(label) : NULL;
+    if (qr == NULL) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_INTERNAL, NULL, NULL);
+        return;
+    }
+    /* the secret in groups of four, easier to type */
+    char grouped[128];
+    size_t o = 0;
+    for (size_t i = 0; secret[i] != '\0' && o + 2 < sizeof grouped; i++) {
+        if (i > 0 && i % 4 == 0)
+            grouped[o++] = ' ';
+        grouped[o++] = secret[i];
+    }
+    grouped[o] = '\0';
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "qr", qr, "secret", secret,
+                          "secret_grouped", grouped, "otpauth", label, "error", error);
+    egov_free(qr);
+    account_render(req, status, "account/totp", "Set up two-step verification", d, NULL);
+}
+
+void account_handle_totp_start(struct egov_req *req)
+{
+    struct egov_account_session s;
+    uint8_t key[ACCOUNT_TOTP_SECRET_LEN];
+    char secret[64];
+    if (!form_start(req, &s))
+        return;
+    if (!egov_random(key, sizeof key)) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_INTERNAL, NULL, NULL);
+        return;
+    }
+    account_base32_encode(key, sizeof key, secret, sizeof secret);
+    egov_wipe(key, sizeof key);
+    struct secret_txn t = {s.account_id, secret, egov_account_client_addr(req), req->request_id,
+                           false};
+    enum egov_db_qs qs = account_txn(egov_req_db(req), true, secret_body, &t);
+    if (qs < 0) {
+        account_reply_db_error(req, qs);
+        return;
+    }
+    if (!t.stored) { /* already enabled */
+        egov_reply_redirect(req, "/account");
+        return;
+    }
+    enrol_page(req, &s, 200, secret, NULL);
+    egov_wipe(secret, sizeof secret);
+}
+
+/* Makes ACCOUNT_RECOVERY_CODES codes into @p codes and stores their hashes on @p c. */
+static enum egov_db_qs make_recovery(struct egov_db_conn *c, const char *account_id,
+                                     char codes[ACCOUNT_RECOVERY_CODES][16])
+{
+    int64_t now = egov_now_us();
+    struct egov_db_param d[] = {EGOV_DB_PARAM_TEXT(account_id), EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_exec(c, &st_recovery_clear, d);
+    if (qs < 0)
+        return qs;
+    for (int i = 0; i < ACCOUNT_RECOVERY_CODES; i++) {
+        uint8_t raw[7];
+        char b32[16], norm[16], hash[65];
+        if (!egov_random(raw, sizeof raw))
+            return EGOV_DB_HARD_ERROR;
+        account_base32_encode(raw, sizeof raw, b32, sizeof b32); /* 56 bits, 12 characters */
+        account_recovery_normalise(b32, norm, sizeof norm);
+        norm[10] = '\0'; /* 50 bits */
+        snprintf(codes[i], 16, "%.5s-%.5s", norm, norm + 5);
+        account_recovery_hash(account_id, norm, hash);
+        struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(account_id), EGOV_DB_PARAM_TEXT(hash),
+                                    EGOV_DB_PARAM_INT64(now), EGOV_DB_PARAM_END};
+        qs = egov_db_exec(c, &st_recovery_put, p);
+        if (qs < 0)
+            return qs;
+    }
+    return EGOV_DB_ONE_ROW;
+}
+
+static json_t *codes_json(char codes[ACCOUNT_RECOVERY_CODES][16])
+{
+    json_t *a = json_array();
+    for (int i = 0; a != NULL && i < ACCOUNT_RECOVERY_CODES; i++)
+        json_array_append_new(a, json_string(codes[i]));
+    return a;
+}
+
+struct confirm_txn {
+    const char *account_id, *code, *addr, *rid;
+    char secret[64];
+    bool ok;
+    char codes[ACCOUNT_RECOVERY_CODES][16];
+};
+
+static enum egov_db_qs confirm_body(struct egov_db_conn *c, void *cls)
+{
+    struct confirm_txn *t = cls;
+    struct account_row a;
+    uint8_t key[64];
+    int64_t step = 0;
+    t->ok = false;
+    enum egov_db_qs qs = account_load(c, t->account_id, &a);
+    if (qs <= 0)
+        return qs;
+    snprintf(t->secret, sizeof t->secret, "%s", a.totp_secret);
+    long keylen = account_base32_decode(a.totp_secret, key, sizeof key);
+    if (a.totp_enabled || keylen <= 0 ||
+        !account_totp_verify(key, (size_t)keylen, t->code, egov_now_us() / 1000000, 0, &step)) {
+        egov_wipe(key, sizeof key);
+        return egov_account_audit(c, t->account_id, "totp.confirm_failure", t->account_id,
+                                  t->addr, t->rid, NULL);
+    }
+    egov_wipe(key, sizeof key);
+    int64_t now = egov_now_us();
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_INT64(step),
+                                EGOV_DB_PARAM_INT64(now), EGOV_DB_PARAM_END};
+    qs = egov_db_exec(c, &st_totp_enable, p);
+    if (qs <= 0)
+        return qs;
+    qs = make_recovery(c, t->account_id, t->codes);
+    if (qs < 0)
+        return qs;
+    t->ok = true;
+    return egov_account_audit(c, t->account_id, "totp.enable", t->account_id, t->addr, t->rid,
+                              NULL);
+}
+
+void account_handle_totp_confirm(struct egov_req *req)
+{
+    struct egov_account_session s;
+    if (!form_start(req, &s))
+        return;
+    const char *code = account_form_str(req->form, "code");
+    struct confirm_txn t;
+    memset(&t, 0, sizeof t);
+    t.account_id = s.account_id;
+    t.code = code != NULL && strlen(code) < 16 ? code : "";
+    t.addr = egov_account_client_addr(req);
+    t.rid = req->request_id;
+    enum egov_db_qs qs = account_txn(egov_req_db(req), true, confirm_body, &t);
+    if (qs < 0) {
+        account_reply_db_error(req, qs);
+        return;
+    }
+    if (!t.ok) {
+        if (t.secret[0] == '\0') {
+            egov_reply_redirect(req, "/account");
+            return;
+        }
+        enrol_page(req, &s, 400, t.secret, egov_ec_hint(EGOV_EC_ACCOUNT_OTP_INVALID));
+        egov_wipe(&t, sizeof t);
+        return;
+    }
+    json_t *d = json_pack("{s:o}", "codes", codes_json(t.codes));
+    egov_wipe(&t, sizeof t);
+    account_render(req, 200, "account/recovery", "Your recovery codes", d, NULL);
+}
+
+struct simple_txn {
+    const char *account_id, *addr, *rid;
+    const char *what;
+    char codes[ACCOUNT_RECOVERY_CODES][16];
+};
+
+static enum egov_db_qs disable_body(struct egov_db_conn *c, void *cls)
+{
+    struct simple_txn *t = cls;
+    int64_t now = egov_now_us();
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_INT64(now),
+                                EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_exec(c, &st_totp_disable, p);
+    if (qs < 0)
+        return qs;
+    struct egov_db_param d[] = {EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_END};
+    qs = egov_db_exec(c, &st_recovery_clear, d);
+    if (qs < 0)
+        return qs;
+    return egov_account_audit(c, t->account_id, "totp.disable", t->account_id, t->addr, t->rid,
+                              NULL);
+}
+
+void account_handle_totp_disable(struct egov_req *req)
+{
+    struct egov_account_session s;
+    if (!form_start(req, &s) || !recheck_password(req, &s))
+        return;
+    struct simple_txn t = {s.account_id, egov_account_client_addr(req), req->request_id, NULL, {{0}}};
+    enum egov_db_qs qs = account_txn(egov_req_db(req), true, disable_body, &t);
+    if (qs < 0) {
+        account_reply_db_error(req, qs);
+        return;
+    }
+    egov_reply_redirect(req, "/account?done=totp_off");
+}
+
+static enum egov_db_qs recovery_body(struct egov_db_conn *c, void *cls)
+{
+    struct simple_txn *t = cls;
+    struct account_row a;
+    enum egov_db_qs qs = account_load(c, t->account_id, &a);
+    if (qs <= 0)
+        return qs;
+    if (!a.totp_enabled)
+        return EGOV_DB_NO_ROW;
+    qs = make_recovery(c, t->account_id, t->codes);
+    if (qs < 0)
+        return qs;
+    qs = egov_account_audit(c, t->account_id, "recovery.regenerate", t->account_id, t->addr,
+                            t->rid, NULL);
+    return qs < 0 ? qs : EGOV_DB_ONE_ROW;
+}
+
+void account_handle_recovery(struct egov_req *req)
+{
+    struct egov_account_session s;
+    if (!form_start(req, &s) || !recheck_password(req, &s))
+        return;
+    struct simple_txn t = {s.account_id, egov_account_client_addr(req), req->request_id, NULL, {{0}}};
+    enum egov_db_qs qs = account_txn(egov_req_db(req), true, recovery_body, &t);
+    if (qs < 0) {
+        account_reply_db_error(req, qs);
+        return;
+    }
+    if (qs == EGOV_DB_NO_ROW) {
+        egov_reply_redirect(req, "/account");
+        return;
+    }
+    json_t *d = json_pack("{s:o}", "codes", codes_json(t.codes));
+    egov_wipe(&t, sizeof t);
+    account_render(req, 200, "account/recovery", "Your recovery codes", d, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Deactivation                                                        */
+/* ------------------------------------------------------------------ */
+
+static enum egov_db_qs deactivate_body(struct egov_db_conn *c, void *cls)
+{
+    struct simple_txn *t = cls;
+    int64_t now = egov_now_us();
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_INT64(now),
+                                EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_exec(c, &st_deactivate, p);
+    if (qs < 0)
+        return qs;
+    qs = egov_db_exec(c, &st_revoke_all, p);
+    if (qs < 0)
+        return qs;
+    return egov_account_audit(c, t->account_id, "account.deactivate", t->account_id, t->addr,
+                              t->rid, NULL);
+}
+
+void account_handle_deactivate(struct egov_req *req)
+{
+    struct egov_account_session s;
+    if (!form_start(req, &s))
+        return;
+    const char *confirm = account_form_str(req->form, "confirm");
+    if (confirm == NULL || strcmp(confirm, "yes") != 0) {
+        account_page(req, &s, 400, NULL, "Tick the box to confirm that you want to close your account.");
+        return;
+    }
+    if (!recheck_password(req, &s))
+        return;
+    struct simple_txn t = {s.account_id, egov_account_client_addr(req), req->request_id, NULL, {{0}}};
+    enum egov_db_qs qs = account_txn(egov_req_db(req), true, deactivate_body, &t);
+    if (qs < 0) {
+        account_reply_db_error(req, qs);
+        return;
+    }
+    egov_reply_cookie(req, EGOV_ACCOUNT_COOKIE, "", -1);
+    account_render(req, 200, "account/done", "Your account is closed",
+                   json_pack("{s:s}", "message",
+                             "Your account is closed and every session was signed out. Contact "
+                             "the help desk if you want to use it again."),
+                   NULL);
+}

@@ -1,0 +1,450 @@
+/*
+ * test_db_account.c -- accounts, sign-in pages, sessions, second factor,
+ * registration, reset and the attacks on them, against an in-process
+ * server on SQLite and on PostgreSQL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account/account_int.h"
+#include "accounting/accounting.h"
+#include "authz/authz.h"
+#include "browserlike.h"
+#include "testlib.h"
+
+static struct egov_db *db;
+static struct egov_test_server srv;
+static struct egov_config cfg;
+
+static const char PW[] = "correct horse battery staple";
+
+static int64_t count_rows(const char *sql_where_event)
+{
+    static const struct egov_db_stmt st = {
+        "t_audit_count", "SELECT COUNT(*) FROM account_audit WHERE event = $1", NULL};
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(sql_where_event), EGOV_DB_PARAM_END};
+    int64_t n = -1;
+    if (egov_db_query(c, &st, p, &r) == EGOV_DB_ONE_ROW)
+        n = egov_db_rows_int64(r, 0, 0);
+    egov_db_rows_free(r);
+    egov_db_release(c);
+    return n;
+}
+
+static struct egov_db *open_db(const struct egov_module_env *env)
+{
+    (void)env;
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[256];
+    db = egov_test_db_open();
+    if (db == NULL)
+        return -1;
+    egov_db_register_migrations(egov_accounting_module.migrations);
+    egov_db_register_migrations(egov_authz_module.migrations);
+    egov_db_register_migrations(egov_account_module.migrations);
+    if (egov_db_migrate(db, NULL, NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "migrate: %s\n", err);
+        return -1;
+    }
+    egov_config_defaults(&cfg);
+    cfg.account_dev_mailbox = true;
+    struct egov_module_env env = {&cfg, db, open_db};
+    if (!egov_accounting_module.init(&env) || !egov_account_module.init(&env))
+        return -1;
+    struct egov_server_options o;
+    memset(&o, 0, sizeof o);
+    o.threads = 2;
+    o.db = db;
+    o.datadir = getenv("EGOV_DATADIR");
+    const struct egov_route_table *tables[] = {egov_account_module.routes,
+                                               egov_accounting_module.routes,
+                                               egov_authz_module.routes, NULL};
+    return egov_test_inproc_start(tables, &o, &srv) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    egov_test_inproc_stop(&srv, 1000);
+    account_csrf_reset();
+    egov_db_close(db);
+    return 0;
+}
+
+/* Runs queued jobs (the mail) until none is due. */
+static void run_jobs(void)
+{
+    for (int i = 0; i < 20 && egov_jobs_run_one(db, "test", 10000, 3) == 1; i++)
+        ;
+}
+
+/* Logs in; returns the HTTP status of the POST and leaves the Location in @p loc. */
+static long login(struct jar *j, const char *who, const char *pw, const char *return_to,
+                  char *loc, size_t loclen)
+{
+    char tok[64], form[1024];
+    if (!jar_csrf(j, &srv, "/login?prompt=login", tok))
+        return -1;
+    snprintf(form, sizeof form, "csrf_token=%s&login=%s&password=%s&return_to=%s", tok, who, pw,
+             return_to);
+    for (char *p = form; *p != '\0'; p++)
+        if (*p == ' ')
+            *p = '+';
+    struct egov_test_response r;
+    long s = jar_req(j, &srv, "POST", "/login", form, &r);
+    if (loc != NULL && egov_test_response_header(&r, "Location", loc, loclen) == NULL)
+        loc[0] = '\0';
+    egov_test_response_free(&r);
+    return s;
+}
+
+static void test_add_and_verify(void **state)
+{
+    (void)state;
+    char id[37], acct[37];
+    const char *field = NULL;
+    struct egov_account_new in = {"B120000000", "陳大文", NULL, PW, true};
+    /* B120000000 has a wrong checksum: find the right last digit */
+    char nid[11] = "B12000000x";
+    for (char d = '0'; d <= '9'; d++) {
+        nid[9] = d;
+        if (account_national_id_valid(nid))
+            break;
+    }
+    in.national_id = "B12000000"; /* too short */
+    assert_int_equal(egov_account_add(db, &in, NULL, id, &field), EGOV_EC_ACCOUNT_NATIONAL_ID_INVALID);
+    assert_string_equal(field, "national_id");
+    in.national_id = nid;
+    in.password = "password1";
+    assert_int_equal(egov_account_add(db, &in, NULL, id, &field), EGOV_EC_ACCOUNT_PASSWORD_COMMON);
+    in.password = PW;
+    in.name = "";
+    assert_int_equal(egov_account_add(db, &in, NULL, id, &field), EGOV_EC_ACCOUNT_NAME_INVALID);
+    in.name = "陳大文";
+    assert_int_equal(egov_account_add(db, &in, NULL, id, &field), EGOV_EC_NONE);
+    assert_int_equal(egov_account_add(db, &in, NULL, id, &field), EGOV_EC_ACCOUNT_EXISTS);
+    assert_int_equal(egov_account_find_by_national_id(db, nid, acct), EGOV_DB_ONE_ROW);
+    assert_string_equal(acct, id);
+
+    bool totp = true;
+    unsigned int retry = 0;
+    assert_int_equal(egov_account_verify_password(db, nid, PW, "192.0.2.1", "r1", acct, &totp,
+                                                  &retry),
+                     EGOV_ACCOUNT_OK);
+    assert_false(totp);
+    assert_int_equal(egov_account_verify_password(db, nid, "wrong password!", "192.0.2.1", NULL,
+                                                  acct, NULL, &retry),
+                     EGOV_ACCOUNT_BAD_CREDENTIALS);
+    assert_int_equal(egov_account_verify_password(db, "Z999999999", PW, "192.0.2.1", NULL, acct,
+                                                  NULL, &retry),
+                     EGOV_ACCOUNT_BAD_CREDENTIALS);
+    /* lockout after five failures, even with the right password */
+    for (int i = 0; i < 4; i++)
+        egov_account_verify_password(db, nid, "wrong password!", "192.0.2.2", NULL, acct, NULL,
+                                     &retry);
+    assert_int_equal(egov_account_verify_password(db, nid, PW, "192.0.2.3", NULL, acct, NULL,
+                                                  &retry),
+                     EGOV_ACCOUNT_LOCKED);
+    assert_true(retry > 0 && retry <= 61);
+    assert_true(count_rows("login.failure") >= 6);
+    assert_true(count_rows("login.locked") >= 1);
+}
+
+static void test_login_pages(void **state)
+{
+    (void)state;
+    char id[37], loc[512], tok[64], form[512];
+    struct jar j = {0};
+    struct egov_test_response r;
+    struct egov_account_new in = {"A123456789", "<script>alert(1)</script> 𠀀", "a@example.tw", PW,
+                                  true};
+    assert_int_equal(egov_account_add(db, &in, NULL, id, NULL), EGOV_EC_NONE);
+
+    /* no CSRF token: refused, nothing happens */
+    assert_int_equal(jar_status(&j, &srv, "POST", "/login",
+                                "login=A123456789&password=correct+horse+battery+staple"),
+                     403);
+    assert_null(jar_get(&j, EGOV_ACCOUNT_COOKIE));
+    /* a token of another browser: refused */
+    assert_true(jar_csrf(&j, &srv, "/login", tok));
+    struct jar other = {0};
+    snprintf(form, sizeof form, "csrf_token=%s&login=A123456789&password=x", tok);
+    assert_int_equal(jar_status(&other, &srv, "POST", "/login", form), 403);
+
+    assert_int_equal(login(&j, "A123456789", "wrong", "/account", loc, sizeof loc), 401);
+    assert_int_equal(login(&j, "a123456789", PW, "/account", loc, sizeof loc), 303);
+    assert_string_equal(loc, "/account");
+    assert_non_null(jar_get(&j, EGOV_ACCOUNT_COOKIE));
+
+    /* the session as JSON */
+    const char *hdr[] = {NULL, NULL};
+    char cookie[400];
+    snprintf(cookie, sizeof cookie, "Cookie: %s=%s", EGOV_ACCOUNT_COOKIE,
+             jar_get(&j, EGOV_ACCOUNT_COOKIE));
+    hdr[0] = cookie;
+    assert_true(egov_test_http(&srv, "GET", "/api/account/session", hdr, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    json_t *s = json_loads(r.body, 0, NULL);
+    assert_non_null(s);
+    assert_string_equal(json_string_value(json_object_get(s, "acr")), EGOV_ACCOUNT_ACR_LOW);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(s, "amr"), 0)), "pwd");
+    json_decref(s);
+    egov_test_response_free(&r);
+
+    /* the account page escapes the name */
+    assert_int_equal(jar_req(&j, &srv, "GET", "/account", NULL, &r), 200);
+    assert_null(strstr(r.body, "<script>alert"));
+    assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt; 𠀀"));
+    egov_test_response_free(&r);
+
+    /* no open redirect */
+    assert_int_equal(login(&j, "A123456789", PW, "//evil.example/x", loc, sizeof loc), 303);
+    assert_string_equal(loc, "/");
+    assert_int_equal(login(&j, "A123456789", PW, "https://evil.example/", loc, sizeof loc), 303);
+    assert_string_equal(loc, "/");
+
+    /* a page that needs a session sends a stranger to the login page */
+    struct jar stranger = {0};
+    assert_int_equal(jar_req(&stranger, &srv, "GET", "/account?x=1", NULL, &r), 303);
+    assert_true(egov_test_response_header(&r, "Location", loc, sizeof loc) != NULL);
+    assert_string_equal(loc, "/login?return_to=/account%3Fx%3D1");
+    egov_test_response_free(&r);
+
+    /* logout needs the token; then the cookie is dead everywhere */
+    char old_cookie[256];
+    snprintf(old_cookie, sizeof old_cookie, "%s", jar_get(&j, EGOV_ACCOUNT_COOKIE));
+    assert_int_equal(jar_status(&j, &srv, "POST", "/logout", "return_to=/"), 403);
+    assert_true(jar_csrf(&j, &srv, "/logout", tok));
+    snprintf(form, sizeof form, "csrf_token=%s&return_to=/", tok);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/logout", form), 303);
+    jar_set(&stranger, EGOV_ACCOUNT_COOKIE, old_cookie);
+    assert_int_equal(jar_status(&stranger, &srv, "GET", "/account", NULL), 303);
+    assert_true(count_rows("session.logout") >= 1);
+}
+
+static void test_register_totp_reset(void **state)
+{
+    (void)state;
+    char tok[64], form[1024], loc[512], link[512], secret[64];
+    struct jar j = {0};
+    struct egov_test_response r;
+    const char *nid = "F231234561";
+    assert_true(account_national_id_valid(nid));
+
+    assert_true(jar_csrf(&j, &srv, "/register", tok));
+    snprintf(form, sizeof form,
+             "csrf_token=%s&national_id=%s&name=%%E6%%9E%%97%%22%%3E%%3Cb%%3E&email=Lin%%40Example.TW"
+             "&password=password",
+             tok, nid);
+    assert_int_equal(jar_req(&j, &srv, "POST", "/register", form, &r), 400); /* common password */
+    assert_null(strstr(r.body, "\"><b>"));
+    egov_test_response_free(&r);
+    snprintf(form, sizeof form,
+             "csrf_token=%s&national_id=%s&name=%%E6%%9E%%97%%22%%3E%%3Cb%%3E&email=Lin%%40Example.TW"
+             "&password=correct+horse+battery+staple",
+             tok, nid);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/register", form), 201);
+    /* pending: cannot log in yet */
+    assert_int_equal(login(&j, nid, PW, "/", loc, sizeof loc), 403);
+    run_jobs();
+    assert_int_equal(jar_req(&j, &srv, "GET", "/dev/mailbox", NULL, &r), 200);
+    char *p = strstr(r.body, "href=\"/register/verify?token=");
+    assert_non_null(p);
+    p += 6;
+    size_t n = strcspn(p, "\"");
+    memcpy(link, p, n);
+    link[n] = '\0';
+    assert_non_null(strstr(r.body, "lin@example.tw"));
+    egov_test_response_free(&r);
+    assert_true(jar_csrf(&j, &srv, link, tok));
+    const char *t = strstr(link, "token=") + 6;
+    snprintf(form, sizeof form, "csrf_token=%s&token=%s", tok, t);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/register/verify", form), 200);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/register/verify", form), 400); /* used */
+    assert_int_equal(login(&j, "lin@example.tw", PW, "/account", loc, sizeof loc), 303);
+
+    /* TOTP enrolment */
+    assert_true(jar_csrf(&j, &srv, "/account", tok));
+    snprintf(form, sizeof form, "csrf_token=%s", tok);
+    assert_int_equal(jar_req(&j, &srv, "POST", "/account/totp/start", form, &r), 200);
+    p = strstr(r.body, "data-secret=\"");
+    assert_non_null(p);
+    p += 13;
+    n = strcspn(p, "\"");
+    memcpy(secret, p, n);
+    secret[n] = '\0';
+    assert_non_null(strstr(r.body, "src=\"data:image/svg+xml;base64,"));
+    egov_test_response_free(&r);
+    uint8_t key[64];
+    long keylen = account_base32_decode(secret, key, sizeof key);
+    assert_int_equal(keylen, 20);
+    unsigned int code;
+    int64_t step = egov_now_us() / 1000000 / 30;
+    assert_true(account_totp_code(key, 20, (uint64_t)step, &code));
+    snprintf(form, sizeof form, "csrf_token=%s&code=%06u", tok, (code + 1) % 1000000);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/totp/confirm", form), 400);
+    snprintf(form, sizeof form, "csrf_token=%s&code=%06u", tok, code);
+    assert_int_equal(jar_req(&j, &srv, "POST", "/account/totp/confirm", form, &r), 200);
+    char recovery[32];
+    p = strstr(r.body, "<li><code>");
+    assert_non_null(p);
+    p += 10;
+    n = strcspn(p, "<");
+    assert_int_equal(n, 11);
+    memcpy(recovery, p, n);
+    recovery[n] = '\0';
+    egov_test_response_free(&r);
+
+    /* password alone now leads to the second step */
+    struct jar k = {0};
+    assert_int_equal(login(&k, nid, PW, "/account", loc, sizeof loc), 303);
+    assert_string_equal(loc, "/login/otp?return_to=/account");
+    assert_null(jar_get(&k, EGOV_ACCOUNT_COOKIE));
+    assert_true(jar_csrf(&k, &srv, loc, tok));
+    /* the code just used is refused (replay) */
+    snprintf(form, sizeof form, "csrf_token=%s&code=%06u&return_to=/account", tok, code);
+    assert_int_equal(jar_status(&k, &srv, "POST", "/login/otp", form), 401);
+    /* the next step's code is accepted (clock drift of one step) */
+    assert_true(account_totp_code(key, 20, (uint64_t)step + 1, &code));
+    snprintf(form, sizeof form, "csrf_token=%s&code=%06u&return_to=/account", tok, code);
+    struct egov_test_response r2;
+    assert_int_equal(jar_req(&k, &srv, "POST", "/login/otp", form, &r2), 303);
+    assert_true(egov_test_response_header(&r2, "Location", loc, sizeof loc) != NULL);
+    assert_string_equal(loc, "/account");
+    egov_test_response_free(&r2);
+    assert_non_null(jar_get(&k, EGOV_ACCOUNT_COOKIE));
+    assert_int_equal(jar_req(&k, &srv, "GET", "/api/account/session", NULL, &r), 200);
+    assert_non_null(strstr(r.body, EGOV_ACCOUNT_ACR_SUBSTANTIAL));
+    assert_non_null(strstr(r.body, "\"mfa\""));
+    egov_test_response_free(&r);
+
+    /* a recovery code works once */
+    struct jar m = {0};
+    assert_int_equal(login(&m, nid, PW, "/", loc, sizeof loc), 303);
+    assert_true(jar_csrf(&m, &srv, loc, tok));
+    snprintf(form, sizeof form, "csrf_token=%s&code=%s", tok, recovery);
+    assert_int_equal(jar_status(&m, &srv, "POST", "/login/otp", form), 303);
+    struct jar m2 = {0};
+    assert_int_equal(login(&m2, nid, PW, "/", loc, sizeof loc), 303);
+    assert_true(jar_csrf(&m2, &srv, loc, tok));
+    snprintf(form, sizeof form, "csrf_token=%s&code=%s", tok, recovery);
+    assert_int_equal(jar_status(&m2, &srv, "POST", "/login/otp", form), 401);
+    /* brute force of the second step: after five tries the step is gone */
+    for (int i = 0; i < ACCOUNT_OTP_MAX_TRIES - 1; i++) {
+        snprintf(form, sizeof form, "csrf_token=%s&code=%06d", tok, i);
+        assert_int_equal(jar_status(&m2, &srv, "POST", "/login/otp", form), 401);
+    }
+    snprintf(form, sizeof form, "csrf_token=%s&code=000009", tok);
+    assert_int_equal(jar_status(&m2, &srv, "POST", "/login/otp", form), 400);
+    assert_int_equal(jar_status(&m2, &srv, "POST", "/login/otp", form), 303); /* start again */
+    assert_true(count_rows("login.otp_exhausted") == 1);
+
+    /* the list of sessions, and revoking one from another */
+    assert_int_equal(jar_req(&j, &srv, "GET", "/account", NULL, &r), 200);
+    assert_non_null(strstr(r.body, "Two-step verification is on") != NULL
+                        ? r.body
+                        : strstr(r.body, "兩步驟驗證已開啟"));
+    egov_test_response_free(&r);
+    assert_int_equal(jar_req(&k, &srv, "GET", "/api/account/session", NULL, &r), 200);
+    json_t *ks = json_loads(r.body, 0, NULL);
+    egov_test_response_free(&r);
+    assert_true(jar_csrf(&j, &srv, "/account", tok));
+    snprintf(form, sizeof form, "csrf_token=%s&session_id=%s", tok,
+             json_string_value(json_object_get(ks, "session_id")));
+    json_decref(ks);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/sessions/revoke", form), 303);
+    assert_int_equal(jar_status(&k, &srv, "GET", "/api/account/session", NULL), 401);
+    assert_int_equal(jar_status(&j, &srv, "GET", "/api/account/session", NULL), 200);
+
+    /* password reset by mail: every session ends */
+    struct jar x = {0};
+    assert_true(jar_csrf(&x, &srv, "/password/reset", tok));
+    snprintf(form, sizeof form, "csrf_token=%s&login=lin%%40example.tw", tok);
+    assert_int_equal(jar_status(&x, &srv, "POST", "/password/reset", form), 200);
+    snprintf(form, sizeof form, "csrf_token=%s&login=nobody%%40example.tw", tok);
+    assert_int_equal(jar_status(&x, &srv, "POST", "/password/reset", form), 200);
+    run_jobs();
+    assert_int_equal(jar_req(&x, &srv, "GET", "/dev/mailbox", NULL, &r), 200);
+    p = strstr(r.body, "href=\"/password/reset/confirm?token=");
+    assert_non_null(p);
+    p += 6;
+    n = strcspn(p, "\"");
+    memcpy(link, p, n);
+    link[n] = '\0';
+    egov_test_response_free(&r);
+    assert_true(jar_csrf(&x, &srv, link, tok));
+    t = strstr(link, "token=") + 6;
+    snprintf(form, sizeof form, "csrf_token=%s&token=%s&password=Lin+F231234561+rocks", tok, t);
+    assert_int_equal(jar_status(&x, &srv, "POST", "/password/reset/confirm", form), 400);
+    snprintf(form, sizeof form, "csrf_token=%s&token=%s&password=a+whole+new+passphrase", tok, t);
+    assert_int_equal(jar_status(&x, &srv, "POST", "/password/reset/confirm", form), 200);
+    assert_int_equal(jar_status(&x, &srv, "POST", "/password/reset/confirm", form), 400);
+    assert_int_equal(jar_status(&j, &srv, "GET", "/api/account/session", NULL), 401);
+    assert_int_equal(login(&x, nid, PW, "/", loc, sizeof loc), 401);
+    assert_int_equal(login(&x, nid, "a+whole+new+passphrase", "/", loc, sizeof loc), 303);
+    assert_true(count_rows("password.reset") == 1);
+    assert_true(count_rows("totp.enable") == 1);
+}
+
+static void test_deactivate_and_throttle(void **state)
+{
+    (void)state;
+    char id[37], tok[64], form[512], loc[256];
+    struct jar j = {0};
+    struct egov_account_new in = {"C100000007", "Closing Person", NULL, PW, true};
+    if (!account_national_id_valid(in.national_id)) {
+        static char nid[11] = "C10000000x";
+        for (char d = '0'; d <= '9'; d++) {
+            nid[9] = d;
+            if (account_national_id_valid(nid))
+                break;
+        }
+        in.national_id = nid;
+    }
+    assert_int_equal(egov_account_add(db, &in, NULL, id, NULL), EGOV_EC_NONE);
+    assert_int_equal(login(&j, in.national_id, PW, "/", loc, sizeof loc), 303);
+    assert_true(jar_csrf(&j, &srv, "/account", tok));
+    snprintf(form, sizeof form, "csrf_token=%s&password=x&confirm=yes", tok);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/deactivate", form), 401);
+    snprintf(form, sizeof form, "csrf_token=%s&password=correct+horse+battery+staple", tok);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/deactivate", form), 400);
+    snprintf(form, sizeof form, "csrf_token=%s&password=correct+horse+battery+staple&confirm=yes",
+             tok);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/deactivate", form), 200);
+    assert_int_equal(jar_status(&j, &srv, "GET", "/api/account/session", NULL), 401);
+    assert_int_equal(login(&j, in.national_id, PW, "/", loc, sizeof loc), 403);
+    assert_int_equal(count_rows("account.deactivate"), 1);
+
+    /* per-address throttling: many failures for unknown logins from one address */
+    unsigned int retry = 0;
+    char acct[37];
+    enum egov_account_verdict v = EGOV_ACCOUNT_OK;
+    for (int i = 0; i < ACCOUNT_ADDR_MAX_FAIL + 1; i++)
+        v = egov_account_verify_password(db, "nobody@example.tw", "guess guess", "198.51.100.7",
+                                         NULL, acct, NULL, &retry);
+    assert_int_equal(v, EGOV_ACCOUNT_THROTTLED);
+    assert_true(retry > 0);
+    /* another address is not affected */
+    assert_int_equal(egov_account_verify_password(db, "nobody@example.tw", "guess guess",
+                                                  "198.51.100.8", NULL, acct, NULL, &retry),
+                     EGOV_ACCOUNT_BAD_CREDENTIALS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_add_and_verify),
+        cmocka_unit_test(test_login_pages),
+        cmocka_unit_test(test_register_totp_reset),
+        cmocka_unit_test(test_deactivate_and_throttle),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,155 @@
+/*
+ * test_units.c -- the account module's pure functions: password rules
+ * (NIST SP 800-63B), NFKC, Argon2id strings, TOTP against the RFC 6238
+ * test vectors, base32, the national ID checksum, local redirect targets,
+ * the QR code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account/account_int.h"
+#include "testlib.h"
+
+static void test_password_rules(void **state)
+{
+    (void)state;
+    const char *ctx[] = {"A123456789", "王小明", "ming.wang@example.tw", NULL};
+    assert_int_equal(egov_account_password_check("short7!", NULL), EGOV_ACCOUNT_PW_TOO_SHORT);
+    assert_int_equal(egov_account_password_check("password", NULL), EGOV_ACCOUNT_PW_COMMON);
+    assert_int_equal(egov_account_password_check("PassWord123", NULL), EGOV_ACCOUNT_PW_COMMON);
+    assert_int_equal(egov_account_password_check("aaaaaaaaaaa", NULL), EGOV_ACCOUNT_PW_COMMON);
+    assert_int_equal(egov_account_password_check("abcdefghij", NULL), EGOV_ACCOUNT_PW_COMMON);
+    assert_int_equal(egov_account_password_check("9876543210", NULL), EGOV_ACCOUNT_PW_COMMON);
+    /* no composition rules: lower-case words with spaces are fine */
+    assert_int_equal(egov_account_password_check("correct horse battery staple", ctx),
+                     EGOV_ACCOUNT_PW_OK);
+    /* any Unicode: eight Han characters are eight characters */
+    assert_int_equal(egov_account_password_check("床前明月光疑是地", NULL), EGOV_ACCOUNT_PW_OK);
+    assert_int_equal(egov_account_password_check("床前明月光", NULL), EGOV_ACCOUNT_PW_TOO_SHORT);
+    assert_int_equal(egov_account_password_check("my A123456789 pass", ctx),
+                     EGOV_ACCOUNT_PW_CONTEXT);
+    assert_int_equal(egov_account_password_check("ming.wang rules", ctx), EGOV_ACCOUNT_PW_CONTEXT);
+    assert_int_equal(egov_account_password_check("egov-is-fine", NULL), EGOV_ACCOUNT_PW_CONTEXT);
+    assert_int_equal(egov_account_password_check("bad\x01password", NULL), EGOV_ACCOUNT_PW_INVALID);
+    assert_int_equal(egov_account_password_check("\xff\xfe broken utf8", NULL),
+                     EGOV_ACCOUNT_PW_INVALID);
+    char longpw[200];
+    memset(longpw, 'x', sizeof longpw - 1);
+    longpw[sizeof longpw - 1] = '\0';
+    longpw[5] = 'y';
+    assert_int_equal(egov_account_password_check(longpw, NULL), EGOV_ACCOUNT_PW_TOO_LONG);
+    longpw[64] = '\0'; /* 64 characters are allowed */
+    assert_int_equal(egov_account_password_check(longpw, NULL), EGOV_ACCOUNT_PW_OK);
+}
+
+static void test_nfkc_and_hash(void **state)
+{
+    (void)state;
+    char out[64], hash[256];
+    /* full-width letters and the ligature ﬁ fold under NFKC */
+    assert_true(egov_account_nfkc("ＡＢＣ\xef\xac\x81", out, sizeof out));
+    assert_string_equal(out, "ABCfi");
+    assert_false(egov_account_nfkc("\xc3\x28", out, sizeof out));
+    assert_true(egov_account_password_hash("ＰａｓｓｗｏｒｄＸ99", hash, sizeof hash));
+    assert_true(strncmp(hash, "$argon2id$v=19$m=19456,t=2,p=1$", 31) == 0);
+    /* the password typed with half-width letters verifies: both are NFKC-normalised */
+    assert_true(account_password_verify(hash, "PasswordX99"));
+    assert_false(account_password_verify(hash, "PasswordX98"));
+    assert_false(account_password_verify(NULL, "PasswordX99"));
+    assert_false(account_password_verify("not a hash", "PasswordX99"));
+    char hash2[256];
+    assert_true(egov_account_password_hash("PasswordX99", hash2, sizeof hash2));
+    assert_string_not_equal(hash, hash2); /* salted */
+}
+
+static void test_totp_vectors(void **state)
+{
+    (void)state;
+    /* RFC 6238 appendix B, SHA-1 key "12345678901234567890"; 6-digit codes are
+     * the last six digits of the 8-digit vectors */
+    const uint8_t *key = (const uint8_t *)"12345678901234567890";
+    static const struct {
+        int64_t t;
+        unsigned int code;
+    } v[] = {{59, 287082}, {1111111109, 81804}, {1111111111, 50471},
+             {1234567890, 5924}, {2000000000, 279037}, {20000000000LL, 353130}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        unsigned int code = 0;
+        assert_true(account_totp_code(key, 20, (uint64_t)(v[i].t / 30), &code));
+        assert_int_equal(code, v[i].code);
+    }
+    int64_t step = 0;
+    assert_true(account_totp_verify(key, 20, "287082", 59, 0, &step));
+    assert_int_equal(step, 1);
+    assert_true(account_totp_verify(key, 20, "287082", 59 + 30, 0, &step)); /* one step late */
+    assert_false(account_totp_verify(key, 20, "287082", 59 + 90, 0, &step)); /* too late */
+    assert_false(account_totp_verify(key, 20, "287082", 59, 1, &step));      /* replay */
+    assert_false(account_totp_verify(key, 20, "28708", 59, 0, &step));
+    assert_false(account_totp_verify(key, 20, "28708a", 59, 0, &step));
+}
+
+static void test_base32(void **state)
+{
+    (void)state;
+    char out[64];
+    uint8_t back[64];
+    account_base32_encode((const uint8_t *)"12345678901234567890", 20, out, sizeof out);
+    assert_string_equal(out, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    assert_int_equal(account_base32_decode("gezdgnbvgy3tqojqgezdgnbvgy3tqojq", back, sizeof back),
+                     20);
+    assert_memory_equal(back, "12345678901234567890", 20);
+    assert_int_equal(account_base32_decode("GE1", back, sizeof back), -1);
+    account_base32_encode((const uint8_t *)"f", 1, out, sizeof out);
+    assert_string_equal(out, "MY");
+}
+
+static void test_national_id(void **state)
+{
+    (void)state;
+    assert_true(account_national_id_valid("A123456789"));
+    assert_false(account_national_id_valid("A123456788"));
+    assert_false(account_national_id_valid("A323456789"));   /* second digit 3 */
+    assert_true(account_national_id_valid("AC01234567"));    /* old resident format */
+    assert_true(account_national_id_valid("A800000014"));    /* 2021 resident format */
+    assert_false(account_national_id_valid("a123456789"));   /* callers upper-case first */
+    assert_false(account_national_id_valid("A12345678"));
+    assert_false(account_national_id_valid("A1234567890"));
+    assert_false(account_national_id_valid(""));
+    assert_false(account_national_id_valid(NULL));
+}
+
+static void test_local_path(void **state)
+{
+    (void)state;
+    assert_true(account_local_path("/"));
+    assert_true(account_local_path("/oidc/authorize?client_id=x&scope=openid"));
+    assert_false(account_local_path("//evil.example/"));
+    assert_false(account_local_path("/\\evil.example/"));
+    assert_false(account_local_path("https://evil.example/"));
+    assert_false(account_local_path("javascript:alert(1)"));
+    assert_false(account_local_path("/a\r\nSet-Cookie: x=1"));
+    assert_false(account_local_path(""));
+    assert_false(account_local_path(NULL));
+}
+
+static void test_qr(void **state)
+{
+    (void)state;
+    char *uri = account_qr_data_uri("otpauth://totp/egov:A123456789?secret=GEZDGNBV&issuer=egov");
+    assert_non_null(uri);
+    assert_true(strncmp(uri, "data:image/svg+xml;base64,", 26) == 0);
+    assert_true(strlen(uri) > 500);
+    egov_free(uri);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_password_rules), cmocka_unit_test(test_nfkc_and_hash),
+        cmocka_unit_test(test_totp_vectors),   cmocka_unit_test(test_base32),
+        cmocka_unit_test(test_national_id),    cmocka_unit_test(test_local_path),
+        cmocka_unit_test(test_qr),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
