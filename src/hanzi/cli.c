@@ -113,6 +113,9 @@ static int cmd_info(int argc, char **argv, const struct egov_module_env *env)
                 argv[2]);
         return 2;
     }
+    char perr[256];
+    if (!egov_hanzi_props_load(env->cfg->vardir, NULL, perr, sizeof perr))
+        fprintf(stderr, "egov hanzi info: no character properties: %s\n", perr);
     json_t *o = egov_hanzi_char_info(cp);
     char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
@@ -141,6 +144,12 @@ static int cmd_import(int argc, char **argv, const struct egov_module_env *env)
            rep.tables, env->cfg->vardir);
     printf("%lu entries cannot round-trip:\n%s", rep.skipped, rep.notes.data ? rep.notes.data : "");
     egov_buf_free(&rep.notes);
+    unsigned long props = 0;
+    if (!egov_hanzi_props_import(argv[2], env->cfg->vardir, &props, err, sizeof err)) {
+        fprintf(stderr, "egov hanzi import: Properties: %s\n", err);
+        return 1;
+    }
+    printf("imported the properties of %lu characters\n", props);
     return 0;
 }
 
@@ -159,6 +168,7 @@ int egov_hanzi_cli_run(int argc, char **argv, const struct egov_module_env *env)
         return usage(stdout);
     else
         return usage(stderr);
+    egov_hanzi_props_unload();
     egov_hanzi_tables_unload();
     return rc;
 }

@@ -22,11 +22,18 @@ static bool hanzi_init(const struct egov_module_env *env)
         return false;
     }
     egov_info("hanzi: character tables loaded (%s)", egov_hanzi_tables_source());
+    /* properties are optional: without them search keys fold only width and case */
+    if (!egov_hanzi_props_load(env->cfg->vardir, NULL, err, sizeof err))
+        egov_warn("hanzi: no character properties: %s", err);
+    else
+        egov_info("hanzi: character properties loaded (%s, %zu characters)",
+                  egov_hanzi_props_source(), egov_hanzi_props_count());
     return true;
 }
 
 static void hanzi_fini(void)
 {
+    egov_hanzi_props_unload();
     egov_hanzi_tables_unload();
 }
 

@@ -468,7 +468,12 @@ json_t *egov_hanzi_char_info(uint32_t cp)
                 uint16_t code = egov_hanzi_dbcs_enc(e->t, cp);
                 if (!code)
                     continue;
+                /* a land office's table is Big5-2003 plus its own characters: list those only */
+                const json_t *base = json_object_get(o, "big5-2003");
                 snprintf(buf, sizeof buf, "%04X", code);
+                if (strncmp(e->name, "land-", 5) == 0 && base &&
+                    strcmp(json_string_value(base), buf) == 0)
+                    continue;
             }
             json_object_set_new(o, e->name, json_string(buf));
         }
@@ -583,7 +588,14 @@ bool egov_hanzi_table_from_glibc(struct egov_hanzi_db *db, char *err, size_t err
 bool egov_hanzi_tables_load(const char *vardir, char *err, size_t errlen)
 {
     char path[1024];
-    struct egov_hanzi_db *db = egov_hanzi_db_new();
+    struct egov_hanzi_db *db;
+    /* loaded already from the same place: nothing to do (readers may be using it) */
+    pthread_mutex_lock(&db_lock);
+    bool same = db_current && strcmp(db_current->vardir, vardir ? vardir : "") == 0;
+    pthread_mutex_unlock(&db_lock);
+    if (same)
+        return true;
+    db = egov_hanzi_db_new();
     if (!db) {
         snprintf(err, errlen, "out of memory");
         return false;
@@ -607,6 +619,7 @@ bool egov_hanzi_tables_load(const char *vardir, char *err, size_t errlen)
         }
         snprintf(db->source, sizeof db->source, "glibc");
     }
+    snprintf(db->vardir, sizeof db->vardir, "%s", vardir ? vardir : "");
     egov_hanzi_db_publish(db);
     return true;
 fail:

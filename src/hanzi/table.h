@@ -67,6 +67,7 @@ struct egov_hanzi_db {
     struct egov_hanzi_encoding enc[EGOV_HANZI_MAX_ENCODINGS];
     unsigned int nenc;
     char source[64];
+    char vardir[512]; /**< where it was loaded from ("" for none) */
 };
 
 /** The database currently loaded, or NULL (read-only once published). */
