@@ -149,4 +149,209 @@ long egov_base64_decode(const char *s, size_t len, uint8_t *out);
 /* End of JOSE                                                         */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* PKI: CA key store, issuing, CRLs, OCSP, chain and signature checks  */
+/* ------------------------------------------------------------------ */
+/*
+ * Storage-free: callers pass certificates as PEM or DER and revocation
+ * data as plain structs; the pki module keeps them in the database.  CA
+ * private keys live only in a key store and are used only to sign.
+ * Functions returning enum egov_ec give EGOV_EC_NONE on success and a
+ * crypto/PKI code (4000 range) otherwise, with an English sentence in err.
+ */
+
+/** Room for a certificate serial as hex (160 bits) and a NUL. */
+#define EGOV_PKI_SERIAL_HEX 44
+
+/**
+ * A store of CA private keys (ECDSA P-256): one PKCS#8 PEM file per key,
+ * DIR/NAME.key, mode 0600 in a 0700 directory.  Keys are loaded for each
+ * signature and wiped right after; nothing outside the store reads them.
+ */
+struct egov_keystore;
+
+/**
+ * Opens the key store in directory @p dir, creating it (mode 0700) if
+ * @p create.  Refuses a directory that others may read.  NULL with @p err
+ * filled on failure; close with egov_keystore_close().
+ */
+struct egov_keystore *egov_keystore_open(const char *dir, bool create, char *err, size_t errlen);
+/** Frees the handle (no key material is held).  NULL is a no-op. */
+void egov_keystore_close(struct egov_keystore *ks);
+/**
+ * Generates a new P-256 key @p name ([a-z0-9-], 1..40 chars), written with
+ * O_EXCL so an existing key is never replaced.  False with @p err filled.
+ */
+bool egov_keystore_generate(struct egov_keystore *ks, const char *name, char *err, size_t errlen);
+/** True if key @p name exists and is readable only by its owner. */
+bool egov_keystore_has(struct egov_keystore *ks, const char *name);
+
+/** Certificate profiles of the platform hierarchy. */
+enum egov_ca_profile {
+    EGOV_CA_PROFILE_ROOT = 0, /**< self-signed root: CA, keyCertSign, cRLSign */
+    EGOV_CA_PROFILE_ISSUING,  /**< issuing CA below the root, pathlen 0 */
+    EGOV_CA_PROFILE_CITIZEN,  /**< people: digitalSignature, clientAuth */
+    EGOV_CA_PROFILE_AGENCY,   /**< agency systems: digitalSignature, nonRepudiation,
+                                   clientAuth (signing gateway messages) */
+    EGOV_CA_PROFILE_SERVER,   /**< TLS servers: digitalSignature, serverAuth, SAN dNSName */
+};
+
+/** What to put into a new certificate (strings borrowed; NULL = absent). */
+struct egov_ca_request {
+    enum egov_ca_profile profile;
+    const char *cn;            /**< subject commonName (required, UTF-8, <= 64 chars) */
+    const char *serial_number; /**< subject serialNumber (pseudonym, ID, agency code) */
+    const char *o;             /**< subject organizationName */
+    const char *ou;            /**< subject organizationalUnitName */
+    const char *const *dns;    /**< SAN dNSNames (SERVER: at least one) */
+    size_t ndns;
+    int64_t not_before_us;
+    int64_t not_after_us;
+    const char *ocsp_url;       /**< AIA OCSP responder URL */
+    const char *ca_issuers_url; /**< AIA caIssuers URL (the issuer's certificate) */
+    const char *crl_url;        /**< CRL distribution point */
+};
+
+/** Facts about a certificate. */
+struct egov_cert_info {
+    char serial[EGOV_PKI_SERIAL_HEX]; /**< uppercase hex, no leading zeros */
+    char subject[512];                /**< RFC 2253 text */
+    char issuer[512];
+    char fingerprint[2 * EGOV_SHA256_LEN + 1]; /**< SHA-256 of the DER, lowercase hex */
+    int64_t not_before_us;
+    int64_t not_after_us;
+    bool is_ca;
+};
+
+/**
+ * Makes a self-signed root certificate for key @p key of @p ks with the
+ * fields of @p rq (profile ROOT).  Returns a malloc'd PEM in @p *cert_pem
+ * (caller egov_free()s) and fills @p info.
+ */
+enum egov_ec egov_ca_make_root(struct egov_keystore *ks, const char *key,
+                               const struct egov_ca_request *rq, char **cert_pem,
+                               struct egov_cert_info *info, char *err, size_t errlen);
+/**
+ * Makes a certificate for key @p subject_key of @p ks (profile ISSUING),
+ * signed by @p issuer_key whose certificate is @p issuer_pem.
+ */
+enum egov_ec egov_ca_make_sub(struct egov_keystore *ks, const char *issuer_key,
+                              const char *issuer_pem, const char *subject_key,
+                              const struct egov_ca_request *rq, char **cert_pem,
+                              struct egov_cert_info *info, char *err, size_t errlen);
+/**
+ * Issues an end-entity certificate from a PKCS#10 request @p csr (PEM or
+ * DER, @p csr_len bytes): checks the request's self-signature and key (EC
+ * P-256/P-384 or RSA of 2048..8192 bits), then signs a certificate with
+ * the CA's subject and extensions from @p rq -- never from the request --
+ * and a random 128-bit serial.  Errors: PKI_CSR_MALFORMED,
+ * PKI_CSR_SIGNATURE, PKI_KEY_UNSUPPORTED, PKI_REQUEST_INVALID,
+ * PKI_SIGNING_FAILED.
+ */
+enum egov_ec egov_ca_issue_csr(struct egov_keystore *ks, const char *issuer_key,
+                               const char *issuer_pem, const void *csr, size_t csr_len,
+                               const struct egov_ca_request *rq, char **cert_pem,
+                               struct egov_cert_info *info, char *err, size_t errlen);
+
+/** One revoked certificate for a CRL or an OCSP answer. */
+struct egov_ca_revoked {
+    const char *serial; /**< uppercase hex as in egov_cert_info */
+    int64_t revoked_at_us;
+    int reason; /**< RFC 5280 CRLReason 0..10 (not 7) */
+};
+
+/**
+ * Builds and signs a CRL (v2, with CRL number and authority key id) of
+ * @p n revoked certificates.  Returns malloc'd DER in @p *der.
+ */
+enum egov_ec egov_ca_make_crl(struct egov_keystore *ks, const char *issuer_key,
+                              const char *issuer_pem, const struct egov_ca_revoked *revoked,
+                              size_t n, int64_t crl_number, int64_t this_update_us,
+                              int64_t next_update_us, uint8_t **der, size_t *der_len, char *err,
+                              size_t errlen);
+
+/** Status of one certificate as the OCSP lookup reports it. */
+enum egov_ocsp_status {
+    EGOV_OCSP_GOOD = 0,
+    EGOV_OCSP_REVOKED = 1,
+    EGOV_OCSP_UNKNOWN = 2,
+};
+
+/** One CA that may answer OCSP requests: key name and certificate (borrowed). */
+struct egov_ocsp_issuer {
+    const char *key;
+    const char *cert_pem;
+};
+
+/**
+ * Looks up certificate @p serial of issuer number @p issuer; fills
+ * @p status, and for REVOKED @p revoked_at_us and @p reason.  Returns false
+ * on an internal error (the responder then answers tryLater).
+ */
+typedef bool (*egov_ocsp_lookup_fn)(size_t issuer, const char *serial,
+                                    enum egov_ocsp_status *status, int64_t *revoked_at_us,
+                                    int *reason, void *cls);
+
+/**
+ * Answers the DER OCSP request @p req (RFC 6960): each CertID is matched
+ * against @p issuers by name and key hash (SHA-1 or SHA-256), its status
+ * taken from @p lookup, and the response signed by the issuing CA itself
+ * (the first matched one), with the request's nonce copied.  CertIDs of
+ * other issuers are answered "unknown"; a request with none of ours gets
+ * an "unauthorized" response.  Returns malloc'd DER in @p *resp.
+ * Errors: PKI_OCSP_MALFORMED (not a DER OCSP request), PKI_SIGNING_FAILED.
+ */
+enum egov_ec egov_ca_ocsp_respond(struct egov_keystore *ks, const struct egov_ocsp_issuer *issuers,
+                                  size_t nissuers, const void *req, size_t req_len,
+                                  egov_ocsp_lookup_fn lookup, void *cls, int64_t now_us,
+                                  int64_t next_update_us, uint8_t **resp, size_t *resp_len,
+                                  char *err, size_t errlen);
+
+/** Reads facts about a certificate in PEM or DER.  PKI_CERT_MALFORMED if it is neither. */
+enum egov_ec egov_x509_info(const void *cert, size_t len, struct egov_cert_info *info);
+/** Converts a PEM or DER certificate to malloc'd DER.  PKI_CERT_MALFORMED on bad input. */
+enum egov_ec egov_x509_to_der(const void *cert, size_t len, uint8_t **der, size_t *der_len);
+/** Converts a PEM or DER certificate to a malloc'd PEM string. */
+enum egov_ec egov_x509_to_pem(const void *cert, size_t len, char **pem);
+
+/** Extended key usages a verification may require. */
+enum egov_x509_purpose {
+    EGOV_X509_ANY = 0,
+    EGOV_X509_CLIENT_AUTH = 1,
+    EGOV_X509_SERVER_AUTH = 2,
+};
+
+/**
+ * Verifies the chain of @p cert (PEM or DER) up to the trust anchor
+ * @p root_pem through the intermediates @p intermediates (PEM, borrowed),
+ * at time @p at_us, requiring @p purpose.  Signatures, validity periods,
+ * basic constraints and key usage are checked by OpenSSL's verifier;
+ * revocation is the caller's business (it holds the status).  Fills
+ * @p info for the leaf.  Errors: PKI_CERT_MALFORMED, PKI_CERT_EXPIRED,
+ * PKI_CERT_NOT_YET_VALID, PKI_CHAIN_INVALID, PKI_PURPOSE_INVALID.
+ */
+enum egov_ec egov_x509_verify_chain(const void *cert, size_t len, const char *root_pem,
+                                    const char *const *intermediates, size_t nintermediates,
+                                    enum egov_x509_purpose purpose, int64_t at_us,
+                                    struct egov_cert_info *info, char *err, size_t errlen);
+/**
+ * Verifies @p sig over @p data with the public key of @p cert: ECDSA with
+ * SHA-256 (DER signature, as `openssl dgst -sha256 -sign` makes) or RSA
+ * PKCS#1 v1.5 / PSS with SHA-256.  Errors: PKI_CERT_MALFORMED,
+ * PKI_SIGNATURE_INVALID.
+ */
+enum egov_ec egov_x509_verify_signature(const void *cert, size_t len, const void *data,
+                                        size_t data_len, const void *sig, size_t sig_len);
+/**
+ * Signs @p data with SHA-256 using the private key in PEM file @p key_path
+ * (a person's or a system's own key, not a CA key).  Returns a malloc'd
+ * DER signature.  For the command-line signer and tests.
+ */
+enum egov_ec egov_x509_sign_with_key_file(const char *key_path, const void *data, size_t data_len,
+                                          uint8_t **sig, size_t *sig_len, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* End of PKI                                                          */
+/* ------------------------------------------------------------------ */
+
 #endif /* EGOV_CRYPTO_H */

@@ -188,8 +188,9 @@ struct egov_hanzi_props {
  * Loads the character properties: Unihan from @p unihan_dir (NULL: the
  * environment variable EGOV_UNIHAN_DIR, else /usr/share/unicode) and, if
  * present, the imported 全字庫 Properties in @p vardir/hanzi/props.tsv
- * (@p vardir may be NULL).  Calls egov_hanzi_tables_load(@p vardir) first
- * so that CNS codes resolve.  Replaces tables loaded before (call it before
+ * (@p vardir may be NULL).  Load the character tables first
+ * (egov_hanzi_tables_load()) so that CNS codes resolve through them; else
+ * Unihan's kIRG_TSource is used.  Replaces tables loaded before (call it before
  * serving, not concurrently with lookups).  Returns false with a message in
  * @p err if no source could be read; the module still works then, without
  * properties and with search keys that fold only width and case.
@@ -303,6 +304,17 @@ int egov_hanzi_compare(const char *a, const char *b, enum egov_hanzi_order order
  * when ICU could not open the collator.
  */
 int egov_hanzi_compare_icu(const char *a, const char *b, enum egov_hanzi_order order, bool *ok);
+
+/**
+ * Compares our order with ICU's on @p n strings: sorts them by
+ * egov_hanzi_sort_key() and asks ICU about every adjacent pair.  Returns
+ * {"order", "items", "pairs", "agree", "disagree", "icu_equal" (pairs ICU
+ * finds equal), "icu" (false if ICU had no collator), "examples": [{"ours_first",
+ * "icu_first"}, ...] (at most @p max_examples)} (caller decrefs), or NULL on
+ * OOM.  Strings that are not valid UTF-8 are left out.
+ */
+json_t *egov_hanzi_collate_check(const char *const *items, size_t n, enum egov_hanzi_order order,
+                                 size_t max_examples);
 
 /* ---- name matching ----------------------------------------------- */
 

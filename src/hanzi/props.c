@@ -13,15 +13,6 @@
 
 #include "hanzi/props_internal.h"
 
-/*
- * The character tables (CNS <-> Unicode) live in the conversion half of
- * the module; they are referenced weakly so that properties keep working
- * (with Unihan's kIRG_TSource) in programs that do not link them.
- */
-#pragma weak egov_hanzi_tables_load
-#pragma weak egov_hanzi_cns_of
-#pragma weak egov_hanzi_cp_of_cns
-
 #define PROPS_FILE "props.tsv"
 #define PROPS_MAGIC "# egov hanzi properties 1"
 #define CNS_PLANES 32u
@@ -175,8 +166,9 @@ static bool irg_line(uint32_t cp, const char *field, const char *value, void *ct
 {
     struct builder *b = ctx;
     if (strcmp(field, "kTotalStrokes") == 0) {
-        /* "14" or "7 8" (the first is the usual count) */
-        long v = parse_num(value, NULL, 1, 99);
+        /* "14", or "3 4": zh-Hans count, then zh-Hant (Taiwan's) count */
+        const char *sp = strrchr(value, ' ');
+        long v = parse_num(sp != NULL ? sp + 1 : value, NULL, 1, 99);
         struct hz_char *c = v > 0 ? db_add(b->db, cp) : NULL;
         if (v > 0 && c == NULL)
             goto oom;
@@ -491,8 +483,7 @@ static bool load_imported(struct builder *b, const char *path, bool *found, char
             goto fail;
         }
         uint32_t cp = 0;
-        if (egov_hanzi_cp_of_cns != NULL)
-            cp = egov_hanzi_cp_of_cns(cns);
+        cp = egov_hanzi_cp_of_cns(cns);
         if (cp == 0 && b->ntsrc > 0) {
             struct cns_pair key = {cns, 0};
             const struct cns_pair *hit =
@@ -610,8 +601,7 @@ static struct hz_db *db_load(const char *vardir, const char *unihan_dir, char *e
         struct hz_char *c = &db->c[i];
         if (c->cns != 0)
             continue;
-        if (egov_hanzi_cns_of != NULL)
-            c->cns = egov_hanzi_cns_of(c->cp);
+        c->cns = egov_hanzi_cns_of(c->cp);
     }
     /* kIRG_TSource for what the conversion tables did not give */
     for (size_t i = 0; i < b.ntsrc; i++) {
@@ -642,11 +632,6 @@ bool egov_hanzi_props_load(const char *vardir, const char *unihan_dir, char *err
         errlen = sizeof(tmp);
     }
     err[0] = '\0';
-    if (egov_hanzi_tables_load != NULL && vardir != NULL) {
-        char terr[256];
-        if (!egov_hanzi_tables_load(vardir, terr, sizeof(terr)))
-            egov_warn("hanzi: character tables: %s", terr);
-    }
     struct hz_db *db = db_load(vardir, unihan_dir, err, errlen);
     bool ok = db != NULL;
     pthread_mutex_lock(&g_lock);
