@@ -12,6 +12,7 @@
 #include "directory/directory.h"
 #include "authz/authz.h"
 #include "account/account.h"
+#include "pki/pki.h"
 #include "auth/auth.h"
 #include "gateway/gateway.h"
 #include "backoffice/backoffice.h"
@@ -50,6 +51,7 @@ static const struct egov_module *const modules[] = {
     &egov_directory_module,
     &egov_authz_module,
     &egov_account_module,
+    &egov_pki_module,
     &egov_auth_module,
     &egov_gateway_module,
     &egov_backoffice_module,

@@ -4,6 +4,7 @@
  * needs above it that are not agencies themselves (c=TW, l=<county>, ...),
  * parents always before children.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,25 +131,49 @@ static enum egov_db_qs all_body(struct egov_db_conn *c, void *cls)
     return egov_db_query(c, &st_all, NULL, &lc->rows);
 }
 
-/* True if the agency at @p row lies within @p root_id (walking parent ids in @p r). */
-static bool row_within(const struct egov_db_rows *r, size_t row, const char *root_id)
+/* Rows sorted by agency id, to find a parent without scanning. */
+static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct egov_db_rows *sort_rows; /* guarded by sort_lock */
+
+static int cmp_row_id(const void *x, const void *y)
 {
-    size_t n = egov_db_rows_count(r);
-    for (unsigned int guard = 0; guard < 64; guard++) {
-        if (strcmp(egov_db_rows_text(r, row, 0), root_id) == 0)
+    return strcmp(egov_db_rows_text(sort_rows, *(const size_t *)x, 0),
+                  egov_db_rows_text(sort_rows, *(const size_t *)y, 0));
+}
+
+struct row_index {
+    const struct egov_db_rows *rows;
+    size_t *by_id; /* row numbers sorted by id */
+    size_t n;
+};
+
+/* The row of agency @p id, or SIZE_MAX. */
+static size_t row_of(const struct row_index *ix, const char *id)
+{
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(egov_db_rows_text(ix->rows, ix->by_id[mid], 0), id);
+        if (c == 0)
+            return ix->by_id[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return SIZE_MAX;
+}
+
+/* True if the agency at @p row is @p root_id or lies below it. */
+static bool row_within(const struct row_index *ix, size_t row, const char *root_id)
+{
+    for (unsigned int guard = 0; guard < 64 && row != SIZE_MAX; guard++) {
+        if (strcmp(egov_db_rows_text(ix->rows, row, 0), root_id) == 0)
             return true;
-        const char *parent = egov_db_rows_text(r, row, 1);
+        const char *parent = egov_db_rows_text(ix->rows, row, 1);
         if (parent[0] == '\0')
             return false;
-        size_t next = n;
-        for (size_t k = 0; k < n; k++)
-            if (strcmp(egov_db_rows_text(r, k, 0), parent) == 0) {
-                next = k;
-                break;
-            }
-        if (next == n)
-            return false;
-        row = next;
+        row = row_of(ix, parent);
     }
     return false;
 }
@@ -250,6 +275,7 @@ enum egov_ec egov_directory_export_ldif(struct egov_db *db, const char *root_id,
     struct ldif_cls lc = {NULL};
     struct node *nodes = NULL;
     struct dn_set set = {NULL, 0};
+    struct row_index ix = {NULL, NULL, 0};
     size_t count = 0;
     enum egov_ec ec = EGOV_EC_NONE;
 
@@ -264,10 +290,20 @@ enum egov_ec egov_directory_export_ldif(struct egov_db *db, const char *root_id,
     }
     size_t n = egov_db_rows_count(lc.rows);
     if (root_id != NULL) {
-        bool found = false;
-        for (size_t i = 0; i < n && !found; i++)
-            found = strcmp(egov_db_rows_text(lc.rows, i, 0), root_id) == 0;
-        if (!found) {
+        ix.rows = lc.rows;
+        ix.n = n;
+        ix.by_id = egov_calloc(n + 1, sizeof(*ix.by_id));
+        if (ix.by_id == NULL) {
+            ec = EGOV_EC_GENERIC_OOM;
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++)
+            ix.by_id[i] = i;
+        pthread_mutex_lock(&sort_lock); /* qsort has no context argument */
+        sort_rows = lc.rows;
+        qsort(ix.by_id, n, sizeof(*ix.by_id), cmp_row_id);
+        pthread_mutex_unlock(&sort_lock);
+        if (row_of(&ix, root_id) == SIZE_MAX) {
             ec = EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
             goto done;
         }
@@ -284,7 +320,7 @@ enum egov_ec egov_directory_export_ldif(struct egov_db *db, const char *root_id,
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        if (root_id != NULL && !row_within(lc.rows, i, root_id))
+        if (root_id != NULL && !row_within(&ix, i, root_id))
             continue;
         const char *dn = egov_db_rows_text(lc.rows, i, 7);
         size_t starts[MAX_RDNS];
@@ -346,6 +382,7 @@ done:
         egov_free(nodes[i].dn);
     egov_free(nodes);
     egov_free(set.slots);
+    egov_free(ix.by_id);
     egov_db_rows_free(lc.rows);
     return ec;
 }

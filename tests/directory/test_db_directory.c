@@ -1,0 +1,493 @@
+/*
+ * test_db_directory.c -- the directory on SQLite and PostgreSQL: import of
+ * the official OID list with its rename list (idempotent; renames keep
+ * their history), lookups by id, code, OID and former OID, search with
+ * variant folding, agency administration rules, units, staff, persons,
+ * businesses, and the LDIF export checked entry by entry.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "directory/directory.h"
+#include "testlib.h"
+
+static struct egov_db *db;
+static char gds[1024], changes[1024];
+static char moi_id[37];  /* 內政部 */
+static char ey_id[37];   /* 行政院 */
+
+static const struct egov_oid_actor admin = {"admin", "", true};
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *data = getenv("EGOV_SHARED_DATA");
+    if (data == NULL)
+        return -1;
+    snprintf(gds, sizeof(gds), "%s/oid/GDS.csv", data);
+    snprintf(changes, sizeof(changes), "%s/oid/change.csv", data);
+    db = egov_test_db_open();
+    if (db == NULL)
+        return -1;
+    egov_db_register_migrations(egov_oid_module.migrations);
+    egov_db_register_migrations(egov_directory_module.migrations);
+    char err[256];
+    return egov_db_migrate(db, NULL, NULL, err, sizeof(err)) >= 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    egov_db_close(db);
+    return 0;
+}
+
+static unsigned long progress_calls;
+
+static void progress(unsigned long done, unsigned long total, void *cls)
+{
+    (void)cls;
+    assert_true(done <= total);
+    progress_calls++;
+}
+
+static void test_import(void **state)
+{
+    (void)state;
+    struct egov_directory_import_stats st;
+    char err[512];
+    assert_int_equal(egov_directory_import_oid_list(db, gds, changes, progress, NULL, &st, err,
+                                                    sizeof(err)),
+                     EGOV_EC_NONE);
+    assert_int_equal(st.rows, 8189);
+    assert_int_equal(st.created, 8189);
+    assert_int_equal(st.updated, 0);
+    assert_int_equal(st.renamed, 23);
+    assert_true(progress_calls >= 16);
+    /* again: nothing changes */
+    assert_int_equal(egov_directory_import_oid_list(db, gds, changes, NULL, NULL, &st, err,
+                                                    sizeof(err)),
+                     EGOV_EC_NONE);
+    assert_int_equal(st.created, 0);
+    assert_int_equal(st.updated, 0);
+    assert_int_equal(st.unchanged, 8189);
+    assert_int_equal(st.renamed, 0);
+    /* a missing file and a file that is not the list */
+    assert_int_equal(egov_directory_import_oid_list(db, "/nonexistent.csv", NULL, NULL, NULL, &st,
+                                                    err, sizeof(err)),
+                     EGOV_EC_DIRECTORY_IMPORT_FAILED);
+    assert_non_null(strstr(err, "/nonexistent.csv"));
+    assert_int_equal(egov_directory_import_oid_list(db, changes, NULL, NULL, NULL, &st, err,
+                                                    sizeof(err)),
+                     EGOV_EC_DIRECTORY_IMPORT_FAILED);
+}
+
+static void test_lookups(void **state)
+{
+    (void)state;
+    struct egov_directory_agency a, b;
+    assert_int_equal(egov_directory_agency_by_oid(db, "2.16.886.101.20003.20001", &a),
+                     EGOV_DB_ONE_ROW);
+    assert_string_equal(a.name, "內政部");
+    assert_string_equal(a.dn, "ou=內政部,o=行政院,c=TW");
+    memcpy(moi_id, a.id, sizeof(moi_id));
+    assert_int_equal(egov_directory_agency_get(db, a.parent_id, &b), EGOV_DB_ONE_ROW);
+    assert_string_equal(b.name, "行政院");
+    assert_string_equal(b.oid, "2.16.886.101.20003");
+    memcpy(ey_id, b.id, sizeof(ey_id));
+    assert_true(egov_directory_agency_is_within(db, moi_id, ey_id));
+    assert_false(egov_directory_agency_is_within(db, ey_id, moi_id));
+    /* a former OID finds the renamed agency, whose history keeps the old name */
+    assert_int_equal(egov_directory_agency_by_oid(db, "2.16.886.101.20003.20014", &a),
+                     EGOV_DB_ONE_ROW);
+    assert_string_equal(a.name, "衛生福利部");
+    json_t *h = NULL;
+    assert_int_equal(egov_directory_agency_history(db, a.id, &h), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(h), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "name")), "衛生署");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "valid_until")),
+                        "2013-07-23");
+    json_decref(h);
+    /* a row of the rename list written the other way round */
+    assert_int_equal(egov_directory_agency_by_oid(db, "2.16.886.101.20003.20012", &a),
+                     EGOV_DB_ONE_ROW);
+    assert_string_equal(a.name, "行政院人事行政總處");
+    /* a parent missing from the list: the nearest listed ancestor */
+    assert_int_equal(egov_directory_agency_by_oid(db, "2.16.886.101.90003.20001", &a),
+                     EGOV_DB_ONE_ROW);
+    assert_int_equal(egov_directory_agency_by_oid(db, "2.16.886.101.1.2.3", &a), EGOV_DB_NO_ROW);
+    assert_int_equal(egov_directory_agency_get(db, "not-a-uuid", &a), EGOV_DB_NO_ROW);
+    /* the tree */
+    json_t *path = NULL, *roots = NULL;
+    assert_int_equal(egov_directory_agency_path(db, moi_id, &path), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(path), 2);
+    json_decref(path);
+    assert_int_equal(egov_directory_agency_children(db, NULL, &roots), EGOV_EC_NONE);
+    assert_true(json_array_size(roots) >= 8);
+    json_decref(roots);
+}
+
+static void test_search(void **state)
+{
+    (void)state;
+    json_t *r = NULL;
+    /* 台 finds 臺 */
+    assert_int_equal(egov_directory_agency_search(db, "台北市政府", 10, &r), EGOV_EC_NONE);
+    assert_true(json_array_size(r) >= 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "name")),
+                        "臺北市政府");
+    json_decref(r);
+    /* a former name finds the agency of today */
+    assert_int_equal(egov_directory_agency_search(db, "衛生署疾病管制局", 10, &r), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(r), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "name")),
+                        "衛生福利部疾病管制署");
+    json_decref(r);
+    assert_int_equal(egov_directory_agency_search(db, "no such agency at all", 10, &r),
+                     EGOV_EC_NONE);
+    assert_int_equal(json_array_size(r), 0);
+    json_decref(r);
+    assert_int_equal(egov_directory_agency_search(db, "...", 10, &r),
+                     EGOV_EC_GENERIC_PARAMETER_MALFORMED);
+}
+
+static void test_rename_by_import(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/dir-rename.csv", getenv("EGOV_TEST_TMP"));
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("\xEF\xBB\xBF機關名稱,OID,電話,地址,DN\r\n"
+          "\"國民大會（已廢止）\",\"2.16.886.101.20001\",\"02-23311312\",\"台北市中華路1段53號\","
+          "\"o=國民大會,c=TW\"\r\n",
+          f);
+    fclose(f);
+    struct egov_directory_import_stats st;
+    char err[512];
+    assert_int_equal(egov_directory_import_oid_list(db, path, NULL, NULL, NULL, &st, err,
+                                                    sizeof(err)),
+                     EGOV_EC_NONE);
+    assert_int_equal(st.updated, 1);
+    struct egov_directory_agency a;
+    assert_int_equal(egov_directory_agency_by_oid(db, "2.16.886.101.20001", &a), EGOV_DB_ONE_ROW);
+    assert_string_equal(a.name, "國民大會（已廢止）");
+    json_t *h = NULL;
+    assert_int_equal(egov_directory_agency_history(db, a.id, &h), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(h), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "name")),
+                        "國民大會");
+    json_decref(h);
+    /* a broken quote is refused */
+    f = fopen(path, "w");
+    fputs("機關名稱,OID,電話,地址,DN\n\"open,2.16.886.101.1,,,\n", f);
+    fclose(f);
+    assert_int_equal(egov_directory_import_oid_list(db, path, NULL, NULL, NULL, &st, err,
+                                                    sizeof(err)),
+                     EGOV_EC_DIRECTORY_IMPORT_FAILED);
+    remove(path);
+}
+
+static void test_agency_admin(void **state)
+{
+    (void)state;
+    struct egov_oid_actor moi = {"officer", "", false};
+    memcpy(moi.agency_id, moi_id, sizeof(moi.agency_id));
+    struct egov_directory_agency in;
+    char id[37];
+    memset(&in, 0, sizeof(in));
+    strcpy(in.name, "內政部資訊中心");
+    strcpy(in.code, "A15000000X");
+    strcpy(in.oid, "2.16.886.101.20003.20001.30001");
+    memcpy(in.parent_id, moi_id, 37);
+    /* below its own agency and arc */
+    assert_int_equal(egov_directory_agency_create(db, &moi, &in, id), EGOV_EC_NONE);
+    struct egov_directory_agency got;
+    assert_int_equal(egov_directory_agency_by_code(db, "A15000000X", &got), EGOV_DB_ONE_ROW);
+    assert_string_equal(got.id, id);
+    struct egov_oid_entry arc;
+    assert_int_equal(egov_oid_get(db, "2.16.886.101.20003.20001.30001", &arc), EGOV_DB_ONE_ROW);
+    assert_string_equal(arc.agency_id, id);
+    /* the same code again; an OID already taken */
+    strcpy(in.oid, "2.16.886.101.20003.20001.30002");
+    assert_int_equal(egov_directory_agency_create(db, &moi, &in, id), EGOV_EC_DIRECTORY_EXISTS);
+    strcpy(in.code, "A15000001X");
+    strcpy(in.oid, "2.16.886.101.20003.20001.30001");
+    assert_int_equal(egov_directory_agency_create(db, &moi, &in, id), EGOV_EC_DIRECTORY_EXISTS);
+    /* not beside its agency, not outside its arc */
+    strcpy(in.oid, "2.16.886.101.20003.20002.30001");
+    assert_int_equal(egov_directory_agency_create(db, &moi, &in, id), EGOV_EC_GENERIC_FORBIDDEN);
+    strcpy(in.oid, "");
+    memcpy(in.parent_id, ey_id, 37);
+    assert_int_equal(egov_directory_agency_create(db, &moi, &in, id), EGOV_EC_GENERIC_FORBIDDEN);
+    /* bad input */
+    strcpy(in.code, "bad");
+    assert_int_equal(egov_directory_agency_create(db, &admin, &in, id),
+                     EGOV_EC_DIRECTORY_AGENCY_CODE_INVALID);
+    strcpy(in.code, "");
+    strcpy(in.name, "");
+    assert_int_equal(egov_directory_agency_create(db, &admin, &in, id),
+                     EGOV_EC_DIRECTORY_NAME_INVALID);
+    strcpy(in.name, "x");
+    strcpy(in.parent_id, "0190f0a0-0000-7000-8000-00000000dead");
+    assert_int_equal(egov_directory_agency_create(db, &admin, &in, id),
+                     EGOV_EC_DIRECTORY_PARENT_INVALID);
+    /* a platform administrator renames; the history keeps the old name; retried on busy */
+    egov_db_inject_soft_errors(2);
+    assert_int_equal(egov_directory_agency_update(db, &admin, got.id, "數位發展部資訊處", NULL,
+                                                  "臺北市", NULL, "2026-01-01"),
+                     EGOV_EC_NONE);
+    json_t *h = NULL;
+    assert_int_equal(egov_directory_agency_history(db, got.id, &h), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(h), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "valid_until")),
+                        "2026-01-01");
+    json_decref(h);
+    assert_int_equal(egov_directory_agency_update(db, &moi, ey_id, "x", NULL, NULL, NULL, NULL),
+                     EGOV_EC_GENERIC_FORBIDDEN);
+    assert_int_equal(egov_directory_agency_update(db, &admin, got.id, NULL, NULL, NULL, NULL,
+                                                  "2026-13-01"),
+                     EGOV_EC_GENERIC_PARAMETER_MALFORMED);
+}
+
+static void test_units_and_staff(void **state)
+{
+    (void)state;
+    struct egov_oid_actor moi = {"officer", "", false};
+    memcpy(moi.agency_id, moi_id, sizeof(moi.agency_id));
+    char unit[37], sub[37], staff[37], ey_staff[37], other[37];
+    assert_int_equal(egov_directory_unit_create(db, &moi, moi_id, NULL, "資訊處", unit),
+                     EGOV_EC_NONE);
+    assert_int_equal(egov_directory_unit_create(db, &moi, moi_id, unit, "系統科", sub),
+                     EGOV_EC_NONE);
+    assert_int_equal(egov_directory_unit_create(db, &moi, ey_id, NULL, "秘書處", sub),
+                     EGOV_EC_GENERIC_FORBIDDEN);
+    json_t *list = NULL;
+    assert_int_equal(egov_directory_unit_list(db, moi_id, &list), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(list), 2);
+    json_decref(list);
+    assert_int_equal(egov_directory_staff_add(db, &moi, moi_id, unit, "acct-1", "王小明", "科長",
+                                              staff),
+                     EGOV_EC_NONE);
+    assert_int_equal(egov_directory_staff_add(db, &admin, ey_id, NULL, "acct-1", "王小明", "參議",
+                                              ey_staff),
+                     EGOV_EC_NONE);
+    /* a unit of another agency */
+    assert_int_equal(egov_directory_staff_add(db, &admin, ey_id, unit, "acct-2", "李", "", other),
+                     EGOV_EC_DIRECTORY_NOT_FOUND);
+    assert_int_equal(egov_directory_staff_of(db, "acct-1", &list), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(list), 2);
+    json_decref(list);
+    assert_int_equal(egov_directory_staff_remove(db, &moi, ey_staff), EGOV_EC_GENERIC_FORBIDDEN);
+    assert_int_equal(egov_directory_staff_remove(db, &moi, staff), EGOV_EC_NONE);
+    assert_int_equal(egov_directory_staff_list(db, moi_id, &list), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+    /* added again: the same membership comes back */
+    char again[37];
+    assert_int_equal(egov_directory_staff_add(db, &moi, moi_id, NULL, "acct-1", "王小明", "專員",
+                                              again),
+                     EGOV_EC_NONE);
+    assert_string_equal(again, staff);
+}
+
+static void test_persons_and_businesses(void **state)
+{
+    (void)state;
+    struct egov_directory_person p, got;
+    char id[37];
+    memset(&p, 0, sizeof(p));
+    strcpy(p.id_number, "A123456789");
+    strcpy(p.name, "陳臺生");
+    strcpy(p.birth_date, "1990-05-01");
+    assert_int_equal(egov_directory_person_add(db, &p, id), EGOV_EC_NONE);
+    assert_int_equal(egov_directory_person_add(db, &p, id), EGOV_EC_DIRECTORY_EXISTS);
+    strcpy(p.id_number, "A123456780");
+    assert_int_equal(egov_directory_person_add(db, &p, id), EGOV_EC_DIRECTORY_ID_INVALID);
+    strcpy(p.id_number, "A800000014");
+    strcpy(p.name, "約翰");
+    strcpy(p.name_latin, "SMITH, JOHN");
+    strcpy(p.nationality, "USA");
+    assert_int_equal(egov_directory_person_add(db, &p, id), EGOV_EC_NONE);
+    assert_int_equal(egov_directory_person_by_id_number(db, "A800000014", &got), EGOV_DB_ONE_ROW);
+    assert_string_equal(got.kind, "foreign_resident");
+    assert_int_equal(got.gender, 'M');
+    assert_int_equal(egov_directory_person_by_id_number(db, "A123456789", &got), EGOV_DB_ONE_ROW);
+    assert_string_equal(got.kind, "citizen");
+    assert_string_equal(got.nationality, "TWN");
+    strcpy(p.id_number, "AA00000009");
+    strcpy(p.nationality, "usa");
+    assert_int_equal(egov_directory_person_add(db, &p, id), EGOV_EC_GENERIC_PARAMETER_MALFORMED);
+
+    struct egov_directory_business b, bg;
+    memset(&b, 0, sizeof(b));
+    strcpy(b.ban, "04595252");
+    strcpy(b.name, "臺灣測試股份有限公司");
+    assert_int_equal(egov_directory_business_add(db, &b, id), EGOV_EC_NONE);
+    assert_int_equal(egov_directory_business_add(db, &b, id), EGOV_EC_DIRECTORY_EXISTS);
+    strcpy(b.ban, "12345678");
+    assert_int_equal(egov_directory_business_add(db, &b, id), EGOV_EC_DIRECTORY_BAN_INVALID);
+    assert_int_equal(egov_directory_business_by_ban(db, "04595252", &bg), EGOV_DB_ONE_ROW);
+    assert_string_equal(bg.status, "active");
+
+    json_t *r = NULL;
+    assert_int_equal(egov_directory_principal_search(db, "台灣測試", 10, &r), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(json_object_get(r, "businesses")), 1);
+    json_decref(r);
+    assert_int_equal(egov_directory_principal_search(db, "smith", 10, &r), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(json_object_get(r, "persons")), 1);
+    json_decref(r);
+}
+
+struct dn_at {
+    char *dn;
+    size_t at;
+};
+
+static int cmp_dn(const void *x, const void *y)
+{
+    return strcmp(((const struct dn_at *)x)->dn, ((const struct dn_at *)y)->dn);
+}
+
+/*
+ * Unfolds LDIF into logical lines and checks it: the version line, lines of
+ * at most 76 bytes, each entry with a dn (base64 decoded when needed) and
+ * an objectClass, no DN twice, and every parent DN written before its child.
+ */
+static void check_ldif(const char *text, size_t *entries, bool *has_moi)
+{
+    size_t len = strlen(text);
+    struct dn_at *dns = calloc(20000, sizeof(*dns));
+    size_t ndn = 0;
+    assert_non_null(dns);
+    assert_true(strncmp(text, "version: 1\n\n", 12) == 0);
+    const char *p = text + 12;
+    char line[4096];
+    *has_moi = false;
+    bool in_entry = false, has_class = false;
+    while (p < text + len) {
+        size_t n = 0;
+        while (p < text + len) {
+            const char *nl = strchr(p, '\n');
+            assert_non_null(nl);
+            assert_true(nl - p <= 76);
+            size_t take = (size_t)(nl - p);
+            const char *from = p;
+            if (n > 0) {
+                from++;
+                take--;
+            }
+            assert_true(n + take < sizeof(line));
+            memcpy(line + n, from, take);
+            n += take;
+            p = nl + 1;
+            if (p >= text + len || *p != ' ' || n == 0)
+                break;
+        }
+        line[n] = '\0';
+        if (n == 0) {
+            assert_true(!in_entry || has_class);
+            in_entry = false;
+            continue;
+        }
+        if (!in_entry) {
+            char dn[2048];
+            if (strncmp(line, "dn:: ", 5) == 0) {
+                int m = EVP_DecodeBlock((unsigned char *)dn, (const unsigned char *)line + 5,
+                                        (int)strlen(line + 5));
+                assert_true(m > 0);
+                while (m > 0 && dn[m - 1] == '\0')
+                    m--; /* EVP_DecodeBlock counts padding as zero bytes */
+                dn[m] = '\0';
+            } else {
+                assert_true(strncmp(line, "dn: ", 4) == 0);
+                snprintf(dn, sizeof(dn), "%s", line + 4);
+            }
+            assert_true(ndn < 20000);
+            dns[ndn].dn = strdup(dn);
+            dns[ndn].at = ndn;
+            ndn++;
+            if (strcmp(dn, "ou=內政部,o=行政院,c=TW") == 0)
+                *has_moi = true;
+            in_entry = true;
+            has_class = false;
+        } else {
+            assert_non_null(strchr(line, ':'));
+            if (strncmp(line, "objectClass: ", 13) == 0)
+                has_class = true;
+        }
+    }
+    qsort(dns, ndn, sizeof(*dns), cmp_dn);
+    for (size_t i = 0; i < ndn; i++) {
+        if (i > 0 && strcmp(dns[i - 1].dn, dns[i].dn) == 0)
+            fail_msg("%s is written twice", dns[i].dn);
+        const char *comma = strchr(dns[i].dn, ',');
+        if (comma == NULL)
+            continue;
+        struct dn_at key = {(char *)(comma + 1), 0};
+        struct dn_at *parent = bsearch(&key, dns, ndn, sizeof(*dns), cmp_dn);
+        if (parent == NULL || parent->at >= dns[i].at)
+            fail_msg("the parent of %s is not written before it", dns[i].dn);
+    }
+    *entries = ndn;
+    for (size_t i = 0; i < ndn; i++)
+        free(dns[i].dn);
+    free(dns);
+}
+
+static void test_ldif(void **state)
+{
+    (void)state;
+    struct egov_buf out;
+    size_t entries;
+    bool has_moi;
+    egov_buf_init(&out);
+    assert_int_equal(egov_directory_export_ldif(db, NULL, &out), EGOV_EC_NONE);
+    check_ldif(out.data, &entries, &has_moi);
+    /* every listed agency (unique DNs) plus c=TW and the localities */
+    assert_true(entries > 8189);
+    assert_true(has_moi);
+    assert_non_null(strstr(out.data, "description: OID 2.16.886.101.20003.20001\n"));
+    egov_buf_free(&out);
+    /* the subtree of the Ministry of the Interior: itself, its ancestors' entries, its agencies */
+    egov_buf_init(&out);
+    assert_int_equal(egov_directory_export_ldif(db, moi_id, &out), EGOV_EC_NONE);
+    check_ldif(out.data, &entries, &has_moi);
+    assert_true(has_moi);
+    assert_true(entries > 50 && entries < 2000);
+    assert_null(strstr(out.data, "OID 2.16.886.101.20003.20065\n"));
+    egov_buf_free(&out);
+    assert_int_equal(egov_directory_export_ldif(db, "0190f0a0-0000-7000-8000-00000000dead", &out),
+                     EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND);
+    egov_buf_free(&out);
+}
+
+int main(void)
+{
+    if (getenv("EGOV_SHARED_DATA") == NULL) {
+        fprintf(stderr, "EGOV_SHARED_DATA is not set\n");
+        return 77;
+    }
+    char probe[1024];
+    snprintf(probe, sizeof(probe), "%s/oid/GDS.csv", getenv("EGOV_SHARED_DATA"));
+    FILE *f = fopen(probe, "r");
+    if (f == NULL) {
+        fprintf(stderr, "%s is missing\n", probe);
+        return 77;
+    }
+    fclose(f);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_import),
+        cmocka_unit_test(test_lookups),
+        cmocka_unit_test(test_search),
+        cmocka_unit_test(test_rename_by_import),
+        cmocka_unit_test(test_agency_admin),
+        cmocka_unit_test(test_units_and_staff),
+        cmocka_unit_test(test_persons_and_businesses),
+        cmocka_unit_test(test_ldif),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
