@@ -3,11 +3,13 @@
  * job handler, the caller resolver for authz, the accounting guard) and
  * the `egov account` verb.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "account/account_int.h"
 #include "accounting/accounting.h"
 #include "authz/authz.h"
+#include "oid/oid.h"
 
 static const struct egov_db_migration account_list[] = {
     {1, "accounts, sessions, tokens, audit, throttling, mailbox",
@@ -126,12 +128,32 @@ static bool accounting_guard(struct egov_req *req, const char *agency)
     return false;
 }
 
+/* The OID registry and the directory ask who is calling: the session's
+ * principal, with the agency it administers according to authz. */
+static int oid_actor(struct egov_req *req, struct egov_oid_actor *out)
+{
+    struct egov_account_session s;
+    char agency[64];
+    enum egov_db_qs qs = egov_account_session_current(req, &s);
+    if (qs != EGOV_DB_ONE_ROW)
+        return 0; /* no session (or the database failed): let the next means try */
+    memset(out, 0, sizeof *out);
+    snprintf(out->subject, sizeof out->subject, "%s", s.principal_id);
+    struct egov_db *db = egov_req_db(req);
+    out->platform_admin = egov_authz_is_admin(db, s.principal_id, "*");
+    if (egov_authz_admin_agency(db, s.principal_id, agency) && strcmp(agency, "*") != 0 &&
+        strlen(agency) < sizeof out->agency_id)
+        memcpy(out->agency_id, agency, strlen(agency) + 1);
+    return 1;
+}
+
 static bool account_init(const struct egov_module_env *env)
 {
     account_set_public_url(env->cfg->public_url);
     account_set_dev_mailbox(env->cfg->account_dev_mailbox);
     account_csrf_reset();
     egov_accounting_set_guard(accounting_guard);
+    egov_oid_set_actor_resolver(oid_actor);
     if (!egov_jobs_register(ACCOUNT_MAIL_QUEUE, account_mail_job, NULL) ||
         !egov_authz_register_caller(session_caller)) {
         egov_error("account: cannot register the mail job or the caller resolver");

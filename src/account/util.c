@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "account/account_int.h"
+#include "directory/directory.h"
 
 static char public_url[256];
 static atomic_bool dev_mailbox;
@@ -138,43 +139,10 @@ bool account_email_valid(const char *s)
     return true;
 }
 
-/*
- * National ID (國民身分證統一編號) and resident certificate numbers (居留證):
- * a letter for the place of first registration, then nine digits.  The old
- * resident format (before 2021) has a second letter A-D; the 2021 format
- * has 8 or 9 as the first digit.  The checksum takes the letter's two-digit
- * code (A=10 ... Z=33 in the official, non-alphabetical order) with weights
- * 1,9 and the digits with weights 8,7,...,1,1; the sum is divisible by 10.
- */
+/* The checksum rules (old and 2021 resident formats too) are the directory's. */
 bool account_national_id_valid(const char *s)
 {
-    static const char letters[] = "ABCDEFGHJKLMNPQRSTUVXYWZIO"; /* codes 10..35 */
-    if (s == NULL || strlen(s) != 10)
-        return false;
-    const char *lp = strchr(letters, s[0]);
-    if (s[0] == '\0' || lp == NULL)
-        return false;
-    int code = 10 + (int)(lp - letters);
-    int sum = code / 10 + (code % 10) * 9;
-    int second;
-    if (s[1] >= 'A' && s[1] <= 'D') { /* old resident certificate: letter code mod 10 */
-        const char *sp = strchr(letters, s[1]);
-        second = (10 + (int)(sp - letters)) % 10;
-    } else if (s[1] == '1' || s[1] == '2' || s[1] == '8' || s[1] == '9') {
-        second = s[1] - '0';
-    } else {
-        return false;
-    }
-    sum += second * 8;
-    for (int i = 2; i < 9; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-        sum += (s[i] - '0') * (9 - i);
-    }
-    if (!isdigit((unsigned char)s[9]))
-        return false;
-    sum += s[9] - '0';
-    return sum % 10 == 0;
+    return s != NULL && egov_directory_id_check(s) != EGOV_DIRECTORY_ID_INVALID;
 }
 
 const char *egov_account_client_addr(struct egov_req *req)

@@ -1,7 +1,9 @@
 /*
  * authz.h -- roles, permissions, service grants and the decision API.
  *
- * Model.  Resources are named "agency/<agency code>/<rest>", e.g.
+ * Model.  Agencies are named by their directory id (a UUID; any string of
+ * [A-Za-z0-9._:-] is accepted, so systems without a directory entry work
+ * too).  Resources are named "agency/<agency>/<rest>", e.g.
  * "agency/A01/cases/2026-77".  A role belongs to one agency and holds
  * permissions: an action ("case.read", or "*") and a resource pattern
  * relative to the agency ("cases/" followed by "*"; a trailing "*" matches any rest).
@@ -13,7 +15,8 @@
  * Administration is delegated per agency: an administrator of agency A
  * (subject in table authz_admin for A) may create roles of A, assign them,
  * make further administrators of A and grant consumers access to
- * services A provides -- nothing outside A.  Every change is written to
+ * services A provides -- and the same for agencies below A in the
+ * directory's tree (egov_directory_agency_is_within), nothing else.  Every change is written to
  * authz_audit (who, what, when, from where, request id).
  *
  * Service grants are for the gateway: consumer system -> provider service,
@@ -63,10 +66,19 @@ enum egov_authz_decision egov_authz_grant_check(struct egov_db *db, const char *
                                                 const char *path, const char **reason);
 
 /**
- * True if @p subject administers agency @p agency (directly, or as a
- * platform administrator of agency "*").  False on database errors.
+ * True if @p subject administers agency @p agency (directly, as an
+ * administrator of an agency above it, or as a platform administrator of
+ * agency "*").  False on database errors.
  */
 bool egov_authz_is_admin(struct egov_db *db, const char *subject, const char *agency);
+
+/**
+ * The agency @p subject administers (the first by name, "*" only if it
+ * administers nothing else), for modules that know one agency per
+ * administrator.  Returns true with @p agency filled, false if it
+ * administers none or on database errors.
+ */
+bool egov_authz_admin_agency(struct egov_db *db, const char *subject, char agency[64]);
 
 /**
  * Makes @p subject an administrator of @p agency on behalf of @p actor

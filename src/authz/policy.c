@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "authz/authz_int.h"
+#include "directory/directory.h"
 
-static const struct egov_db_stmt st_is_admin = {
-    "authz_is_admin",
-    "SELECT 1 FROM authz_admin WHERE subject = $1 AND (agency = $2 OR agency = '*')", NULL};
+static const struct egov_db_stmt st_admin_of = {
+    "authz_admin_of", "SELECT agency FROM authz_admin WHERE subject = $1", NULL};
 static const struct egov_db_stmt st_subject_perms = {
     "authz_subject_perms",
     "SELECT r.agency, r.name, p.action, p.resource FROM authz_assignment a"
@@ -259,17 +259,31 @@ enum egov_authz_decision egov_authz_grant_check(struct egov_db *db, const char *
 /* Administration                                                      */
 /* ------------------------------------------------------------------ */
 
-/* ONE_ROW if @p actor (NULL = command line) administers @p agency. */
+/*
+ * ONE_ROW if @p actor (NULL = command line) administers @p agency: an
+ * administrator of the agency itself, of the platform ("*"), or of an
+ * agency above it in the directory's tree (agencies named by directory id).
+ */
 static enum egov_db_qs admin_on(struct egov_db_conn *c, const char *actor, const char *agency)
 {
     if (actor == NULL)
         return EGOV_DB_ONE_ROW;
     struct egov_db_rows *r = NULL;
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(actor), EGOV_DB_PARAM_TEXT(agency),
-                                EGOV_DB_PARAM_END};
-    enum egov_db_qs qs = egov_db_query(c, &st_is_admin, p, &r);
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(actor), EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_query(c, &st_admin_of, p, &r);
+    bool ok = false;
+    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r) && !ok; i++) {
+        const char *a = egov_db_rows_text(r, i, 0);
+        if (a == NULL)
+            continue;
+        ok = strcmp(a, "*") == 0 || strcmp(a, agency) == 0 ||
+             (strcmp(agency, "*") != 0 &&
+              egov_directory_agency_is_within(egov_db_conn_db(c), agency, a));
+    }
     egov_db_rows_free(r);
-    return qs > 0 ? EGOV_DB_ONE_ROW : qs;
+    if (qs < 0)
+        return qs;
+    return ok ? EGOV_DB_ONE_ROW : EGOV_DB_NO_ROW;
 }
 
 static enum egov_db_qs audit(struct egov_db_conn *c, const char *actor, const char *action,
@@ -310,6 +324,39 @@ bool egov_authz_is_admin(struct egov_db *db, const char *subject, const char *ag
         return false;
     struct is_admin_txn t = {subject, agency};
     return authz_txn(db, false, is_admin_body, &t) == EGOV_DB_ONE_ROW;
+}
+
+static const struct egov_db_stmt st_admin_first = {
+    "authz_admin_first",
+    "SELECT agency FROM authz_admin WHERE subject = $1 ORDER BY agency = '*', agency LIMIT 1",
+    "SELECT agency FROM authz_admin WHERE subject = $1 ORDER BY agency = '*', agency LIMIT 1"};
+
+struct first_txn {
+    const char *subject;
+    char *out;
+};
+
+static enum egov_db_qs first_body(struct egov_db_conn *c, void *cls)
+{
+    struct first_txn *t = cls;
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->subject), EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_query(c, &st_admin_first, p, &r);
+    if (qs == EGOV_DB_ONE_ROW) {
+        const char *a = egov_db_rows_text(r, 0, 0);
+        snprintf(t->out, 64, "%s", a != NULL ? a : "");
+    }
+    egov_db_rows_free(r);
+    return qs;
+}
+
+bool egov_authz_admin_agency(struct egov_db *db, const char *subject, char agency[64])
+{
+    agency[0] = '\0';
+    if (subject == NULL)
+        return false;
+    struct first_txn t = {subject, agency};
+    return authz_txn(db, false, first_body, &t) == EGOV_DB_ONE_ROW && agency[0] != '\0';
 }
 
 /* Result codes of the change bodies besides database statuses. */

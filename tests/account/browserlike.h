@@ -21,7 +21,7 @@ struct jar {
 };
 
 /* Stores every Set-Cookie of @p r in @p j (Max-Age=0 deletes). */
-static void jar_update(struct jar *j, const struct egov_test_response *r)
+__attribute__((unused)) static void jar_update(struct jar *j, const struct egov_test_response *r)
 {
     const char *h = r->headers;
     while (h != NULL && (h = strcasestr(h, "\nSet-Cookie: ")) != NULL) {
@@ -51,7 +51,7 @@ static void jar_update(struct jar *j, const struct egov_test_response *r)
     }
 }
 
-static const char *jar_get(const struct jar *j, const char *name)
+__attribute__((unused)) static const char *jar_get(const struct jar *j, const char *name)
 {
     for (unsigned int i = 0; i < j->n; i++)
         if (strcmp(j->name[i], name) == 0 && j->value[i][0] != '\0')
@@ -59,7 +59,7 @@ static const char *jar_get(const struct jar *j, const char *name)
     return NULL;
 }
 
-static void jar_set(struct jar *j, const char *name, const char *value)
+__attribute__((unused)) static void jar_set(struct jar *j, const char *name, const char *value)
 {
     unsigned int i;
     for (i = 0; i < j->n; i++)
@@ -74,7 +74,7 @@ static void jar_set(struct jar *j, const char *name, const char *value)
 }
 
 /* One request with the jar's cookies; HTML unless @p accept says otherwise. */
-static long jar_req(struct jar *j, const struct egov_test_server *srv, const char *method,
+__attribute__((unused)) static long jar_req(struct jar *j, const struct egov_test_server *srv, const char *method,
                     const char *path, const char *form, struct egov_test_response *out)
 {
     char cookie[2048] = "Cookie: ";
@@ -97,7 +97,7 @@ static long jar_req(struct jar *j, const struct egov_test_server *srv, const cha
 }
 
 /* Same as jar_req() and frees the response; returns the status. */
-static long jar_status(struct jar *j, const struct egov_test_server *srv, const char *method,
+__attribute__((unused)) static long jar_status(struct jar *j, const struct egov_test_server *srv, const char *method,
                        const char *path, const char *form)
 {
     struct egov_test_response r;
@@ -107,7 +107,7 @@ static long jar_status(struct jar *j, const struct egov_test_server *srv, const 
 }
 
 /* Copies the value="..." following @p marker in @p html into @p out. */
-static bool html_value_after(const char *html, const char *marker, char *out, size_t outlen)
+__attribute__((unused)) static bool html_value_after(const char *html, const char *marker, char *out, size_t outlen)
 {
     const char *p = html != NULL ? strstr(html, marker) : NULL;
     if (p == NULL || (p = strstr(p, "value=\"")) == NULL)
@@ -122,7 +122,7 @@ static bool html_value_after(const char *html, const char *marker, char *out, si
 }
 
 /* GETs @p path and returns its CSRF token in @p tok (44 bytes). */
-static bool jar_csrf(struct jar *j, const struct egov_test_server *srv, const char *path,
+__attribute__((unused)) static bool jar_csrf(struct jar *j, const struct egov_test_server *srv, const char *path,
                      char tok[64])
 {
     struct egov_test_response r;
