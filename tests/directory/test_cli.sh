@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# test_cli.sh -- the directory and the OID registry as an operator uses
+# them: `egov oid import` of the official list (twice, with progress on a
+# terminal), resolve, register, search, DER checked by `openssl asn1parse`,
+# `egov directory` lookups, LDIF export and ID checks; then the JSON API
+# and the pages of a real `egov serve`.
+set -u
+: "${EGOV_BIN:?}"
+data=${EGOV_SHARED_DATA:-}
+[ -n "$data" ] && [ -r "$data/oid/GDS.csv" ] || { echo "shared data missing"; exit 77; }
+tmp=$(mktemp -d "${EGOV_TEST_TMP:-/tmp}/dir.XXXXXX" 2>/dev/null || mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+export EGOV_LOG_LEVEL=warn
+db="sqlite:$tmp/egov.db"
+fails=0
+ok() { printf 'ok   %s\n' "$1"; }
+bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+# expect NAME WANT_RC PATTERN -- CMD...: runs CMD, checks exit code and output
+expect() {
+  local name=$1 want=$2 pat=$3; shift 4
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -ne "$want" ]; then bad "$name: exit $rc, wanted $want; output: ${out:0:600}"; return; fi
+  if [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$out"; then bad "$name: output lacks /$pat/: ${out:0:600}"; return; fi
+  ok "$name"
+}
+
+# --- import -----------------------------------------------------------
+expect "oid import" 0 '8189 rows, 8189 created, 0 updated, 0 unchanged, 23 renames recorded' -- \
+  "$EGOV_BIN" oid import "$data/oid/GDS.csv" --changes "$data/oid/change.csv" --db "$db"
+# on a terminal the import shows its progress (script(1) gives it one)
+expect "oid import again changes nothing" 0 '0 created, 0 updated, 8189 unchanged, 0 renames recorded' -- \
+  "$EGOV_BIN" oid import "$data/oid/GDS.csv" --changes "$data/oid/change.csv" --db "$db"
+expect "oid import shows progress on a terminal" 0 'importing agencies: 8189 / 8189 \(100%\)' -- \
+  script -qec "$EGOV_BIN oid import $data/oid/GDS.csv --changes $data/oid/change.csv --db $db" /dev/null
+expect "oid import without a file" 2 'usage: egov oid import' -- "$EGOV_BIN" oid import --db "$db"
+expect "oid import of a missing file" 1 'cannot open' -- "$EGOV_BIN" oid import "$tmp/none.csv" --db "$db"
+
+# --- resolve, register, search ------------------------------------------
+expect "oid resolve" 0 '"name": "內政部"' -- "$EGOV_BIN" oid resolve 2.16.886.101.20003.20001 --db "$db"
+expect "oid resolve path" 0 '"name": "行政院"' -- "$EGOV_BIN" oid resolve 2.16.886.101.20003.20001 --db "$db"
+expect "oid resolve unregistered below" 0 '"exact": false' -- "$EGOV_BIN" oid resolve 2.16.886.101.20003.20001.99999.1 --db "$db"
+expect "oid resolve bad" 1 'OID_INVALID' -- "$EGOV_BIN" oid resolve 2.16..886 --db "$db"
+expect "oid register" 0 '"oid": "2.16.886.101.20003.20001.31000"' -- \
+  "$EGOV_BIN" oid register 2.16.886.101.20003.20001 '資訊服務' --arc 31000 --db "$db"
+expect "oid register twice" 1 'OID_EXISTS' -- \
+  "$EGOV_BIN" oid register 2.16.886.101.20003.20001 '資訊服務' --arc 31000 --db "$db"
+expect "oid register under nothing" 1 'OID_PARENT_NOT_FOUND' -- \
+  "$EGOV_BIN" oid register 2.16.886.101.1.2.3 x --db "$db"
+expect "oid search with a variant" 0 '"name": "臺北市政府"' -- "$EGOV_BIN" oid search 台北市政府 --db "$db"
+
+# --- DER, read back by openssl asn1parse ---------------------------------
+for oid in 2.16.886.101 2.16.886.101.20003.20001.31000 2.999.3 0.9.2342.19200300.100.1.1 \
+           2.25.329800735698586629295641978511506172918 1.2.3.18446744073709551616.4294967296; do
+  hex=$("$EGOV_BIN" oid der "$oid")
+  out=$(printf '%s' "$hex" | xxd -r -p | openssl asn1parse -inform DER 2>&1)
+  # OpenSSL names the OIDs it knows; ask it for the number of those
+  want=$(openssl asn1parse -genstr "OID:$oid" 2>&1 | sed -n 's/.*OBJECT *://p')
+  if grep -q "OBJECT *:$want\$" <<<"$out" && [ -n "$want" ]; then ok "asn1parse reads DER of $oid"
+  else bad "asn1parse reads DER of $oid: $hex -> $out (wanted $want)"; fi
+  genhex=$(openssl asn1parse -genstr "OID:$oid" -out "$tmp/o.der" >/dev/null 2>&1 && xxd -p "$tmp/o.der" | tr -d '\n')
+  [ "$genhex" = "$hex" ] && ok "DER of $oid equals openssl's" || bad "DER of $oid: $hex, openssl $genhex"
+  expect "oid der --decode $oid" 0 "^$oid\$" -- "$EGOV_BIN" oid der --decode "$hex"
+done
+expect "oid der refuses a non-minimal arc" 1 'OID_DER_INVALID' -- "$EGOV_BIN" oid der --decode 0603808001
+expect "oid der refuses bad text" 1 'OID_INVALID' -- "$EGOV_BIN" oid der 1.40
+
+# --- directory ------------------------------------------------------------
+expect "directory agency by OID" 0 '"name": "內政部"' -- "$EGOV_BIN" directory agency 2.16.886.101.20003.20001 --db "$db"
+expect "directory agency by former OID" 0 '"name": "衛生署"' -- "$EGOV_BIN" directory agency 2.16.886.101.20003.20014 --db "$db"
+expect "directory search by former name" 0 '衛生福利部國民健康署' -- "$EGOV_BIN" directory search 國民健康局 --db "$db"
+expect "directory export-ldif" 0 '' -- "$EGOV_BIN" directory export-ldif --out "$tmp/a.ldif" --db "$db"
+n=$(grep -c '^dn' "$tmp/a.ldif")
+[ "$n" -gt 8189 ] && ok "LDIF has $n entries" || bad "LDIF has $n entries"
+head -1 "$tmp/a.ldif" | grep -qx 'version: 1' && ok "LDIF version line" || bad "LDIF version line"
+awk 'length($0) > 76 { exit 1 }' "$tmp/a.ldif" && ok "LDIF lines folded at 76" || bad "LDIF line longer than 76"
+expect "directory export-ldif of a subtree" 0 'description: OID 2.16.886.101.20003.20001$' -- \
+  "$EGOV_BIN" directory export-ldif --root 2.16.886.101.20003.20001 --db "$db"
+expect "check-id valid" 0 'A123456789	valid	national_id' -- "$EGOV_BIN" directory check-id A123456789 A800000014 04595252
+expect "check-id resident" 0 'A800000014	valid	resident_certificate$' -- "$EGOV_BIN" directory check-id A800000014
+expect "check-id invalid" 1 'A123456780	invalid' -- "$EGOV_BIN" directory check-id A123456780
+
+# --- a real node ----------------------------------------------------------
+printf 'dir-admin-token-0123456789\n' >"$tmp/token"
+chmod 600 "$tmp/token"
+EGOV_OID_ADMIN_TOKEN_FILE="$tmp/token" "$EGOV_BIN" serve --listen 127.0.0.1:0 --db "$db" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+port=
+for _ in $(seq 1 100); do
+  port=$(sed -n 's/^listening on http:\/\/[^:]*:\([0-9]*\)$/\1/p' "$tmp/out")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { bad "egov serve did not start: $(cat "$tmp/err")"; exit 1; }
+base="http://127.0.0.1:$port"
+# get NAME WANT_STATUS PATTERN CURL_ARGS...
+get() {
+  local name=$1 want=$2 pat=$3; shift 3
+  local status
+  status=$(curl -s -o "$tmp/body" -w '%{http_code}' "$@")
+  if [ "$status" != "$want" ]; then bad "$name: HTTP $status, wanted $want: $(head -c 400 "$tmp/body")"; return; fi
+  if [ -n "$pat" ] && ! grep -Eq -- "$pat" "$tmp/body"; then bad "$name: body lacks /$pat/: $(head -c 400 "$tmp/body")"; return; fi
+  ok "$name"
+}
+get "GET agency by code-less OID" 200 '"name":"內政部"' "$base/api/directory/agencies/2.16.886.101.20003.20001"
+get "GET agency search" 200 '臺北市政府' -G --data-urlencode 'q=台北市政府' "$base/api/directory/agencies"
+get "GET unknown agency" 404 '"code":12002' "$base/api/directory/agencies/2.16.886.101.1.1"
+get "POST agency without token" 401 '' -H 'Content-Type: application/json' -d '{"name":"x"}' "$base/api/directory/agencies"
+get "POST agency" 201 '"code":"A99999999Z"' -H 'Content-Type: application/json' \
+  -H 'Authorization: Bearer dir-admin-token-0123456789' \
+  -d '{"name":"<script>alert(1)</script>測試機關","code":"A99999999Z","oid":"2.16.886.101.99999"}' "$base/api/directory/agencies"
+get "POST agency with a bad code" 400 '"field":"code"' -H 'Content-Type: application/json' \
+  -H 'Authorization: Bearer dir-admin-token-0123456789' -d '{"name":"y","code":"bad"}' "$base/api/directory/agencies"
+get "GET agency by code" 200 '測試機關' "$base/api/directory/agencies/A99999999Z"
+get "HTML page escapes names" 200 '&lt;script&gt;alert\(1\)&lt;/script&gt;測試機關' -H 'Accept: text/html' "$base/directory/agencies/A99999999Z"
+if grep -q '<script>alert' "$tmp/body"; then bad "page carries an unescaped name"; else ok "no unescaped name"; fi
+get "agency tree page (zh-TW)" 200 '機關名錄' -H 'Accept: text/html' "$base/directory?lang=zh-TW"
+get "agency tree page (en)" 200 'Agency directory' -H 'Accept: text/html' "$base/directory?lang=en"
+get "agency page shows former names" 200 '衛生署' -H 'Accept: text/html' "$base/directory/agencies/2.16.886.101.20003.20065?lang=zh-TW"
+get "OID page" 200 'OID 註冊中心' -H 'Accept: text/html' "$base/oid?oid=2.16.886.101.20003&lang=zh-TW"
+get "LDIF endpoint" 200 '^version: 1' "$base/api/directory/ldif?root=2.16.886.101.20003.20001"
+get "check-id endpoint" 200 '"valid":true' -H 'Content-Type: application/json' -d '{"ids":["A123456789","04595252"]}' "$base/api/directory/check-id"
+get "register an arc" 201 '"oid":"2.16.886.101.99999.1"' -H 'Content-Type: application/json' \
+  -H 'Authorization: Bearer dir-admin-token-0123456789' -d '{"name":"子節點"}' "$base/api/oid/2.16.886.101.99999/children"
+get "resolve over HTTP" 200 '"der":"' "$base/api/oid/2.16.886.101.99999.1"
+kill "$pid"; wait "$pid"; rc=$?; pid=
+[ "$rc" -eq 0 ] && ok "egov serve stopped cleanly" || bad "egov serve exit $rc: $(tail -5 "$tmp/err")"
+
+[ "$fails" -eq 0 ] || { echo "$fails failures"; exit 1; }
