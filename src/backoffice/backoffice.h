@@ -9,7 +9,8 @@
  *
  *     egov backoffice household|land|tax|business|vehicle|health
  *          [--listen HOST:PORT] [--db URL] [--seed N] [--people N]
- *          [--geocode DIR] [--publish URL] [--generate-only]
+ *          [--geocode DIR] [--publish URL] [--var DIR] [--generate-only]
+ *     egov backoffice people --people N [--seed N] [--geocode DIR] [--limit K]
  *
  * and prints "listening on http://HOST:PORT" on stdout when it serves
  * (port 0 picks a free port), exactly like `egov serve`.  It stops on
@@ -17,7 +18,8 @@
  * With --people N (and --seed, default 1) an empty database is filled with
  * a synthetic population; the same seed and N give the same people in all
  * six systems, so the people who live in the household registry own the
- * parcels, pay the taxes, drive the cars and run the companies.
+ * parcels, pay the taxes, drive the cars and run the companies.  `people`
+ * prints that population's demo citizen and first persons as JSON lines.
  *
  * HTTP API of every back office (paths relative to its base URL):
  *
@@ -31,15 +33,18 @@
  *                                            household (full: every member;
  *                                            partial: this person only)
  *   POST /persons/{id}/address-change        遷徙登記 {"address","district_code",
- *                                            "date"?:"YYYY-MM-DD"} -> 200 with the
- *                                            new record; emits household.address-changed
+ *                                            "date"?:"YYYY-MM-DD"} -> 200 {"household_no",
+ *                                            "moved":[ids],"events":[seq]}; the head
+ *                                            moves the whole household, another member
+ *                                            moves alone into a new household; one
+ *                                            household.address-changed per person moved
  *   GET  /events?after=SEQ&limit=N           the outbox feed, oldest first:
  *        {"events":[EVENT...],"next":SEQ}    (poll again with after=next)
  * land (地政, UTF-8):
  *   GET  /parcels/{section}/{number}         地籍謄本 data (section: 4 digits,
  *                                            number: 8-digit 地號)
  *   GET  /owners/{id}/parcels                parcels and buildings of an owner
- * tax (稅務, legacy code "cns-tax"):
+ * tax (稅務, legacy code "cns-fin", the tax in-house code CNS2FIN):
  *   GET  /taxpayers/{id}                     taxpayer record
  *   GET  /taxpayers/{id}/bills?year=YYYY&unpaid=1
  *   GET  /taxpayers/{id}/clearance?year=YYYY 完稅證明 data
@@ -63,10 +68,12 @@
  *   GET  /patients/{id}/appointments
  *
  * Events.  The household registry writes every address change to its
- * outbox (same transaction as the change).  The gateway reads the feed
- * GET /events?after=SEQ; with --publish URL the registry also POSTs each
- * event to URL through the job outbox (headers X-Egov-Delivery and
- * Idempotency-Key = the event id, retried until 2xx).  An EVENT is:
+ * outbox (same transaction as the change); sequence numbers are given in
+ * that transaction, so a reader never sees a later one before an earlier
+ * one.  The gateway reads the feed GET /events?after=SEQ; with --publish
+ * URL the registry also POSTs each EVENT to URL through its job outbox
+ * (egov_webhook_enqueue: X-Egov-Delivery and Idempotency-Key carry the
+ * delivery's job id; retried with back-off until 2xx).  An EVENT is:
  *
  *   {"seq":12,"id":"<uuid>","subject":"household.address-changed",
  *    "key":"<national id>","time":"RFC 3339",
@@ -88,11 +95,13 @@
  *
  * Legacy code.  The tax and vehicle back offices store names and
  * addresses in their legacy code and speak it on the wire: their JSON
- * bodies are sent as "Content-Type: application/json; charset=cns-tax" (or
+ * bodies are sent as "Content-Type: application/json; charset=cns-fin" (or
  * charset=cns-dci), the charset being the hanzi encoding name
  * (egov_hanzi_encoding_by_name()).  They accept request bodies in that
  * charset, or in UTF-8 when the Content-Type says charset=utf-8.  They need
  * the imported 全字庫 tables (`egov hanzi import`) in the var directory.
+ * Characters their code lacks (CNS2FIN has no plain 鎮, for one) are
+ * stored as the code's replacement mark, as such systems do.
  */
 #ifndef EGOV_BACKOFFICE_H
 #define EGOV_BACKOFFICE_H
@@ -119,24 +128,25 @@ enum egov_backoffice_agency {
 
 /** One endpoint of a back office, for registering it at the gateway. */
 struct egov_backoffice_endpoint {
-    const char *service;  /**< service code, e.g. "persons"; NULL ends a list */
-    const char *method;   /**< "GET", "POST", "DELETE" */
-    const char *path;     /**< OpenAPI path template, e.g. "/persons/{id}" */
-    bool personal_data;   /**< returns or changes personal data of the person in the path/body */
-    const char *summary;  /**< English one-liner */
+    const char *service; /**< service code, e.g. "persons"; NULL ends a list */
+    const char *method;  /**< "GET", "POST", "DELETE" */
+    const char *path;    /**< OpenAPI path template, e.g. "/persons/{id}" */
+    bool personal_data;  /**< returns or changes personal data of the person in the path/body */
+    const char *summary; /**< English one-liner */
 };
 
 /** Static description of one back office. */
 struct egov_backoffice_info {
     enum egov_backoffice_agency agency;
-    const char *name;        /**< "household", ... (the CLI word) */
-    const char *member_code; /**< suggested gateway member code: "MOI", "MOF", "MOEA", "MOTC", "MOHW" */
-    const char *subsystem;   /**< suggested gateway subsystem: "household", "land", ... */
-    const char *oid;         /**< the agency's government OID */
-    const char *title_zh;    /**< "戶政" ... */
-    const char *title_en;    /**< "Household registration" ... */
-    const char *charset;     /**< wire/storage code: "utf-8", "cns-tax", "cns-dci" */
-    bool receives_events;    /**< has POST /events (land, tax, vehicle, health) */
+    const char *name; /**< "household", ... (the CLI word) */
+    const char
+        *member_code; /**< suggested gateway member code: "MOI", "MOF", "MOEA", "MOTC", "MOHW" */
+    const char *subsystem; /**< suggested gateway subsystem: "household", "land", ... */
+    const char *oid;       /**< the agency's government OID */
+    const char *title_zh;  /**< "戶政" ... */
+    const char *title_en;  /**< "Household registration" ... */
+    const char *charset;   /**< wire/storage code: "utf-8", "cns-fin", "cns-dci" */
+    bool receives_events;  /**< has POST /events (land, tax, vehicle, health) */
     const struct egov_backoffice_endpoint *endpoints; /**< ends with service == NULL */
 };
 
@@ -152,12 +162,13 @@ bool egov_backoffice_agency_parse(const char *name, enum egov_backoffice_agency 
 /** Options for starting a back office in-process or as a child. */
 struct egov_backoffice_options {
     enum egov_backoffice_agency agency;
-    const char *listen;      /**< "HOST:PORT"; NULL = "127.0.0.1:0" */
-    const char *db_url;      /**< its own database; required */
-    const char *vardir;      /**< for the hanzi tables (tax, vehicle); NULL = "var" */
-    const char *datadir;     /**< templates/static; NULL = EGOV_DATADIR or built-in */
-    const char *geocode_dir; /**< folder with city-112.json and district-107.json; NULL = built-in list */
-    uint64_t seed;           /**< population seed (same seed = same people everywhere) */
+    const char *listen;  /**< "HOST:PORT"; NULL = "127.0.0.1:0" */
+    const char *db_url;  /**< its own database; required */
+    const char *vardir;  /**< for the hanzi tables (tax, vehicle); NULL = "var" */
+    const char *datadir; /**< templates/static; NULL = EGOV_DATADIR or built-in */
+    const char
+        *geocode_dir; /**< folder with city-112.json and district-107.json; NULL = built-in list */
+    uint64_t seed;    /**< population seed (same seed = same people everywhere) */
     unsigned int people;     /**< generate this many people into an empty database; 0 = none */
     const char *publish_url; /**< household: also POST each event here; NULL = feed only */
     unsigned int threads;    /**< HTTP threads; 0 = 2 */
@@ -172,8 +183,8 @@ struct egov_backoffice;
  * database is empty, and starts serving.  Returns NULL with a message in
  * @p err on failure.  Stop with egov_backoffice_stop().
  */
-struct egov_backoffice *egov_backoffice_start(const struct egov_backoffice_options *opt,
-                                              char *err, size_t errlen);
+struct egov_backoffice *egov_backoffice_start(const struct egov_backoffice_options *opt, char *err,
+                                              size_t errlen);
 /** The port the back office listens on. */
 unsigned int egov_backoffice_port(const struct egov_backoffice *bo);
 /** Its base URL "http://127.0.0.1:PORT" (borrowed, valid until stopped). */
@@ -185,10 +196,10 @@ void egov_backoffice_stop(struct egov_backoffice *bo);
 
 /** A back office running as a child process (`egov backoffice NAME ...`). */
 struct egov_backoffice_child {
-    pid_t pid;            /**< 0 when not running */
+    pid_t pid; /**< 0 when not running */
     enum egov_backoffice_agency agency;
     unsigned int port;
-    char url[64];         /**< "http://127.0.0.1:PORT" */
+    char url[64]; /**< "http://127.0.0.1:PORT" */
 };
 
 /**
@@ -214,14 +225,14 @@ bool egov_backoffice_child_stop(struct egov_backoffice_child *c, int sig);
 
 /** One generated person. */
 struct egov_backoffice_person {
-    char national_id[11];   /**< letter + 9 digits, valid checksum */
-    char name[40];          /**< UTF-8, may hold rare characters (堃, 喆, 犇, ...) */
-    char sex;               /**< 'M' or 'F' */
+    char national_id[11]; /**< letter + 9 digits, valid checksum */
+    char name[40];        /**< UTF-8, may hold rare characters (堃, 喆, 犇, ...) */
+    char sex;             /**< 'M' or 'F' */
     int birth_year, birth_month, birth_day; /**< Gregorian */
-    unsigned int household; /**< index of the household */
-    int father, mother, spouse; /**< person indexes, -1 if none */
-    char address[160];      /**< registered address, UTF-8 */
-    char district_code[9];  /**< 8-digit MOI code of the town/district */
+    unsigned int household;                 /**< index of the household */
+    int father, mother, spouse;             /**< person indexes, -1 if none */
+    char address[160];                      /**< registered address, UTF-8 */
+    char district_code[9];                  /**< 8-digit MOI code of the town/district */
 };
 
 /** A generated population (opaque). */

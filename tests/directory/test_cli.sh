@@ -54,12 +54,13 @@ expect "oid search with a variant" 0 '"name": "臺北市政府"' -- "$EGOV_BIN" 
 for oid in 2.16.886.101 2.16.886.101.20003.20001.31000 2.999.3 0.9.2342.19200300.100.1.1 \
            2.25.329800735698586629295641978511506172918 1.2.3.18446744073709551616.4294967296; do
   hex=$("$EGOV_BIN" oid der "$oid")
-  out=$(printf '%s' "$hex" | xxd -r -p | openssl asn1parse -inform DER 2>&1)
+  printf '%s' "$hex" | perl -ne 'print pack("H*", $_)' >"$tmp/ours.der"
+  out=$(openssl asn1parse -inform DER -in "$tmp/ours.der" 2>&1)
   # OpenSSL names the OIDs it knows; ask it for the number of those
   want=$(openssl asn1parse -genstr "OID:$oid" 2>&1 | sed -n 's/.*OBJECT *://p')
   if grep -q "OBJECT *:$want\$" <<<"$out" && [ -n "$want" ]; then ok "asn1parse reads DER of $oid"
   else bad "asn1parse reads DER of $oid: $hex -> $out (wanted $want)"; fi
-  genhex=$(openssl asn1parse -genstr "OID:$oid" -out "$tmp/o.der" >/dev/null 2>&1 && xxd -p "$tmp/o.der" | tr -d '\n')
+  genhex=$(openssl asn1parse -genstr "OID:$oid" -out "$tmp/o.der" >/dev/null 2>&1 && od -An -tx1 "$tmp/o.der" | tr -d ' \n')
   [ "$genhex" = "$hex" ] && ok "DER of $oid equals openssl's" || bad "DER of $oid: $hex, openssl $genhex"
   expect "oid der --decode $oid" 0 "^$oid\$" -- "$EGOV_BIN" oid der --decode "$hex"
 done
