@@ -1,0 +1,169 @@
+// browser.mjs -- the account pages as a person meets them, in Debian's
+// chromium through playwright-core: register, verify through the
+// development mailbox, sign in, set up TOTP with a code from oathtool,
+// sign out, sign in with TOTP.  Every page is checked with axe-core and
+// for CSP violations; the name typed in is markup and must stay text.
+// Usage: node browser.mjs BASE_URL SCREENSHOT_DIR
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const [base, shotDir] = process.argv.slice(2);
+const chromePath = process.env.EGOV_CHROMIUM || '/usr/bin/chromium';
+
+let failures = 0;
+let passes = 0;
+function check(cond, what) {
+  if (cond) {
+    passes++;
+    console.log(`ok - ${what}`);
+  } else {
+    failures++;
+    console.log(`not ok - ${what}`);
+  }
+}
+
+async function axeCheck(page, label) {
+  await page.evaluate(axeSource);
+  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of bad)
+    console.log(`  axe ${v.impact}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  check(bad.length === 0, `${label}: axe-core finds no serious or critical violation`);
+}
+
+function totp(secret, offsetSeconds) {
+  const when = new Date(Date.now() + offsetSeconds * 1000).toISOString().replace('T', ' ').replace(/\..*/, ' UTC');
+  return execFileSync('oathtool', ['--totp', '-b', '--now', when, secret], { encoding: 'utf8' }).trim();
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shotDir, `account-${name}.png`), fullPage: true });
+}
+
+const browser = await chromium.launch({
+  executablePath: chromePath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const evilName = '<script>alert(1)</script> 林𠀀"\'&';
+const nid = 'A123456789';
+const email = 'mei@example.tw';
+const password = 'rainy days in Taipei 2026';
+try {
+  const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  let dialogs = 0;
+  page.on('dialog', async (d) => { dialogs++; await d.dismiss(); });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || /Content Security Policy/i.test(msg.text()))
+      problems.push(`console ${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+
+  // The sign-in page, first in Chinese.
+  let resp = await page.goto(`${base}/login?lang=zh-TW`);
+  check(resp.status() === 200, 'sign-in page answers 200');
+  check((await page.textContent('h1')).includes('登入'), 'sign-in page in Traditional Chinese');
+  await axeCheck(page, 'zh-TW sign-in page');
+  await page.goto(`${base}/login?lang=en`);
+  check((await page.textContent('h1')).includes('Sign in'), 'sign-in page in English');
+
+  // Register.
+  await page.click('a[href="/register"]');
+  await axeCheck(page, 'registration page');
+  await page.fill('#reg-nid', nid);
+  await page.fill('#reg-name', evilName);
+  await page.fill('#reg-email', email);
+  await page.fill('#reg-password', 'password');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/register"] button')]);
+  check((await page.textContent('[role=alert]')).includes('too common'), 'a common password is refused');
+  check(await page.inputValue('#reg-name') === evilName, 'the name typed in comes back as text');
+  await page.fill('#reg-password', password);
+  resp = (await Promise.all([page.waitForNavigation(), page.click('form[action="/register"] button')]))[0];
+  check(resp.status() === 201, 'registration answers 201');
+  check((await page.textContent('main')).includes(email), 'the confirmation page names the address');
+  await shot(page, 'registered');
+
+  // The mail arrives through the outbox in the development mailbox.
+  let link = null;
+  for (let i = 0; i < 100 && link === null; i++) {
+    await page.goto(`${base}/dev/mailbox`);
+    link = await page.locator('a.mailbox__link').first().getAttribute('href').catch(() => null);
+    if (link === null) await page.waitForTimeout(100);
+  }
+  check(link !== null && link.includes('/register/verify?token='), 'verification mail in the mailbox');
+  await axeCheck(page, 'mailbox page');
+  await page.click('a.mailbox__link');
+  await axeCheck(page, 'verification page');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/register/verify"] button')]);
+  check((await page.textContent('main')).includes('active'), 'the account is active');
+
+  // Sign in with the password.
+  await page.goto(`${base}/login?return_to=/account`);
+  await page.fill('#login-id', email);
+  await page.fill('#login-password', password);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button')]);
+  check(new URL(page.url()).pathname === '/account', 'signed in, back at the page asked for');
+  check((await page.textContent('.account__name')) === evilName, 'the name is shown as text');
+  check(await page.locator('main script').count() === 0, 'no script element came from the name');
+  await axeCheck(page, 'account page');
+  await shot(page, 'account');
+
+  // Set up TOTP with oathtool.
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/account/totp/start"] button')]);
+  const secret = await page.getAttribute('.totp__secret', 'data-secret');
+  check(/^[A-Z2-7]{32}$/.test(secret || ''), 'a base32 key is shown');
+  check((await page.getAttribute('img.qr', 'src')).startsWith('data:image/svg+xml;base64,'), 'QR code as an image');
+  const qrOk = await page.evaluate(() => document.querySelector('img.qr').naturalWidth > 0);
+  check(qrOk, 'the QR code renders');
+  await axeCheck(page, 'TOTP enrolment page');
+  await shot(page, 'totp');
+  const code1 = totp(secret, 0);
+  await page.fill('#totp-code', code1);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/account/totp/confirm"] button')]);
+  check(await page.locator('.recovery-codes li').count() === 10, 'ten recovery codes are shown');
+  await axeCheck(page, 'recovery codes page');
+
+  // Sign out.
+  await page.goto(`${base}/logout`);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/logout"] button')]);
+  resp = await page.goto(`${base}/account`);
+  check(new URL(page.url()).pathname === '/login', 'signed out: the account page asks to sign in');
+
+  // Sign in with the password and the next TOTP code.
+  await page.fill('#login-id', nid);
+  await page.fill('#login-password', password);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button')]);
+  check(new URL(page.url()).pathname === '/login/otp', 'the second step is asked for');
+  await axeCheck(page, 'second-step page');
+  await page.fill('#otp-code', code1);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login/otp"] button')]);
+  check((await page.textContent('[role=alert]')).length > 0, 'a code already used is refused');
+  await page.fill('#otp-code', totp(secret, 30));
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login/otp"] button')]);
+  check(new URL(page.url()).pathname === '/account', 'signed in with TOTP');
+  check(await page.locator('.account__totp-on').count() === 1, 'the account page says TOTP is on');
+  const methods = await page.textContent('table');
+  check(methods.includes('otp'), 'the session records the second factor');
+  await shot(page, 'account-totp');
+
+  check(dialogs === 0, 'no script ran from user input');
+  for (const p of problems) console.log(`  ${p}`);
+  // the 400 and 401 answers above are logged as failed loads; only CSP and script errors count
+  check(problems.filter((p) => /Content Security Policy|page error/i.test(p)).length === 0,
+    'no CSP violations or script errors');
+  await context.close();
+} catch (e) {
+  failures++;
+  console.log(`not ok - ${e.stack || e}`);
+} finally {
+  await browser.close();
+}
+console.log(`${passes} passed, ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);
