@@ -13,6 +13,11 @@ static int usage(FILE *f)
     fprintf(f, "usage: egov hanzi conv --from ENC --to ENC [--policy strict|replace|private]\n"
                "       egov hanzi info CHAR|U+XXXX|PLANE-CODE\n"
                "       egov hanzi import DIR   (the 全字庫 folder holding MapingTables/)\n"
+               "       egov hanzi sort [--order stroke|zhuyin] [--icu] < lines\n"
+               "       egov hanzi key < names   (search keys: variants, width, case folded)\n"
+               "       egov hanzi collate-check [--order stroke|zhuyin] < lines\n"
+               "       egov hanzi match NAME1 NAME2 [--encoding-a ENC] [--encoding-b ENC]\n"
+               "       egov hanzi lookup --zhuyin Z | --radical R [--residual N] | --strokes N\n"
                "encodings: utf-8, cns, euc-tw, big5 (= cp950), cp950, big5-2003, big5-e,\n"
                "           cns-dci, cns-tax, cns-fin, cns-inc, land-<county>\n");
     return f == stdout ? 0 : 2;
@@ -166,7 +171,7 @@ int egov_hanzi_cli_run(int argc, char **argv, const struct egov_module_env *env)
         rc = cmd_import(argc, argv, env);
     else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
         return usage(stdout);
-    else
+    else if ((rc = egov_hanzi_props_cli(argc - 1, argv + 1, env)) < 0)
         return usage(stderr);
     egov_hanzi_props_unload();
     egov_hanzi_tables_unload();

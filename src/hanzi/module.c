@@ -9,6 +9,10 @@ static const struct egov_route hanzi_routes[] = {
     {EGOV_M_POST, "/api/hanzi/convert", egov_hanzi_handle_convert, 4 * 1024 * 1024,
      EGOV_ROUTE_JSON_BODY, "hanzi-convert"},
     {EGOV_M_GET, "/api/hanzi/chars/{c}", egov_hanzi_handle_char, 0, 0, "hanzi-char"},
+    {EGOV_M_GET, "/api/hanzi/lookup", egov_hanzi_handle_lookup, 0, 0, "hanzi-lookup"},
+    {EGOV_M_POST, "/api/hanzi/match", egov_hanzi_handle_match, 16384, EGOV_ROUTE_JSON_BODY,
+     "hanzi-match"},
+    {EGOV_M_GET, "/hanzi/lookup", egov_hanzi_handle_lookup_page, 0, 0, "hanzi-lookup-page"},
     EGOV_ROUTE_END,
 };
 

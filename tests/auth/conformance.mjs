@@ -1,0 +1,363 @@
+// conformance.mjs -- the OpenID Foundation's Basic OP and Config OP test
+// list, run against a live egov node by an unmodified relying party
+// library (npm openid-client, with jose for keys), with Debian's chromium
+// (playwright-core) as the person's browser on the login and consent pages.
+//
+// Usage: node conformance.mjs BASE_URL DB_URL WORKDIR   (EGOV_BIN set)
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import * as client from 'openid-client';
+import * as jose from 'jose';
+import { chromium } from 'playwright-core';
+
+const [base, dbUrl, workDir] = process.argv.slice(2);
+const egov = process.env.EGOV_BIN;
+const chromePath = process.env.EGOV_CHROMIUM || '/usr/bin/chromium';
+const NATIONAL_ID = 'A123456789';
+const PASSWORD = 'correct horse battery staple 42';
+const NAME = '王小明';
+
+let failures = 0;
+let passes = 0;
+function check(cond, what, extra) {
+  if (cond) {
+    passes++;
+    console.log(`ok - ${what}`);
+  } else {
+    failures++;
+    console.log(`not ok - ${what}${extra !== undefined ? ` (${extra})` : ''}`);
+  }
+}
+async function expectError(promise, what, pred) {
+  try {
+    await promise;
+    check(false, what, 'no error');
+  } catch (e) {
+    const code = e.error || e.code || (e.cause && e.cause.error);
+    check(pred(e, code), what, `${e.name}: ${code} ${e.message}`);
+  }
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function cli(...args) {
+  return execFileSync(egov, [...args, '--db', dbUrl], { encoding: 'utf8', env: process.env });
+}
+
+// --- the relying party's callback: records every hit -------------------------
+const hits = [];
+const rp = http.createServer((req, res) => {
+  hits.push(req.url);
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+  res.end('<!doctype html><title>RP</title><p>callback</p>');
+});
+await new Promise((r) => rp.listen(0, '127.0.0.1', r));
+const rpBase = `http://127.0.0.1:${rp.address().port}`;
+const redirectUri = `${rpBase}/cb`;
+const logoutUri = `${rpBase}/bye`;
+
+// --- set-up: one citizen, four clients ---------------------------------------
+const pwFile = path.join(workDir, 'pw');
+fs.writeFileSync(pwFile, PASSWORD + '\n', { mode: 0o600 });
+cli('account', 'add', '--national-id', NATIONAL_ID, '--name', NAME, '--password-file', pwFile);
+
+function addClient(auth) {
+  const out = cli('oidc', 'client', 'add', '--name', `RP ${auth}`, '--redirect-uri', redirectUri,
+    '--auth', auth);
+  return JSON.parse(out);
+}
+const cBasic = addClient('client_secret_basic');
+const cPost = addClient('client_secret_post');
+const cJwt = addClient('private_key_jwt');
+const cPublic = addClient('none');
+check(typeof cBasic.client_secret === 'string' && cBasic.client_secret.length >= 43,
+  'CLI prints the client as JSON with a high-entropy secret');
+check(cJwt.client_secret === undefined, 'a private_key_jwt client gets no secret');
+
+const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+const pubJwk = { ...(await jose.exportJWK(publicKey)), kid: 'rp-key-1', alg: 'ES256', use: 'sig' };
+const jwksFile = path.join(workDir, 'rp-jwks.json');
+fs.writeFileSync(jwksFile, JSON.stringify({ keys: [pubJwk] }));
+cli('oidc', 'client', 'set', cJwt.client_id, '--jwks-file', jwksFile);
+cli('oidc', 'client', 'set', cBasic.client_id, '--post-logout-uri', logoutUri);
+
+// --- discovery (Config OP) ----------------------------------------------------
+const issuerUrl = new URL(base);
+const opts = { execute: [client.allowInsecureRequests] };
+const confBasic = await client.discovery(issuerUrl, cBasic.client_id, undefined,
+  client.ClientSecretBasic(cBasic.client_secret), opts);
+const meta = confBasic.serverMetadata();
+check(meta.issuer === base, 'discovery: issuer equals the URL the client used', meta.issuer);
+check(Array.isArray(meta.scopes_supported) && meta.scopes_supported.includes('openid'),
+  'discovery: scopes_supported contains openid');
+check(meta.code_challenge_methods_supported?.includes('S256') &&
+  !meta.code_challenge_methods_supported.includes('plain'),
+'discovery: code_challenge_methods_supported is S256 only');
+for (const f of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri',
+  'response_types_supported', 'subject_types_supported', 'id_token_signing_alg_values_supported',
+  'end_session_endpoint', 'revocation_endpoint', 'introspection_endpoint'])
+  check(meta[f] !== undefined, `discovery: ${f} present`);
+const jwksRes = await fetch(meta.jwks_uri);
+const jwks = await jwksRes.json();
+check(jwksRes.ok && Array.isArray(jwks.keys) && jwks.keys.length >= 2, 'jwks_uri serves keys');
+check(jwks.keys.every((k) => ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].every((m) => !(m in k))),
+  'jwks_uri holds public keys only');
+check(jwks.keys.some((k) => k.alg === 'RS256') && jwks.keys.some((k) => k.alg === 'ES256'),
+  'jwks_uri has RS256 and ES256 keys');
+const hostIssuer = await (await fetch(`http://localhost:${issuerUrl.port}/.well-known/openid-configuration`)).json();
+check(hostIssuer.issuer === `http://localhost:${issuerUrl.port}`,
+  'discovery: the issuer follows the Host the client used', hostIssuer.issuer);
+
+const confPost = await client.discovery(issuerUrl, cPost.client_id, undefined,
+  client.ClientSecretPost(cPost.client_secret), opts);
+const confJwt = await client.discovery(issuerUrl, cJwt.client_id, { token_endpoint_auth_signing_alg: 'ES256' },
+  client.PrivateKeyJwt({ key: privateKey, kid: 'rp-key-1' }), opts);
+const confPublic = await client.discovery(issuerUrl, cPublic.client_id, undefined, client.None(), opts);
+
+// --- the browser ---------------------------------------------------------------
+const browser = await chromium.launch({ executablePath: chromePath, args: ['--no-sandbox'] });
+let context = await browser.newContext({ locale: 'zh-TW' });
+let page = await context.newPage();
+let logins = 0;
+
+async function fillLogin(p) {
+  const loginField = p.locator('input[name="login"], input[autocomplete="username"]').first();
+  await loginField.fill(NATIONAL_ID);
+  await p.locator('input[type="password"]').first().fill(PASSWORD);
+  await submitAndSettle(p, p.locator('form button[type="submit"], form input[type="submit"]').first());
+  logins++;
+}
+
+// Clicks a submit button and waits until the browser has left the page and
+// any "returning to the application" page (which refreshes to the RP).
+async function submitAndSettle(p, button) {
+  const before = p.url();
+  await Promise.all([p.waitForURL((u) => u.href !== before, { waitUntil: 'load' }), button.click()]);
+  await settle(p);
+}
+// On the "returning to the application" page, waits for its refresh to the RP.
+async function settle(p) {
+  if (new URL(p.url()).origin !== rpBase && await p.locator('#continue-title').count() > 0)
+    await p.waitForURL((u) => u.origin === rpBase, { timeout: 10000 });
+}
+
+// Follows a login/consent journey from @url until the browser reaches the RP.
+async function journey(url, { consent = 'allow', onConsent } = {}) {
+  await page.goto(url.href ?? url);
+  for (let step = 0; step < 8; step++) {
+    await settle(page);
+    const now = new URL(page.url());
+    if (process.env.OIDC_TRACE) console.log(`# step ${step}: ${now.pathname}${now.search.slice(0, 80)}`);
+    if (now.origin === rpBase) return now;
+    if (now.pathname === '/login' || now.pathname.startsWith('/login/')) {
+      await fillLogin(page);
+      continue;
+    }
+    if (now.pathname === '/oidc/authorize' && await page.locator('button[name="consent_decision"]').count() === 0)
+      throw new Error(`no consent form at ${page.url()}: ${(await page.textContent('body')).replace(/\s+/g, ' ').slice(0, 400)}`);
+    if (now.pathname === '/oidc/authorize') {
+      if (onConsent) await onConsent(page);
+      await submitAndSettle(page, page.locator(`button[name="consent_decision"][value="${consent}"]`));
+      continue;
+    }
+    throw new Error(`stuck at ${page.url()}: ${(await page.content()).slice(0, 400)}`);
+  }
+  throw new Error(`too many steps, at ${page.url()}`);
+}
+
+async function codeFlow(conf, extra = {}, journeyOpts = {}) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const params = {
+    redirect_uri: redirectUri, scope: 'openid profile', state, nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    ...extra,
+  };
+  const url = client.buildAuthorizationUrl(conf, params);
+  const back = await journey(url, journeyOpts);
+  return { back, verifier, state, nonce, params };
+}
+
+async function exchange(conf, f, checks = {}) {
+  return client.authorizationCodeGrant(conf, f.back, {
+    pkceCodeVerifier: f.verifier, expectedState: f.state, expectedNonce: f.nonce, ...checks,
+  });
+}
+
+// --- Basic OP: client_secret_basic, nonce, claims, consent page ---------------
+let consentHtml = '';
+const f1 = await codeFlow(confBasic, {}, { onConsent: async (p) => { consentHtml = await p.content(); } });
+check(/允許/.test(consentHtml) && /王小明/.test(consentHtml), 'consent page in zh-TW names the person', consentHtml.slice(0, 200));
+check(!/<script/i.test(consentHtml.replace(/<script[^>]*src=[^>]*><\/script>/gi, '')), 'consent page has no inline script');
+const t1 = await exchange(confBasic, f1);
+const c1 = t1.claims();
+check(t1.access_token && t1.id_token, 'client_secret_basic: code exchanged for tokens');
+check(c1.nonce === f1.nonce, 'ID token carries the nonce');
+for (const k of ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr'])
+  check(c1[k] !== undefined, `ID token has ${k}`);
+check(c1.iss === base && c1.aud === cBasic.client_id, 'ID token iss and aud');
+check(typeof t1.refresh_token === 'string', 'a refresh token is issued');
+
+// userinfo three ways
+const ui1 = await client.fetchUserInfo(confBasic, t1.access_token, c1.sub);
+check(ui1.sub === c1.sub && ui1.name === NAME, 'userinfo GET with bearer header', JSON.stringify(ui1));
+const ui2 = await (await fetch(meta.userinfo_endpoint, { method: 'POST', headers: { authorization: `Bearer ${t1.access_token}` } })).json();
+check(ui2.sub === c1.sub, 'userinfo POST with bearer header');
+const ui3 = await (await fetch(meta.userinfo_endpoint, { method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({ access_token: t1.access_token }) })).json();
+check(ui3.sub === c1.sub, 'userinfo POST with the token in the form body');
+check(ui1.national_id === undefined, 'no national ID without the national_id scope');
+
+// the ID token is not an access token; a tampered token is refused
+const r401 = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${t1.id_token}` } });
+check(r401.status === 401, 'an ID token is refused as an access token (wrong audience/type)');
+const parts = t1.access_token.split('.');
+const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(parts[1], 'base64url')), scope: 'openid profile national_id' })).toString('base64url');
+const rTamper = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${parts[0]}.${forgedPayload}.${parts[2]}` } });
+check(rTamper.status === 401, 'a tampered access token is refused');
+
+// --- client_secret_post ---------------------------------------------------------
+const f2 = await codeFlow(confPost);
+const t2 = await exchange(confPost, f2);
+check(t2.claims().aud === cPost.client_id, 'client_secret_post: code exchanged for tokens');
+check(t2.claims().sub !== c1.sub || cPost.sector_identifier === cBasic.sector_identifier,
+  'pairwise subjects: same person, different sector, different sub');
+
+// --- private_key_jwt, and assertion replay ---------------------------------------
+const f3 = await codeFlow(confJwt);
+const t3 = await exchange(confJwt, f3);
+check(t3.claims().aud === cJwt.client_id, 'private_key_jwt: code exchanged for tokens');
+const now = Math.floor(Date.now() / 1000);
+const assertion = await new jose.SignJWT({ jti: `jti-${now}-${Math.random()}` })
+  .setProtectedHeader({ alg: 'ES256', kid: 'rp-key-1' })
+  .setIssuer(cJwt.client_id).setSubject(cJwt.client_id).setAudience(meta.token_endpoint)
+  .setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
+const ccBody = () => new URLSearchParams({ grant_type: 'client_credentials',
+  client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+const a1 = await fetch(meta.token_endpoint, { method: 'POST', body: ccBody() });
+check(a1.status === 200, 'private_key_jwt: client credentials with a fresh assertion');
+const a2 = await fetch(meta.token_endpoint, { method: 'POST', body: ccBody() });
+const a2j = await a2.json();
+check(a2.status === 401 && a2j.error === 'invalid_client', 'private_key_jwt: a replayed assertion (same jti) is refused', JSON.stringify(a2j));
+
+// --- unknown parameters ignored; consent remembered ---------------------------------
+const f4 = await codeFlow(confBasic, { foo: 'bar', 'x-unknown': '1' });
+const t4 = await exchange(confBasic, f4);
+check(!!t4.id_token, 'unknown authorization parameters are ignored');
+
+// --- max_age=1 → a fresh login and auth_time -----------------------------------------
+await sleep(2100);
+const loginsBefore = logins;
+const f5 = await codeFlow(confBasic, { max_age: '1' });
+const t5 = await exchange(confBasic, f5, { maxAge: 1 });
+check(logins === loginsBefore + 1, 'max_age=1 asks for the password again');
+check(t5.claims().auth_time >= now, 'max_age=1: auth_time is the new login', t5.claims().auth_time);
+
+// --- prompt=login forces a login; prompt=consent shows the consent page -----------------
+const loginsBefore2 = logins;
+const f6 = await codeFlow(confBasic, { prompt: 'login' });
+await exchange(confBasic, f6);
+check(logins === loginsBefore2 + 1, 'prompt=login asks for the password again');
+let sawConsent = false;
+const f7 = await codeFlow(confBasic, { prompt: 'consent' }, { onConsent: async () => { sawConsent = true; } });
+await exchange(confBasic, f7);
+check(sawConsent, 'prompt=consent shows the consent page again');
+
+// --- a reused code → invalid_grant and the first tokens revoked ---------------------------
+const f8 = await codeFlow(confBasic);
+const t8 = await exchange(confBasic, f8);
+await expectError(exchange(confBasic, f8), 'a reused code gives invalid_grant',
+  (e, code) => code === 'invalid_grant');
+const r8 = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${t8.access_token}` } });
+check(r8.status === 401, 'after code reuse the first access token is revoked');
+await expectError(client.refreshTokenGrant(confBasic, t8.refresh_token), 'after code reuse the first refresh token is revoked',
+  (e, code) => code === 'invalid_grant');
+
+// --- refresh with rotation and reuse detection -------------------------------------------
+const rt1 = await client.refreshTokenGrant(confBasic, t1.refresh_token);
+check(rt1.access_token && rt1.refresh_token && rt1.refresh_token !== t1.refresh_token, 'refresh: new tokens, rotated refresh token');
+check(rt1.claims()?.sub === c1.sub, 'refresh: the new ID token has the same sub');
+await expectError(client.refreshTokenGrant(confBasic, t1.refresh_token), 'refresh: reusing a rotated token gives invalid_grant',
+  (e, code) => code === 'invalid_grant');
+await expectError(client.refreshTokenGrant(confBasic, rt1.refresh_token), 'refresh: reuse revoked the whole family',
+  (e, code) => code === 'invalid_grant');
+await expectError(client.refreshTokenGrant(confPost, t2.refresh_token + 'x'), 'refresh: an unknown token gives invalid_grant',
+  (e, code) => code === 'invalid_grant');
+
+// --- PKCE ------------------------------------------------------------------------------
+const f9 = await codeFlow(confPublic);
+await expectError(client.authorizationCodeGrant(confPublic, f9.back, {
+  pkceCodeVerifier: client.randomPKCECodeVerifier(), expectedState: f9.state, expectedNonce: f9.nonce,
+}), 'PKCE: a wrong code_verifier gives invalid_grant', (e, code) => code === 'invalid_grant');
+const f10 = await codeFlow(confPublic);
+const t10 = await exchange(confPublic, f10);
+check(!!t10.id_token, 'PKCE: a public client with S256 gets tokens');
+const plainUrl = client.buildAuthorizationUrl(confPublic, { redirect_uri: redirectUri, scope: 'openid', state: 's1',
+  code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' });
+const plainBack = await journey(plainUrl);
+check(plainBack.searchParams.get('error') === 'invalid_request' && plainBack.searchParams.get('state') === 's1',
+  'PKCE: code_challenge_method=plain is refused', plainBack.href);
+const noPkce = await journey(client.buildAuthorizationUrl(confPublic, { redirect_uri: redirectUri, scope: 'openid', state: 's2' }));
+check(noPkce.searchParams.get('error') === 'invalid_request', 'PKCE: a public client without PKCE is refused');
+
+// --- request objects; unregistered redirect_uri ---------------------------------------------
+const reqObj = await journey(client.buildAuthorizationUrl(confBasic, { redirect_uri: redirectUri, scope: 'openid', state: 's3',
+  request: 'eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.' }));
+check(reqObj.searchParams.get('error') === 'request_not_supported', 'a request object is refused as unsupported');
+const hitsBefore = hits.length;
+const bad = await page.goto(client.buildAuthorizationUrl(confBasic, { redirect_uri: `${rpBase}/evil`, scope: 'openid', state: 's4' }).href);
+check(bad.status() === 400 && new URL(page.url()).origin === issuerUrl.origin && !hits.slice(hitsBefore).some((h) => h.startsWith('/evil')),
+  'an unregistered redirect_uri shows an error page and never redirects', `${bad.status()} ${page.url()}`);
+const badText = await page.textContent('main');
+check(/未經註冊|not registered/.test(badText), 'the error page explains the refusal', badText.slice(0, 160));
+const unknown = await page.goto(`${base}/oidc/authorize?client_id=nope&redirect_uri=${encodeURIComponent(redirectUri)}&response_type=code&scope=openid`);
+check(unknown.status() === 400 && new URL(page.url()).origin === issuerUrl.origin, 'an unknown client shows an error page');
+
+// --- English pages by ui_locales -----------------------------------------------------------
+let enHtml = '';
+await codeFlow(confPost, { prompt: 'consent', ui_locales: 'en' }, { onConsent: async (p) => { enHtml = await p.content(); }, consent: 'deny' })
+  .then((f) => check(f.back.searchParams.get('error') === 'access_denied', 'denying consent gives access_denied'));
+check(/Allow/.test(enHtml) && /lang="en"/.test(enHtml), 'ui_locales=en gives the English consent page');
+
+// --- client credentials, introspection, revocation -----------------------------------------
+const cc = await client.clientCredentialsGrant(confBasic);
+check(!!cc.access_token && cc.refresh_token === undefined, 'client credentials: an access token, no refresh token');
+const in1 = await client.tokenIntrospection(confBasic, cc.access_token);
+check(in1.active === true && in1.client_id === cBasic.client_id, 'introspection: the token is active');
+await client.tokenRevocation(confBasic, cc.access_token);
+const in2 = await client.tokenIntrospection(confBasic, cc.access_token);
+check(in2.active === false, 'revocation: the access token is no longer active');
+const in3 = await client.tokenIntrospection(confBasic, 'not-a-token');
+check(in3.active === false, 'introspection: garbage is inactive');
+const wrong = await fetch(meta.token_endpoint, { method: 'POST', headers: {
+  authorization: 'Basic ' + Buffer.from(`${cBasic.client_id}:wrong`).toString('base64') },
+body: new URLSearchParams({ grant_type: 'client_credentials' }) });
+check(wrong.status === 401 && (await wrong.json()).error === 'invalid_client', 'a wrong client secret gives invalid_client');
+const ugt = await fetch(meta.token_endpoint, { method: 'POST', body: new URLSearchParams({ grant_type: 'password' }) });
+check(ugt.status === 400 && (await ugt.json()).error === 'unsupported_grant_type', 'an unknown grant type gives unsupported_grant_type');
+const rt5 = await client.refreshTokenGrant(confBasic, t5.refresh_token);
+await client.tokenRevocation(confBasic, rt5.refresh_token);
+await expectError(client.refreshTokenGrant(confBasic, rt5.refresh_token), 'revocation: a revoked refresh token gives invalid_grant',
+  (e, code) => code === 'invalid_grant');
+
+// --- RP-initiated logout, then prompt=none → login_required ---------------------------------
+const fl = await codeFlow(confBasic);
+const tl = await exchange(confBasic, fl);
+const endUrl = client.buildEndSessionUrl(confBasic, { id_token_hint: tl.id_token, post_logout_redirect_uri: logoutUri, state: 'bye-1' });
+await page.goto(endUrl.href);
+const afterLogout = new URL(page.url());
+check(afterLogout.origin === rpBase && afterLogout.pathname === '/bye' && afterLogout.searchParams.get('state') === 'bye-1',
+  'logout: back at the registered post_logout_redirect_uri with state', page.url());
+const evil = await page.goto(client.buildEndSessionUrl(confBasic, { id_token_hint: tl.id_token, post_logout_redirect_uri: `${rpBase}/evil` }).href);
+check(evil.status() === 400 && new URL(page.url()).origin === issuerUrl.origin, 'logout: an unregistered post_logout_redirect_uri is not followed');
+const none = await journey(client.buildAuthorizationUrl(confBasic, { redirect_uri: redirectUri, scope: 'openid', prompt: 'none', state: 's5' }));
+check(none.searchParams.get('error') === 'login_required' && none.searchParams.get('state') === 's5',
+  'prompt=none while logged out gives login_required');
+
+await browser.close();
+rp.close();
+console.log(`# ${passes} passed, ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);

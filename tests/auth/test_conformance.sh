@@ -1,0 +1,80 @@
+#!/bin/bash
+# External conformance of the OpenID Connect provider: a real `egov serve`
+# on loopback, driven by the npm openid-client and jose libraries as an
+# agency's application would use them, with Debian's chromium (through
+# playwright-core) for the login and consent pages.  Runs the Basic OP and
+# Config OP checks listed in tests/auth/conformance.mjs.  Exits 77
+# (skipped) only when node, chromium or the npm packages are missing.
+# With EGOV_TEST_PG_URL set it runs on a fresh PostgreSQL database too.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+chromium=${EGOV_CHROMIUM:-/usr/bin/chromium}
+
+command -v node >/dev/null 2>&1 || { echo "skip: node missing"; exit 77; }
+[ -x "$chromium" ] || { echo "skip: $chromium missing"; exit 77; }
+for m in playwright-core openid-client jose; do
+  [ -d "$root/node_modules/$m" ] || { echo "skip: npm package $m missing (run npm ci in $root)"; exit 77; }
+done
+[ -n "${EGOV_BIN:-}" ] && [ -x "$EGOV_BIN" ] || { echo "EGOV_BIN not set or not executable"; exit 1; }
+
+out=${EGOV_TEST_TMP:-/tmp}
+mkdir -p "$out"
+work=$(mktemp -d "$out/oidc-conf.XXXXXX")
+pid=
+cleanup() {
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+run_on() {
+  local db=$1 label=$2
+  local log="$work/serve-$label.log"
+  mkdir -p "$work/var-$label"
+  EGOV_PATHS_VAR="$work/var-$label" EGOV_HTTP_COOKIE_SECURE=false \
+    "$EGOV_BIN" serve --listen 127.0.0.1:0 --db "$db" >"$log" 2>&1 &
+  pid=$!
+  local url=
+  for _ in $(seq 1 150); do
+    url=$(grep -o 'listening on http://[^ ]*' "$log" 2>/dev/null | head -1 | sed 's/^listening on //')
+    [ -n "$url" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$url" ]; then
+    echo "egov serve did not start:"
+    cat "$log"
+    return 1
+  fi
+  echo "# $label: egov at $url"
+  EGOV_PATHS_VAR="$work/var-$label" timeout 300 node "$root/tests/auth/conformance.mjs" "$url" "$db" "$work"
+  local rc=$?
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "egov serve died during the test:"
+    tail -40 "$log"
+    rc=1
+  fi
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  pid=
+  [ $rc -eq 0 ] || { echo "--- server log ($label) ---"; tail -30 "$log"; }
+  return $rc
+}
+
+rc=0
+run_on "sqlite:$work/conf.db" sqlite || rc=1
+if [ -n "${EGOV_TEST_PG_URL:-}" ]; then
+  dbname="egov_oidc_conf_$$"
+  admin_url=$EGOV_TEST_PG_URL
+  if psql "$admin_url" -qc "CREATE DATABASE $dbname" >/dev/null 2>&1; then
+    pg_url=$(printf '%s' "$admin_url" | sed -E "s#/[^/?]*(\?|$)#/$dbname\1#")
+    run_on "$pg_url" postgresql || rc=1
+    psql "$admin_url" -qc "DROP DATABASE $dbname WITH (FORCE)" >/dev/null 2>&1
+  else
+    echo "# postgresql: cannot create a database at EGOV_TEST_PG_URL; not run"
+  fi
+fi
+exit $rc
