@@ -32,6 +32,7 @@
 #define ACCOUNT_ADDR_WINDOW_US    (15LL * 60 * 1000000)
 #define ACCOUNT_ADDR_MAX_FAIL     50     /* failures per address and window */
 #define ACCOUNT_OTP_MAX_TRIES     5      /* per second-factor step */
+#define ACCOUNT_MAIL_MAX_PER_ADDR 10     /* registration and reset mails per address and window */
 #define ACCOUNT_RECOVERY_CODES    10
 #define ACCOUNT_TXN_RETRIES       10
 #define ACCOUNT_ACQUIRE_MS        5000
@@ -148,6 +149,23 @@ enum egov_ec account_add_full(struct egov_db *db, const struct egov_account_new 
                               void *then_cls);
 /** Switches the development mailbox page on or off (module init). */
 void account_set_dev_mailbox(bool on);
+/**
+ * Counts one failed sign-in step (password or second factor) against
+ * @p account_id on @p c and, from the fifth failure in a row on, locks the
+ * account for 1, 2, 4 ... minutes (at most an hour); the lock's end goes
+ * to @p lock_until (0 if none).
+ */
+enum egov_db_qs account_fail(struct egov_db_conn *c, const char *account_id, int64_t now,
+                             int64_t *lock_until);
+/** Forgets the failures and any lock of @p account_id (after a complete sign-in). */
+enum egov_db_qs account_fail_reset(struct egov_db_conn *c, const char *account_id, int64_t now);
+/**
+ * Counts one use of a limited action (mail sending) under @p key in the
+ * throttle table and sets @p over if more than @p max happened in the
+ * current window (ACCOUNT_ADDR_WINDOW_US).
+ */
+enum egov_db_qs account_throttle_take(struct egov_db_conn *c, const char *key, int64_t max,
+                                      bool *over);
 /** Loads account @p id on @p c.  ONE_ROW, NO_ROW or an error. */
 enum egov_db_qs account_load(struct egov_db_conn *c, const char *id, struct account_row *out);
 /** Same as account_load() with its own connection. */

@@ -346,9 +346,15 @@ static enum egov_db_qs otp_body(struct egov_db_conn *c, void *cls)
         struct egov_db_param d[] = {EGOV_DB_PARAM_TEXT(t->hash), EGOV_DB_PARAM_INT64(now),
                                     EGOV_DB_PARAM_END};
         qs = egov_db_exec(c, &st_pending_del, d);
-        if (qs < 0)
-            goto out;
+        if (qs >= 0)
+            qs = account_fail_reset(c, t->account_id, now);
+    } else {
+        /* wrong codes lock the account like wrong passwords do */
+        int64_t lock_until = 0;
+        qs = account_fail(c, t->account_id, now, &lock_until);
     }
+    if (qs < 0)
+        goto out;
     json_t *detail = json_pack("{s:s}", "method", t->method);
     qs = egov_account_audit(c, t->account_id,
                             t->outcome == OTP_OK ? "login.otp" : "login.otp_failure",

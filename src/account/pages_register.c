@@ -69,13 +69,23 @@ struct verify_mail {
     struct egov_req *req;
     const char *email;
     const char *id; /* the new account's id (filled by the insert before this runs) */
+    bool throttled; /* too many mails from this address */
 };
 
 static enum egov_db_qs send_verify_mail(struct egov_db_conn *c, void *cls)
 {
     struct verify_mail *m = cls;
-    char token[44];
-    enum egov_db_qs qs = account_token_issue(c, m->id, "verify", ACCOUNT_VERIFY_TOKEN_US, token);
+    char token[44], key[96];
+    bool over = false;
+    snprintf(key, sizeof key, "mail:%s", egov_account_client_addr(m->req));
+    enum egov_db_qs qs = account_throttle_take(c, key, ACCOUNT_MAIL_MAX_PER_ADDR, &over);
+    if (qs < 0)
+        return qs;
+    if (over) {
+        m->throttled = true;
+        return EGOV_DB_HARD_ERROR; /* roll the whole registration back */
+    }
+    qs = account_token_issue(c, m->id, "verify", ACCOUNT_VERIFY_TOKEN_US, token);
     if (qs < 0)
         return qs;
     const char *lang = m->req->lang;
@@ -112,9 +122,14 @@ void account_handle_register_post(struct egov_req *req)
     char lower[ACCOUNT_EMAIL_MAX + 1];
     snprintf(lower, sizeof lower, "%s", email);
     account_ascii_lower(lower);
-    struct verify_mail m = {req, lower, id};
+    struct verify_mail m = {req, lower, id, false};
     enum egov_ec ec = account_add_full(egov_req_db(req), &in, NULL, egov_account_client_addr(req),
                                        req->request_id, id, &field, send_verify_mail, &m);
+    if (m.throttled) {
+        egov_reply_header(req, "Retry-After", "900");
+        egov_reply_problem(req, EGOV_EC_GENERIC_TOO_MANY_REQUESTS, NULL, NULL);
+        return;
+    }
     if (ec != EGOV_EC_NONE) {
         register_page(req, egov_ec_http_status(ec), form, egov_ec_hint(ec), field);
         return;
@@ -208,15 +223,20 @@ void account_handle_reset_get(struct egov_req *req)
 struct reset_req_txn {
     struct egov_req *req;
     const char *login;
+    bool throttled;
 };
 
 static enum egov_db_qs reset_req_body(struct egov_db_conn *c, void *cls)
 {
     struct reset_req_txn *t = cls;
     struct egov_db_rows *r = NULL;
-    char id[37], email[ACCOUNT_EMAIL_MAX + 1], token[44];
+    char id[37], email[ACCOUNT_EMAIL_MAX + 1], token[44], key[96];
     struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->login), EGOV_DB_PARAM_END};
-    enum egov_db_qs qs = egov_db_query(c, &st_reset_lookup, p, &r);
+    snprintf(key, sizeof key, "mail:%s", egov_account_client_addr(t->req));
+    enum egov_db_qs qs = account_throttle_take(c, key, ACCOUNT_MAIL_MAX_PER_ADDR, &t->throttled);
+    if (qs < 0 || t->throttled)
+        return qs;
+    qs = egov_db_query(c, &st_reset_lookup, p, &r);
     if (qs == EGOV_DB_ONE_ROW) {
         snprintf(id, sizeof id, "%s", egov_db_rows_text(r, 0, 0));
         snprintf(email, sizeof email, "%s", egov_db_rows_text(r, 0, 1));
@@ -269,10 +289,15 @@ void account_handle_reset_post(struct egov_req *req)
     else
         for (char *p = login; *p != '\0'; p++)
             *p = (char)toupper((unsigned char)*p);
-    struct reset_req_txn t = {req, login};
+    struct reset_req_txn t = {req, login, false};
     enum egov_db_qs qs = account_txn(egov_req_db(req), true, reset_req_body, &t);
     if (qs < 0) {
         account_reply_db_error(req, qs);
+        return;
+    }
+    if (t.throttled) {
+        egov_reply_header(req, "Retry-After", "900");
+        egov_reply_problem(req, EGOV_EC_GENERIC_TOO_MANY_REQUESTS, NULL, NULL);
         return;
     }
     /* the same answer whether or not the account exists */

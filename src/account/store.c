@@ -419,6 +419,56 @@ static enum egov_db_qs lookup_body(struct egov_db_conn *c, void *cls)
     return qs < 0 ? qs : EGOV_DB_ONE_ROW;
 }
 
+enum egov_db_qs account_fail(struct egov_db_conn *c, const char *account_id, int64_t now,
+                             int64_t *lock_until)
+{
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(account_id), EGOV_DB_PARAM_INT64(now),
+                                EGOV_DB_PARAM_END};
+    *lock_until = 0;
+    enum egov_db_qs qs = egov_db_query(c, &st_fail, p, &r);
+    int64_t fails = qs == EGOV_DB_ONE_ROW ? egov_db_rows_int64(r, 0, 0) : 0;
+    egov_db_rows_free(r);
+    if (qs < 0 || fails < ACCOUNT_LOCK_AFTER)
+        return qs;
+    /* 1, 2, 4 ... minutes, at most an hour, for each failure past the fifth */
+    int64_t shift = fails - ACCOUNT_LOCK_AFTER;
+    int64_t secs = shift >= 6 ? ACCOUNT_LOCK_MAX_S : (int64_t)ACCOUNT_LOCK_BASE_S << shift;
+    if (secs > ACCOUNT_LOCK_MAX_S)
+        secs = ACCOUNT_LOCK_MAX_S;
+    *lock_until = now + secs * 1000000;
+    struct egov_db_param lp[] = {EGOV_DB_PARAM_TEXT(account_id), EGOV_DB_PARAM_INT64(*lock_until),
+                                 EGOV_DB_PARAM_END};
+    return egov_db_exec(c, &st_lock, lp);
+}
+
+enum egov_db_qs account_fail_reset(struct egov_db_conn *c, const char *account_id, int64_t now)
+{
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(account_id), EGOV_DB_PARAM_INT64(now),
+                                EGOV_DB_PARAM_END};
+    return egov_db_exec(c, &st_ok, p);
+}
+
+enum egov_db_qs account_throttle_take(struct egov_db_conn *c, const char *key, int64_t max,
+                                      bool *over)
+{
+    struct egov_db_rows *r = NULL;
+    int64_t now = egov_now_us();
+    struct egov_db_param h[] = {EGOV_DB_PARAM_TEXT(key), EGOV_DB_PARAM_INT64(now),
+                                EGOV_DB_PARAM_INT64(now - ACCOUNT_ADDR_WINDOW_US),
+                                EGOV_DB_PARAM_END};
+    *over = false;
+    enum egov_db_qs qs = egov_db_exec(c, &st_throttle_hit, h);
+    if (qs < 0)
+        return qs;
+    struct egov_db_param q[] = {EGOV_DB_PARAM_TEXT(key), EGOV_DB_PARAM_END};
+    qs = egov_db_query(c, &st_throttle_get, q, &r);
+    if (qs == EGOV_DB_ONE_ROW)
+        *over = egov_db_rows_int64(r, 0, 0) > max;
+    egov_db_rows_free(r);
+    return qs;
+}
+
 struct outcome_txn {
     const struct lookup_txn *l;
     bool ok;
@@ -436,33 +486,17 @@ static enum egov_db_qs outcome_body(struct egov_db_conn *c, void *cls)
     enum egov_db_qs qs;
     t->lock_until = 0;
     if (t->ok && l->found) {
-        struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(l->id), EGOV_DB_PARAM_INT64(t->now),
-                                    EGOV_DB_PARAM_END};
-        qs = egov_db_exec(c, &st_ok, p);
-        if (qs < 0)
-            return qs;
-    } else if (!t->ok) {
-        if (l->found && strcmp(t->event, "login.failure") == 0) {
-            struct egov_db_rows *r = NULL;
-            struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(l->id), EGOV_DB_PARAM_INT64(t->now),
-                                        EGOV_DB_PARAM_END};
-            qs = egov_db_query(c, &st_fail, p, &r);
-            int64_t fails = qs == EGOV_DB_ONE_ROW ? egov_db_rows_int64(r, 0, 0) : 0;
-            egov_db_rows_free(r);
+        /* with a second factor the failures are forgotten only after it */
+        if (!l->totp) {
+            qs = account_fail_reset(c, l->id, t->now);
             if (qs < 0)
                 return qs;
-            if (fails >= ACCOUNT_LOCK_AFTER) {
-                int64_t shift = fails - ACCOUNT_LOCK_AFTER;
-                int64_t secs = shift >= 6 ? ACCOUNT_LOCK_MAX_S : (int64_t)ACCOUNT_LOCK_BASE_S << shift;
-                if (secs > ACCOUNT_LOCK_MAX_S)
-                    secs = ACCOUNT_LOCK_MAX_S;
-                t->lock_until = t->now + secs * 1000000;
-                struct egov_db_param lp[] = {EGOV_DB_PARAM_TEXT(l->id),
-                                             EGOV_DB_PARAM_INT64(t->lock_until), EGOV_DB_PARAM_END};
-                qs = egov_db_exec(c, &st_lock, lp);
-                if (qs < 0)
-                    return qs;
-            }
+        }
+    } else if (!t->ok) {
+        if (l->found && strcmp(t->event, "login.failure") == 0) {
+            qs = account_fail(c, l->id, t->now, &t->lock_until);
+            if (qs < 0)
+                return qs;
         }
         if (strcmp(t->event, "login.throttled") != 0) {
             struct egov_db_param h[] = {EGOV_DB_PARAM_TEXT(l->addr_key), EGOV_DB_PARAM_INT64(t->now),

@@ -346,6 +346,9 @@ static void test_register_totp_reset(void **state)
     assert_int_equal(jar_status(&m2, &srv, "POST", "/login/otp", form), 400);
     assert_int_equal(jar_status(&m2, &srv, "POST", "/login/otp", form), 303); /* start again */
     assert_true(count_rows("login.otp_exhausted") == 1);
+    /* five wrong codes in a row lock the account like wrong passwords */
+    struct jar m3 = {0};
+    assert_int_equal(login(&m3, nid, PW, "/", loc, sizeof loc), 429);
 
     /* the list of sessions, and revoking one from another */
     assert_int_equal(jar_req(&j, &srv, "GET", "/account", NULL, &r), 200);
@@ -422,6 +425,17 @@ static void test_deactivate_and_throttle(void **state)
     assert_int_equal(jar_status(&j, &srv, "GET", "/api/account/session", NULL), 401);
     assert_int_equal(login(&j, in.national_id, PW, "/", loc, sizeof loc), 403);
     assert_int_equal(count_rows("account.deactivate"), 1);
+
+    /* mail sending per address is limited: registration and reset requests */
+    bool throttled = false;
+    for (int i = 0; i < ACCOUNT_MAIL_MAX_PER_ADDR + 2 && !throttled; i++) {
+        assert_true(jar_csrf(&j, &srv, "/password/reset", tok));
+        snprintf(form, sizeof form, "csrf_token=%s&login=someone%%40example.tw", tok);
+        long st = jar_status(&j, &srv, "POST", "/password/reset", form);
+        assert_true(st == 200 || st == 429);
+        throttled = st == 429;
+    }
+    assert_true(throttled);
 
     /* per-address throttling: many failures for unknown logins from one address */
     unsigned int retry = 0;
