@@ -22,6 +22,11 @@ static const struct egov_db_stmt st_bills = {
     " ORDER BY year DESC, due_date, bill_no",
     NULL};
 
+static const struct egov_db_stmt st_income = {
+    "bo_tax_income",
+    "SELECT year, gross, taxable, tax FROM tax_income WHERE national_id = $1 ORDER BY year DESC",
+    NULL};
+
 static const char *kind_name(const char *kind)
 {
     if (strcmp(kind, "income") == 0)
@@ -90,6 +95,22 @@ static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
     if (payer == NULL)
         return EGOV_DB_HARD_ERROR;
     if (!v->clearance && v->year < 0) {
+        /* the taxpayer record, with the income tax assessments */
+        json_t *inc = json_array();
+        qs = egov_db_query(c, &st_income, k, &r);
+        for (size_t i = 0; qs >= 0 && inc != NULL && i < egov_db_rows_count(r); i++)
+            json_array_append_new(inc, json_pack("{s:I, s:I, s:I, s:I}", "year",
+                                                 (json_int_t)egov_db_rows_int64(r, i, 0), "gross",
+                                                 (json_int_t)egov_db_rows_int64(r, i, 1), "taxable",
+                                                 (json_int_t)egov_db_rows_int64(r, i, 2), "tax",
+                                                 (json_int_t)egov_db_rows_int64(r, i, 3)));
+        egov_db_rows_free(r);
+        if (qs < 0 || inc == NULL) {
+            json_decref(inc);
+            json_decref(payer);
+            return qs < 0 ? qs : EGOV_DB_HARD_ERROR;
+        }
+        json_object_set_new(payer, "income_assessments", inc);
         v->out = payer;
         return EGOV_DB_ONE_ROW;
     }

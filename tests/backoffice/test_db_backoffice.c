@@ -419,6 +419,9 @@ static void test_events(void **state)
         json_t *t = get(&tax, path, 200);
         assert_string_equal(str(t, "address"), held_as(EGOV_BO_TAX, "臺東縣成功鎮中山路五段7號"));
         assert_string_equal(str(t, "name"), held_as(EGOV_BO_TAX, p->name));
+        assert_true(json_is_array(json_object_get(t, "income_assessments")));
+        if (bo_person_age(p) <= 70)
+            assert_int_equal(json_array_size(json_object_get(t, "income_assessments")), 1);
         json_decref(t);
         snprintf(path, sizeof(path), "/owners/%s/vehicles", p->national_id);
         t = get(&veh, path, 200);
