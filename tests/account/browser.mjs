@@ -153,6 +153,29 @@ try {
   check(methods.includes('otp'), 'the session records the second factor');
   await shot(page, 'account-totp');
 
+  // Administration pages: make this person a platform administrator with the CLI.
+  const session = await (await page.request.get(`${base}/api/account/session`)).json();
+  check(typeof session.principal_id === 'string', 'the session API names the principal');
+  resp = await page.goto(`${base}/accounting`);
+  check(resp.status() === 403, 'the usage report is for administrators only');
+  execFileSync(process.env.EGOV_BIN, ['authz', 'admin', 'add', '--db', process.env.EGOV_TEST_DB_URL,
+    '--subject', session.principal_id, '--agency', '*'], { encoding: 'utf8' });
+  resp = await page.goto(`${base}/accounting`);
+  check(resp.status() === 200, 'a platform administrator sees the usage report');
+  check(await page.locator('svg.chart rect').count() >= 30, 'the report has a bar per day');
+  check((await page.textContent('table')).includes('login'), 'sign-ins are counted');
+  await axeCheck(page, 'usage report');
+  await shot(page, 'accounting');
+  resp = await page.goto(`${base}/authz?agency=*`);
+  check(resp.status() === 200, 'the authorization page opens for the platform');
+  await page.fill('#role-name', 'clerk');
+  await page.fill('#role-perms', 'case.read cases/*\ncase.write drafts/*');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/authz/roles"] button')]);
+  check((await page.textContent('main')).includes('clerk'), 'a role is created with the form');
+  check((await page.textContent('main')).includes('role.create'), 'the change is in the audit list');
+  await axeCheck(page, 'authorization page');
+  await shot(page, 'authz');
+
   check(dialogs === 0, 'no script ran from user input');
   for (const p of problems) console.log(`  ${p}`);
   // the 400 and 401 answers above are logged as failed loads; only CSP and script errors count

@@ -54,7 +54,7 @@ for _ in $(seq 1 300); do
 done
 echo "egov at $url; screenshots in $out"
 
-timeout 240 node "$root/tests/account/browser.mjs" "$url" "$out"
+EGOV_TEST_DB_URL="sqlite:$work/x.db" timeout 240 node "$root/tests/account/browser.mjs" "$url" "$out"
 rc=$?
 if ! kill -0 "$pid" 2>/dev/null; then
   echo "egov serve died during the test:"
