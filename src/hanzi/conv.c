@@ -481,10 +481,81 @@ static enum step_status decode(const struct egov_hanzi_conv *cv, const struct eg
 
 /* Converts p[0..n) as far as whole characters go; returns the bytes consumed
  * (the rest is a partial character), or (size_t)-1 on failure. */
+/* Fast path Big5 family -> UTF-8: runs of ASCII and mapped pairs.  Stops
+ * (leaving the rest to the general path) at anything else.  Returns the new i. */
+static size_t fast_dbcs_to_utf8(struct egov_hanzi_conv *cv, const unsigned char *p, size_t n,
+                                size_t i)
+{
+    const struct egov_hanzi_dbcs *t = cv->from->t;
+    unsigned char *o = cv->stage;
+    size_t k = cv->nstage;
+    while (i < n && k <= STAGE_SIZE - 8) {
+        unsigned char b = p[i];
+        if (b < 0x80) {
+            o[k++] = b;
+            i++;
+            continue;
+        }
+        if (i + 1 >= n || t->dec[b] || p[i + 1] < t->trail_lo || p[i + 1] == 0xFF)
+            break;
+        uint32_t cp = t->dec[(unsigned)b << 8 | p[i + 1]];
+        if (cp < 0x800 || cp > 0xFFFF) /* unmapped (0), or rare two- and four-byte forms */
+            break;
+        o[k] = (unsigned char)(0xE0 | cp >> 12);
+        o[k + 1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[k + 2] = (unsigned char)(0x80 | (cp & 0x3F));
+        k += 3;
+        i += 2;
+    }
+    cv->nstage = k;
+    return i;
+}
+
+/* Fast path UTF-8 -> Big5 family: ASCII and well-formed three-byte
+ * characters the table has.  Returns the new i. */
+static size_t fast_utf8_to_dbcs(struct egov_hanzi_conv *cv, const unsigned char *p, size_t n,
+                                size_t i)
+{
+    const struct egov_hanzi_dbcs *t = cv->to->t;
+    unsigned char *o = cv->stage;
+    size_t k = cv->nstage;
+    while (i < n && k <= STAGE_SIZE - 8) {
+        unsigned char b = p[i];
+        if (b < 0x80) {
+            o[k++] = b;
+            i++;
+            continue;
+        }
+        if (b < 0xE0 || b > 0xEF || i + 2 >= n || (p[i + 1] & 0xC0) != 0x80 ||
+            (p[i + 2] & 0xC0) != 0x80)
+            break;
+        uint32_t cp = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(p[i + 1] & 0x3F) << 6 |
+                      (p[i + 2] & 0x3Fu);
+        if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF) || !t->enc[cp >> 8])
+            break;
+        uint16_t code = t->enc[cp >> 8][cp & 0xFF];
+        if (code <= 0xFF)
+            break;
+        o[k] = (unsigned char)(code >> 8);
+        o[k + 1] = (unsigned char)code;
+        k += 2;
+        i += 3;
+    }
+    cv->nstage = k;
+    return i;
+}
+
+/* Converts p[0..n) as far as whole characters go; returns the bytes consumed
+ * (the rest is a partial character), or (size_t)-1 on failure. */
 static size_t run(struct egov_hanzi_conv *cv, const unsigned char *p, size_t n, bool final,
                   uint64_t base, struct egov_buf *out, struct egov_hanzi_error *err)
 {
     const struct egov_hanzi_db *db = egov_hanzi_db_get();
+    enum egov_hanzi_kind fk = cv->from->kind, tk = cv->to->kind;
+    bool ascii_same = fk != EGOV_HANZI_K_TAX4 && fk != EGOV_HANZI_K_CNS &&
+                      tk != EGOV_HANZI_K_TAX4 && tk != EGOV_HANZI_K_CNS;
+    bool dbcs_utf8 = fk == EGOV_HANZI_K_DBCS && tk == EGOV_HANZI_K_UTF8;
+    bool utf8_dbcs = fk == EGOV_HANZI_K_UTF8 && tk == EGOV_HANZI_K_DBCS;
     size_t i = 0;
     while (i < n) {
         if (cv->nstage > STAGE_SIZE - 64 && !stage_flush(cv, out)) {
@@ -492,10 +563,17 @@ static size_t run(struct egov_hanzi_conv *cv, const unsigned char *p, size_t n, 
                  cv->from->name);
             return (size_t)-1;
         }
-        /* fast path: ASCII between ASCII-compatible encodings */
-        if (p[i] < 0x80 && cv->from->kind != EGOV_HANZI_K_TAX4 &&
-            cv->from->kind != EGOV_HANZI_K_CNS && cv->to->kind != EGOV_HANZI_K_TAX4 &&
-            cv->to->kind != EGOV_HANZI_K_CNS) {
+        if (dbcs_utf8) {
+            i = fast_dbcs_to_utf8(cv, p, n, i);
+            if (i >= n || cv->nstage > STAGE_SIZE - 64)
+                continue;
+        } else if (utf8_dbcs) {
+            i = fast_utf8_to_dbcs(cv, p, n, i);
+            if (i >= n || cv->nstage > STAGE_SIZE - 64)
+                continue;
+        }
+        /* ASCII between ASCII-compatible encodings */
+        if (p[i] < 0x80 && ascii_same) {
             cv->stage[cv->nstage++] = p[i++];
             continue;
         }

@@ -63,8 +63,9 @@ static struct section *section_new(struct sections *s, const char *name, const c
     s->v = v;
     struct section *x = &v[s->n++];
     memset(x, 0, sizeof *x);
-    snprintf(x->name, sizeof x->name, "%s", name);
-    snprintf(x->base, sizeof x->base, "%s", base);
+    size_t nl = strnlen(name, NAME_LEN - 1), bl = strnlen(base, NAME_LEN - 1);
+    memcpy(x->name, name, nl);
+    memcpy(x->base, base, bl);
     x->kind = kind;
     return x;
 }
@@ -284,7 +285,7 @@ static bool parse_file(const char *path, struct sections *secs, char *release, s
         if (!x)
             goto oom;
         for (uint32_t k = 0; k < count; k++) {
-            uint32_t cns, val;
+            uint32_t cns = 0, val = 0;
             get32(&p, end, &cns);
             get32(&p, end, &val);
             if (!section_push(x, cns, val, k + 1))
@@ -441,8 +442,12 @@ static bool read_sources(const char *srcdir, struct sections *secs,
 static bool write_file(const char *path, const struct sections *secs, const char *release,
                        char *err, size_t errlen)
 {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    char tmp[1200];
+    int tl = snprintf(tmp, sizeof tmp, "%.1100s.tmp.%ld", path, (long)getpid());
+    if (tl < 0 || (size_t)tl >= sizeof tmp) {
+        snprintf(err, errlen, "path too long");
+        return false;
+    }
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
