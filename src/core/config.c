@@ -83,6 +83,16 @@ const struct egov_cfg_key egov_config_keys[] = {
             "file holding the bearer token of the OID and directory administrator; empty = none"),
     CFG_NUM("account", "dev_mailbox", EGOV_CFG_BOOL, account_dev_mailbox, 0, 1, "false",
             "deliver account e-mail to the page /dev/mailbox instead of sending it (development)"),
+    CFG_STR("gateway", "key_file", EGOV_CFG_STRING, gateway_key_file, "",
+            "the gateway's message signing key (PEM, created if missing); empty = VAR/gateway-key.pem"),
+    CFG_NUM("gateway", "timeout", EGOV_CFG_MS, gateway_timeout_ms, 100, 10 * MINUTE, "10s",
+            "how long a call to a providing system may take unless its service says otherwise"),
+    CFG_NUM("gateway", "clock_skew", EGOV_CFG_UINT, gateway_clock_skew_s, 1, 3600, "300",
+            "seconds a signed message may be old (or early) before it is refused"),
+    CFG_NUM("gateway", "breaker_failures", EGOV_CFG_UINT, gateway_breaker_failures, 1, 1000, "5",
+            "consecutive failures of a providing system that open its circuit"),
+    CFG_NUM("gateway", "breaker_open", EGOV_CFG_MS, gateway_breaker_open_ms, 100, 10 * MINUTE,
+            "5s", "how long an open circuit holds calls back before one trial call"),
     {NULL, NULL, EGOV_CFG_END, 0, 0, 0, NULL, NULL},
 };
 

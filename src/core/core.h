@@ -324,6 +324,11 @@ struct egov_config {
     bool migrate_on_start;     /**< db.migrate_on_start */
     bool account_dev_mailbox;  /**< account.dev_mailbox */
     char oid_admin_token_file[512]; /**< oid.admin_token_file */
+    char gateway_key_file[512];     /**< gateway.key_file: the gateway's signing key (PEM) */
+    unsigned int gateway_timeout_ms; /**< gateway.timeout: default whole-call timeout */
+    unsigned int gateway_clock_skew_s; /**< gateway.clock_skew: accepted age of a signature */
+    unsigned int gateway_breaker_failures; /**< gateway.breaker_failures */
+    unsigned int gateway_breaker_open_ms;  /**< gateway.breaker_open */
 };
 
 /** The configuration key table (ends with a key of type EGOV_CFG_END). */

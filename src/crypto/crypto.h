@@ -354,4 +354,55 @@ enum egov_ec egov_x509_sign_with_key_file(const char *key_path, const void *data
 /* End of PKI                                                          */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* Message signing keys: Ed25519 and ECDSA P-256 (used by the gateway) */
+/* ------------------------------------------------------------------ */
+
+/** Algorithms of message signing keys (names as in the RFC 9421 registry). */
+enum egov_sigkey_alg {
+    EGOV_SIGKEY_NONE = 0,
+    EGOV_SIGKEY_ED25519 = 1, /**< "ed25519" */
+    EGOV_SIGKEY_ES256 = 2,   /**< "ecdsa-p256-sha256": raw r||s, 64 bytes */
+};
+
+/** A message signing key, private or public only (opaque). */
+struct egov_sigkey;
+
+/** The RFC 9421 name of @p alg ("ed25519", "ecdsa-p256-sha256"), or "" (static). */
+const char *egov_sigkey_alg_name(enum egov_sigkey_alg alg);
+/** Parses an RFC 9421 algorithm name; EGOV_SIGKEY_NONE if unknown. */
+enum egov_sigkey_alg egov_sigkey_alg_parse(const char *name);
+/** Generates a new private key.  NULL on failure.  Free with egov_sigkey_free(). */
+struct egov_sigkey *egov_sigkey_generate(enum egov_sigkey_alg alg);
+/**
+ * Reads a PEM private key (PKCS#8, unencrypted) or public key
+ * (SubjectPublicKeyInfo) or an X.509 certificate (its public key) of
+ * either algorithm.  NULL if it is none of these.
+ */
+struct egov_sigkey *egov_sigkey_from_pem(const char *pem, size_t len);
+/** The key's algorithm. */
+enum egov_sigkey_alg egov_sigkey_alg(const struct egov_sigkey *k);
+/** True if @p k holds a private key. */
+bool egov_sigkey_is_private(const struct egov_sigkey *k);
+/** The public key as PEM (malloc'd; caller frees with egov_free), NULL on failure. */
+char *egov_sigkey_public_pem(const struct egov_sigkey *k);
+/** The private key as unencrypted PKCS#8 PEM (malloc'd; caller wipes and frees), or NULL. */
+char *egov_sigkey_private_pem(const struct egov_sigkey *k);
+/**
+ * Signs @p n bytes of @p msg with private key @p k (SHA-256 for ES256).
+ * Writes the signature (64 bytes for both algorithms) to @p sig, its
+ * length to *@p siglen.  False on failure.
+ */
+bool egov_sigkey_sign(const struct egov_sigkey *k, const void *msg, size_t n, uint8_t sig[64],
+                      size_t *siglen);
+/** True if @p sig is a valid signature of @p msg by @p k. */
+bool egov_sigkey_verify(const struct egov_sigkey *k, const void *msg, size_t n,
+                        const uint8_t *sig, size_t siglen);
+/** Frees a key (wiping private material).  NULL is a no-op. */
+void egov_sigkey_free(struct egov_sigkey *k);
+
+/* ------------------------------------------------------------------ */
+/* End of message signing keys                                         */
+/* ------------------------------------------------------------------ */
+
 #endif /* EGOV_CRYPTO_H */

@@ -1,8 +1,128 @@
 /*
- * module.c -- the gateway module's descriptor.
+ * module.c -- the gateway module's descriptor: start-up (settings, the
+ * signing key, the audit writer, the event job handler, metrics) and its
+ * verbs `egov gateway` and `egov audit`.
  */
-#include "gateway/gateway.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gateway/gw_int.h"
+
+struct gw_settings gw_settings = {10000, 300, 5, 5000};
+struct egov_sigkey *gw_key;
+
+/* Reads the whole of a small file into a malloc'd string; NULL if unreadable. */
+static char *read_small_file(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    char *buf = egov_malloc(max + 1);
+    size_t n = buf != NULL ? fread(buf, 1, max, f) : 0;
+    fclose(f);
+    if (buf == NULL)
+        return NULL;
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Loads the gateway's signing key, creating it (mode 0600) on first start. */
+static struct egov_sigkey *load_or_make_key(const char *path)
+{
+    char *pem = read_small_file(path, 16384);
+    struct egov_sigkey *k = NULL;
+    if (pem != NULL) {
+        k = egov_sigkey_from_pem(pem, strlen(pem));
+        egov_wipe(pem, strlen(pem));
+        egov_free(pem);
+        if (k == NULL || !egov_sigkey_is_private(k)) {
+            egov_error("gateway: %s is not an Ed25519 or P-256 private key", path);
+            egov_sigkey_free(k);
+            return NULL;
+        }
+        return k;
+    }
+    if (errno != ENOENT) {
+        egov_error("gateway: cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    k = egov_sigkey_generate(EGOV_SIGKEY_ED25519);
+    char *priv = egov_sigkey_private_pem(k);
+    int fd = priv != NULL ? open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
+    bool ok = fd >= 0 && write(fd, priv, strlen(priv)) == (ssize_t)strlen(priv);
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (priv != NULL) {
+        egov_wipe(priv, strlen(priv));
+        egov_free(priv);
+    }
+    if (!ok) {
+        egov_error("gateway: cannot create the signing key %s: %s", path, strerror(errno));
+        egov_sigkey_free(k);
+        return NULL;
+    }
+    egov_info("gateway: created a new signing key in %s", path);
+    return k;
+}
+
+static bool gw_init(const struct egov_module_env *env)
+{
+    const struct egov_config *cfg = env->cfg;
+    gw_settings.timeout_ms = cfg->gateway_timeout_ms;
+    gw_settings.clock_skew_s = cfg->gateway_clock_skew_s;
+    gw_settings.breaker_failures = cfg->gateway_breaker_failures;
+    gw_settings.breaker_open_ms = cfg->gateway_breaker_open_ms;
+    char path[600];
+    if (cfg->gateway_key_file[0] != '\0')
+        snprintf(path, sizeof path, "%s", cfg->gateway_key_file);
+    else {
+        mkdir(cfg->vardir, 0700);
+        snprintf(path, sizeof path, "%s/gateway-key.pem", cfg->vardir);
+    }
+    gw_key = load_or_make_key(path);
+    if (gw_key == NULL)
+        return false;
+    if (!gw_proxy_init()) {
+        egov_error("gateway: cannot set up outbound calls");
+        return false;
+    }
+    if (!egov_gateway_events_register() || !egov_metrics_register_source(gw_stats_render, NULL)) {
+        egov_error("gateway: cannot register the event job handler or the metrics");
+        return false;
+    }
+    if (!gw_audit_start(env->db)) {
+        egov_error("gateway: cannot start the audit writer");
+        return false;
+    }
+    return true;
+}
+
+static void gw_fini(void)
+{
+    gw_audit_stop();
+    gw_proxy_fini();
+    gw_cache_fini();
+    gw_stats_fini();
+    egov_sigkey_free(gw_key);
+    gw_key = NULL;
+}
+
+static const struct egov_module_cli gw_cli[] = {
+    {"gateway", "Common gateway: services, clients, keys, legal bases, subscriptions, publishers",
+     gw_cli_gateway},
+    {"audit", "Gateway audit log: verify the hash chain", gw_cli_audit},
+    {NULL, NULL, NULL},
+};
 
 const struct egov_module egov_gateway_module = {
     .name = "gateway",
+    .migrations = &gw_migrations,
+    .routes = &gw_routes,
+    .init = gw_init,
+    .fini = gw_fini,
+    .cli = gw_cli,
 };

@@ -249,6 +249,15 @@ const char *egov_i18n_negotiate(const char *query_lang, const char *cookie_lang,
 /** Renders the Prometheus text exposition of the process into @p out. */
 void egov_metrics_render(struct egov_server *s, struct egov_buf *out);
 
+/** A module's metrics source: appends Prometheus text (with HELP/TYPE lines) to @p out. */
+typedef void (*egov_metrics_source_fn)(struct egov_buf *out, void *cls);
+/**
+ * Adds @p fn to what /metrics renders (called at start-up, once per
+ * source; registering the same pair again is a no-op).  False if the
+ * table (8 sources) is full.
+ */
+bool egov_metrics_register_source(egov_metrics_source_fn fn, void *cls);
+
 /* ------------------------------------------------------------------ */
 /* Outbound HTTP client (libcurl)                                      */
 /* ------------------------------------------------------------------ */

@@ -181,6 +181,32 @@ done:
     return start;
 }
 
+/* Series sources registered by modules (egov_metrics_register_source). */
+#define MAX_SOURCES 8
+static pthread_mutex_t sources_lock = PTHREAD_MUTEX_INITIALIZER;
+static egov_metrics_source_fn sources[MAX_SOURCES];
+static void *sources_cls[MAX_SOURCES];
+static size_t nsources;
+
+bool egov_metrics_register_source(egov_metrics_source_fn fn, void *cls)
+{
+    bool ok = true;
+    pthread_mutex_lock(&sources_lock);
+    for (size_t i = 0; i < nsources; i++)
+        if (sources[i] == fn && sources_cls[i] == cls)
+            goto out;
+    if (nsources == MAX_SOURCES) {
+        ok = false;
+        goto out;
+    }
+    sources[nsources] = fn;
+    sources_cls[nsources] = cls;
+    nsources++;
+out:
+    pthread_mutex_unlock(&sources_lock);
+    return ok;
+}
+
 void egov_metrics_render(struct egov_server *s, struct egov_buf *out)
 {
     struct egov_http_metrics *m = s ? s->metrics : NULL;
@@ -255,6 +281,15 @@ void egov_metrics_render(struct egov_server *s, struct egov_buf *out)
             egov_buf_printf(out, "egov_jobs_failed_total %llu\n", js.failed);
         }
     }
+    pthread_mutex_lock(&sources_lock);
+    size_t ns = nsources;
+    egov_metrics_source_fn fns[MAX_SOURCES];
+    void *clss[MAX_SOURCES];
+    memcpy(fns, sources, sizeof fns);
+    memcpy(clss, sources_cls, sizeof clss);
+    pthread_mutex_unlock(&sources_lock);
+    for (size_t i = 0; i < ns; i++)
+        fns[i](out, clss[i]);
     help(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
     egov_buf_printf(out, "process_resident_memory_bytes %llu\n", rss_bytes());
     help(out, "process_start_time_seconds", "gauge",

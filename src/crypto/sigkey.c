@@ -1,0 +1,254 @@
+/*
+ * sigkey.c -- message signing keys for HTTP Message Signatures (RFC 9421):
+ * Ed25519 and ECDSA P-256 with SHA-256 (raw r||s signatures).
+ */
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "crypto/crypto.h"
+
+struct egov_sigkey {
+    EVP_PKEY *pkey;
+    enum egov_sigkey_alg alg;
+    bool priv;
+};
+
+const char *egov_sigkey_alg_name(enum egov_sigkey_alg alg)
+{
+    switch (alg) {
+    case EGOV_SIGKEY_ED25519:
+        return "ed25519";
+    case EGOV_SIGKEY_ES256:
+        return "ecdsa-p256-sha256";
+    default:
+        return "";
+    }
+}
+
+enum egov_sigkey_alg egov_sigkey_alg_parse(const char *name)
+{
+    if (name == NULL)
+        return EGOV_SIGKEY_NONE;
+    if (strcmp(name, "ed25519") == 0)
+        return EGOV_SIGKEY_ED25519;
+    if (strcmp(name, "ecdsa-p256-sha256") == 0)
+        return EGOV_SIGKEY_ES256;
+    return EGOV_SIGKEY_NONE;
+}
+
+/* Works out the algorithm of @p pkey; NONE for anything we do not sign with. */
+static enum egov_sigkey_alg alg_of(EVP_PKEY *pkey)
+{
+    if (EVP_PKEY_is_a(pkey, "ED25519"))
+        return EGOV_SIGKEY_ED25519;
+    if (EVP_PKEY_is_a(pkey, "EC")) {
+        char group[64];
+        size_t glen = 0;
+        if (EVP_PKEY_get_utf8_string_param(pkey, "group", group, sizeof group, &glen) &&
+            (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0))
+            return EGOV_SIGKEY_ES256;
+    }
+    return EGOV_SIGKEY_NONE;
+}
+
+static struct egov_sigkey *wrap(EVP_PKEY *pkey, bool priv)
+{
+    enum egov_sigkey_alg alg = alg_of(pkey);
+    if (alg == EGOV_SIGKEY_NONE) {
+        EVP_PKEY_free(pkey);
+        return NULL;
+    }
+    struct egov_sigkey *k = egov_calloc(1, sizeof *k);
+    if (k == NULL) {
+        EVP_PKEY_free(pkey);
+        return NULL;
+    }
+    k->pkey = pkey;
+    k->alg = alg;
+    k->priv = priv;
+    return k;
+}
+
+struct egov_sigkey *egov_sigkey_generate(enum egov_sigkey_alg alg)
+{
+    EVP_PKEY *pkey = NULL;
+    if (alg == EGOV_SIGKEY_ED25519)
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    else if (alg == EGOV_SIGKEY_ES256)
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    if (pkey == NULL)
+        return NULL;
+    return wrap(pkey, true);
+}
+
+struct egov_sigkey *egov_sigkey_from_pem(const char *pem, size_t len)
+{
+    if (pem == NULL || len == 0 || len > 65536)
+        return NULL;
+    struct egov_sigkey *k = NULL;
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    if (b == NULL)
+        return NULL;
+    if (strstr(pem, "PRIVATE KEY-----") != NULL) {
+        EVP_PKEY *p = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+        if (p != NULL)
+            k = wrap(p, true);
+    } else if (strstr(pem, "-----BEGIN CERTIFICATE-----") != NULL) {
+        X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+        if (x != NULL) {
+            EVP_PKEY *p = X509_get_pubkey(x);
+            if (p != NULL)
+                k = wrap(p, false);
+            X509_free(x);
+        }
+    } else {
+        EVP_PKEY *p = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+        if (p != NULL)
+            k = wrap(p, false);
+    }
+    BIO_free(b);
+    return k;
+}
+
+enum egov_sigkey_alg egov_sigkey_alg(const struct egov_sigkey *k)
+{
+    return k != NULL ? k->alg : EGOV_SIGKEY_NONE;
+}
+
+bool egov_sigkey_is_private(const struct egov_sigkey *k)
+{
+    return k != NULL && k->priv;
+}
+
+/* Copies a memory BIO's contents into a malloc'd NUL-terminated string. */
+static char *bio_string(BIO *b)
+{
+    char *data = NULL;
+    long n = BIO_get_mem_data(b, &data);
+    if (n <= 0)
+        return NULL;
+    char *out = egov_malloc((size_t)n + 1);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, data, (size_t)n);
+    out[n] = '\0';
+    return out;
+}
+
+char *egov_sigkey_public_pem(const struct egov_sigkey *k)
+{
+    if (k == NULL)
+        return NULL;
+    char *out = NULL;
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL)
+        return NULL;
+    if (PEM_write_bio_PUBKEY(b, k->pkey) == 1)
+        out = bio_string(b);
+    BIO_free(b);
+    return out;
+}
+
+char *egov_sigkey_private_pem(const struct egov_sigkey *k)
+{
+    if (k == NULL || !k->priv)
+        return NULL;
+    char *out = NULL;
+    BIO *b = BIO_new(BIO_s_secmem());
+    if (b == NULL)
+        return NULL;
+    if (PEM_write_bio_PKCS8PrivateKey(b, k->pkey, NULL, NULL, 0, NULL, NULL) == 1)
+        out = bio_string(b);
+    BIO_free(b);
+    return out;
+}
+
+bool egov_sigkey_sign(const struct egov_sigkey *k, const void *msg, size_t n, uint8_t sig[64],
+                      size_t *siglen)
+{
+    bool ok = false;
+    uint8_t der[80];
+    size_t derlen = sizeof der;
+    ECDSA_SIG *es = NULL;
+    if (k == NULL || !k->priv)
+        return false;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL)
+        return false;
+    if (k->alg == EGOV_SIGKEY_ED25519) {
+        size_t len = 64;
+        if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) != 1 ||
+            EVP_DigestSign(ctx, sig, &len, msg, n) != 1 || len != 64)
+            goto fail;
+        *siglen = 64;
+        ok = true;
+        goto fail;
+    }
+    if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
+        EVP_DigestSign(ctx, der, &derlen, msg, n) != 1)
+        goto fail;
+    const unsigned char *p = der;
+    es = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
+    if (es == NULL)
+        goto fail;
+    if (BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, 32) != 32 ||
+        BN_bn2binpad(ECDSA_SIG_get0_s(es), sig + 32, 32) != 32)
+        goto fail;
+    *siglen = 64;
+    ok = true;
+fail:
+    ECDSA_SIG_free(es);
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+bool egov_sigkey_verify(const struct egov_sigkey *k, const void *msg, size_t n,
+                        const uint8_t *sig, size_t siglen)
+{
+    bool ok = false;
+    ECDSA_SIG *es = NULL;
+    unsigned char *der = NULL;
+    if (k == NULL || sig == NULL || siglen != 64)
+        return false;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL)
+        return false;
+    if (k->alg == EGOV_SIGKEY_ED25519) {
+        ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
+             EVP_DigestVerify(ctx, sig, siglen, msg, n) == 1;
+        goto fail;
+    }
+    es = ECDSA_SIG_new();
+    if (es == NULL)
+        goto fail;
+    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+    if (r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
+        BN_free(r);
+        BN_free(s);
+        goto fail;
+    }
+    int derlen = i2d_ECDSA_SIG(es, &der);
+    if (derlen <= 0)
+        goto fail;
+    ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
+         EVP_DigestVerify(ctx, der, (size_t)derlen, msg, n) == 1;
+fail:
+    OPENSSL_free(der);
+    ECDSA_SIG_free(es);
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
+void egov_sigkey_free(struct egov_sigkey *k)
+{
+    if (k == NULL)
+        return;
+    EVP_PKEY_free(k->pkey);
+    egov_free(k);
+}

@@ -1,0 +1,417 @@
+/*
+ * audit.c -- the hash-chained audit log of every gateway call.
+ *
+ * Calls queue their entry in memory; one writer thread per node appends
+ * what is queued every few milliseconds in one transaction, numbering the
+ * entries and chaining them: hash(n) = SHA-256(hash(n-1) | fields of n).
+ * A crash loses at most the entries queued since the last batch (by
+ * default 20 ms); an entry is either written whole or not at all.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/gw_int.h"
+
+#define AUDIT_BATCH_MS 20
+#define AUDIT_QUEUE_MAX 200000
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+struct qentry {
+    struct qentry *next;
+    int64_t at;
+    unsigned int status;
+    int64_t req_size, resp_size, duration_us;
+    /* strings follow in one block */
+    char *f[12];
+};
+
+enum { F_MSG, F_RID, F_CLIENT, F_SERVICE, F_METHOD, F_PATH, F_USER, F_ERR, F_REQH, F_RESPH,
+       F_SUBJ, F_COUNT };
+
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t q_done = PTHREAD_COND_INITIALIZER;
+static struct qentry *q_head, *q_tail;
+static size_t q_len;
+static unsigned long long q_dropped, q_written_batches;
+static bool running, stopping, flush_wanted, in_flight;
+static pthread_t writer;
+static struct egov_db *audit_db;
+
+void gw_audit_record(const struct gw_audit_entry *e)
+{
+    const char *src[F_COUNT] = {e->message_id, e->request_id, e->client,  e->service,
+                                e->method,     e->path,       e->user_id, e->error_type,
+                                e->req_hash,   e->resp_hash,  e->subject};
+    size_t lens[F_COUNT], total = sizeof(struct qentry);
+    for (int i = 0; i < F_COUNT; i++) {
+        lens[i] = src[i] != NULL ? strlen(src[i]) : 0;
+        if (lens[i] > 2048)
+            lens[i] = 2048;
+        total += lens[i] + 1;
+    }
+    struct qentry *q = egov_malloc(total);
+    if (q == NULL) {
+        EGOV_BUG("audit entry lost: out of memory");
+        return;
+    }
+    memset(q, 0, sizeof *q);
+    char *p = (char *)(q + 1);
+    for (int i = 0; i < F_COUNT; i++) {
+        q->f[i] = p;
+        if (lens[i])
+            memcpy(p, src[i], lens[i]);
+        p[lens[i]] = '\0';
+        p += lens[i] + 1;
+    }
+    q->at = egov_now_us();
+    q->status = e->status;
+    q->req_size = e->req_size;
+    q->resp_size = e->resp_size;
+    q->duration_us = e->duration_us;
+    pthread_mutex_lock(&q_lock);
+    if (q_len >= AUDIT_QUEUE_MAX) {
+        q_dropped++;
+        pthread_mutex_unlock(&q_lock);
+        egov_free(q);
+        egov_error("audit queue full: an entry was lost");
+        return;
+    }
+    if (q_tail != NULL)
+        q_tail->next = q;
+    else
+        q_head = q;
+    q_tail = q;
+    q_len++;
+    pthread_mutex_unlock(&q_lock);
+}
+
+/* The chained hash of one entry, hex, from its stored fields. */
+static void entry_hash(const char *prev, int64_t seq, int64_t at, const char *const f[F_COUNT],
+                       int64_t status, int64_t req_size, int64_t resp_size, int64_t duration_us,
+                       char out[65])
+{
+    struct egov_buf b;
+    uint8_t h[EGOV_SHA256_LEN];
+    egov_buf_init(&b);
+    egov_buf_printf(&b, "%s\x1f%lld\x1f%lld", prev, (long long)seq, (long long)at);
+    for (int i = 0; i < F_COUNT; i++) {
+        egov_buf_putc(&b, '\x1f');
+        egov_buf_puts(&b, f[i]);
+    }
+    egov_buf_printf(&b, "\x1f%lld\x1f%lld\x1f%lld\x1f%lld", (long long)status,
+                    (long long)req_size, (long long)resp_size, (long long)duration_us);
+    egov_sha256(b.data != NULL ? b.data : "", b.len, h);
+    egov_hex_encode(h, sizeof h, out);
+    out[64] = '\0';
+    egov_buf_free(&b);
+}
+
+static const struct egov_db_stmt st_last = {
+    "gw_audit_last", "SELECT seq, hash FROM gw_audit ORDER BY seq DESC LIMIT 1", NULL};
+static const struct egov_db_stmt st_insert = {
+    "gw_audit_insert",
+    "INSERT INTO gw_audit (seq, at, message_id, request_id, client, service, method, path,"
+    " user_id, status, error_type, req_size, resp_size, duration_us, req_hash, resp_hash,"
+    " prev_hash, hash, data_subject)"
+    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)",
+    NULL};
+
+static enum egov_db_qs write_batch(struct egov_db_conn *c, void *cls)
+{
+    struct qentry *list = cls;
+    struct egov_db_rows *rows = NULL;
+    enum egov_db_qs qs = egov_db_query(c, &st_last, NULL, &rows);
+    if (qs < 0)
+        return qs;
+    int64_t seq = 0;
+    char prev[65] = ZERO_HASH;
+    if (qs > 0) {
+        seq = egov_db_rows_int64(rows, 0, 0);
+        snprintf(prev, sizeof prev, "%s", egov_db_rows_text(rows, 0, 1));
+    }
+    egov_db_rows_free(rows);
+    for (struct qentry *q = list; q != NULL; q = q->next) {
+        char hash[65];
+        seq++;
+        entry_hash(prev, seq, q->at, (const char *const *)q->f, q->status, q->req_size,
+                   q->resp_size, q->duration_us, hash);
+        struct egov_db_param p[] = {
+            EGOV_DB_PARAM_INT64(seq),           EGOV_DB_PARAM_INT64(q->at),
+            EGOV_DB_PARAM_TEXT(q->f[F_MSG]),    EGOV_DB_PARAM_TEXT(q->f[F_RID]),
+            EGOV_DB_PARAM_TEXT(q->f[F_CLIENT]), EGOV_DB_PARAM_TEXT(q->f[F_SERVICE]),
+            EGOV_DB_PARAM_TEXT(q->f[F_METHOD]), EGOV_DB_PARAM_TEXT(q->f[F_PATH]),
+            EGOV_DB_PARAM_TEXT(q->f[F_USER]),   EGOV_DB_PARAM_INT64(q->status),
+            EGOV_DB_PARAM_TEXT(q->f[F_ERR]),    EGOV_DB_PARAM_INT64(q->req_size),
+            EGOV_DB_PARAM_INT64(q->resp_size),  EGOV_DB_PARAM_INT64(q->duration_us),
+            EGOV_DB_PARAM_TEXT(q->f[F_REQH]),   EGOV_DB_PARAM_TEXT(q->f[F_RESPH]),
+            EGOV_DB_PARAM_TEXT(prev),           EGOV_DB_PARAM_TEXT(hash),
+            EGOV_DB_PARAM_TEXT(q->f[F_SUBJ]),   EGOV_DB_PARAM_END,
+        };
+        qs = egov_db_exec(c, &st_insert, p);
+        if (qs < 0)
+            return qs;
+        memcpy(prev, hash, sizeof prev);
+    }
+    return EGOV_DB_ONE_ROW;
+}
+
+/* Writes @p list; true on success (the list is then freed). */
+static bool flush_list(struct egov_db *db, struct qentry *list)
+{
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    if (c == NULL)
+        return false;
+    enum egov_db_qs qs = egov_db_txn(c, true, 10, write_batch, list);
+    egov_db_release(c);
+    if (qs < 0)
+        return false;
+    while (list != NULL) {
+        struct qentry *n = list->next;
+        egov_free(list);
+        list = n;
+    }
+    return true;
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&q_lock);
+    for (;;) {
+        if (q_head == NULL) {
+            pthread_cond_broadcast(&q_done);
+            if (stopping)
+                break;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += AUDIT_BATCH_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&q_cond, &q_lock, &ts);
+            continue;
+        }
+        struct qentry *list = q_head;
+        q_head = q_tail = NULL;
+        size_t n = q_len;
+        q_len = 0;
+        in_flight = true;
+        pthread_mutex_unlock(&q_lock);
+        bool ok = flush_list(audit_db, list);
+        pthread_mutex_lock(&q_lock);
+        in_flight = false;
+        if (!ok) {
+            /* put them back in front, in order, and wait before trying again */
+            struct qentry *last = list;
+            while (last->next != NULL)
+                last = last->next;
+            last->next = q_head;
+            q_head = list;
+            if (q_tail == NULL)
+                q_tail = last;
+            q_len += n;
+            egov_error("audit: %zu entries could not be written yet; retrying", n);
+            if (stopping && !flush_wanted)
+                break;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&q_cond, &q_lock, &ts);
+        } else {
+            q_written_batches++;
+        }
+        if (!stopping && !flush_wanted && q_head == NULL) {
+            pthread_cond_broadcast(&q_done);
+            pthread_mutex_unlock(&q_lock);
+            struct timespec d = {0, AUDIT_BATCH_MS * 1000000L};
+            nanosleep(&d, NULL);
+            pthread_mutex_lock(&q_lock);
+        }
+    }
+    pthread_mutex_unlock(&q_lock);
+    return NULL;
+}
+
+bool gw_audit_start(struct egov_db *db)
+{
+    pthread_mutex_lock(&q_lock);
+    if (running) {
+        pthread_mutex_unlock(&q_lock);
+        return true;
+    }
+    audit_db = db;
+    stopping = false;
+    running = pthread_create(&writer, NULL, writer_main, NULL) == 0;
+    pthread_mutex_unlock(&q_lock);
+    return running;
+}
+
+void gw_audit_stop(void)
+{
+    pthread_mutex_lock(&q_lock);
+    if (!running) {
+        pthread_mutex_unlock(&q_lock);
+        return;
+    }
+    stopping = true;
+    pthread_cond_broadcast(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+    pthread_join(writer, NULL);
+    pthread_mutex_lock(&q_lock);
+    running = false;
+    struct qentry *q = q_head;
+    size_t lost = q_len;
+    q_head = q_tail = NULL;
+    q_len = 0;
+    pthread_mutex_unlock(&q_lock);
+    while (q != NULL) {
+        struct qentry *n = q->next;
+        egov_free(q);
+        q = n;
+    }
+    if (lost > 0)
+        egov_error("audit: %zu entries could not be written before shutdown", lost);
+}
+
+bool egov_gateway_audit_flush(void)
+{
+    bool ok = true;
+    pthread_mutex_lock(&q_lock);
+    if (!running) {
+        pthread_mutex_unlock(&q_lock);
+        return true;
+    }
+    flush_wanted = true;
+    pthread_cond_broadcast(&q_cond);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 10;
+    while ((q_head != NULL || in_flight) && ok)
+        ok = pthread_cond_timedwait(&q_done, &q_lock, &ts) == 0;
+    flush_wanted = false;
+    ok = q_head == NULL && !in_flight;
+    pthread_mutex_unlock(&q_lock);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* Verification                                                        */
+/* ------------------------------------------------------------------ */
+
+static const struct egov_db_stmt st_page = {
+    "gw_audit_page",
+    "SELECT seq, at, message_id, request_id, client, service, method, path, user_id, status,"
+    " error_type, req_size, resp_size, duration_us, req_hash, resp_hash, prev_hash, hash,"
+    " data_subject FROM gw_audit WHERE seq > $1 ORDER BY seq LIMIT 1000",
+    NULL};
+
+int egov_gateway_audit_verify(struct egov_db *db, struct egov_gateway_audit_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    if (c == NULL)
+        return -1;
+    int result = 1;
+    int64_t last = 0;
+    char prev[65] = ZERO_HASH;
+    for (;;) {
+        struct egov_db_rows *rows = NULL;
+        struct egov_db_param p[] = {EGOV_DB_PARAM_INT64(last), EGOV_DB_PARAM_END};
+        enum egov_db_qs qs = egov_db_query(c, &st_page, p, &rows);
+        if (qs < 0) {
+            result = -1;
+            break;
+        }
+        size_t n = egov_db_rows_count(rows);
+        for (size_t r = 0; r < n && result == 1; r++) {
+            int64_t seq = egov_db_rows_int64(rows, r, 0);
+            const char *f[F_COUNT];
+            static const size_t cols[F_COUNT] = {2, 3, 4, 5, 6, 7, 8, 10, 14, 15, 18};
+            for (int i = 0; i < F_COUNT; i++) {
+                f[i] = egov_db_rows_text(rows, r, cols[i]);
+                if (f[i] == NULL)
+                    f[i] = "";
+            }
+            const char *stored_prev = egov_db_rows_text(rows, r, 16);
+            const char *stored = egov_db_rows_text(rows, r, 17);
+            if (seq != last + 1) {
+                rep->bad_seq = last + 1;
+                snprintf(rep->problem, sizeof rep->problem, "entry %lld is missing",
+                         (long long)(last + 1));
+                result = 0;
+                break;
+            }
+            if (stored_prev == NULL || strcmp(stored_prev, prev) != 0) {
+                rep->bad_seq = seq > 1 ? seq - 1 : seq;
+                snprintf(rep->problem, sizeof rep->problem,
+                         "entry %lld was altered (entry %lld no longer links to it)",
+                         (long long)rep->bad_seq, (long long)seq);
+                result = 0;
+                break;
+            }
+            char h[65];
+            entry_hash(prev, seq, egov_db_rows_int64(rows, r, 1), f,
+                       egov_db_rows_int64(rows, r, 9), egov_db_rows_int64(rows, r, 11),
+                       egov_db_rows_int64(rows, r, 12), egov_db_rows_int64(rows, r, 13), h);
+            if (stored == NULL || strcmp(stored, h) != 0) {
+                rep->bad_seq = seq;
+                snprintf(rep->problem, sizeof rep->problem, "entry %lld was altered",
+                         (long long)seq);
+                result = 0;
+                break;
+            }
+            memcpy(prev, h, sizeof prev);
+            last = seq;
+            rep->entries++;
+        }
+        egov_db_rows_free(rows);
+        if (result != 1 || n < 1000)
+            break;
+    }
+    egov_db_release(c);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* A citizen's view                                                    */
+/* ------------------------------------------------------------------ */
+
+static const struct egov_db_stmt st_accesses = {
+    "gw_audit_accesses",
+    "SELECT at, client, service, method, status, user_id FROM gw_audit WHERE data_subject = $1"
+    " ORDER BY seq DESC LIMIT $2",
+    NULL};
+
+json_t *egov_gateway_accesses(struct egov_db *db, const char *user_id, unsigned int limit)
+{
+    if (user_id == NULL || *user_id == '\0')
+        return json_array();
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    if (c == NULL)
+        return NULL;
+    struct egov_db_rows *rows = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(user_id), EGOV_DB_PARAM_INT64(limit),
+                                EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_query(c, &st_accesses, p, &rows);
+    json_t *out = NULL;
+    if (qs >= 0) {
+        out = json_array();
+        for (size_t r = 0; out != NULL && r < egov_db_rows_count(rows); r++) {
+            char at[32];
+            egov_time_rfc3339(egov_db_rows_int64(rows, r, 0), at);
+            json_array_append_new(
+                out, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "at", at, "client",
+                               egov_db_rows_text(rows, r, 1), "service",
+                               egov_db_rows_text(rows, r, 2), "method",
+                               egov_db_rows_text(rows, r, 3), "status",
+                               (json_int_t)egov_db_rows_int64(rows, r, 4), "end_user",
+                               egov_db_rows_text(rows, r, 5)));
+        }
+    }
+    egov_db_rows_free(rows);
+    egov_db_release(c);
+    return out;
+}

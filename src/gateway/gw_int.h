@@ -1,0 +1,191 @@
+/*
+ * gw_int.h -- what the gateway's files share and nobody else sees.
+ */
+#ifndef EGOV_GW_INT_H
+#define EGOV_GW_INT_H
+
+#include <pthread.h>
+
+#include "crypto/crypto.h"
+#include "gateway/gateway.h"
+
+/* ------------------------------------------------------------------ */
+/* Settings taken from the node's configuration at init                */
+/* ------------------------------------------------------------------ */
+
+struct gw_settings {
+    unsigned int timeout_ms;
+    unsigned int clock_skew_s;
+    unsigned int breaker_failures;
+    unsigned int breaker_open_ms;
+};
+extern struct gw_settings gw_settings;
+
+/** The gateway's own signing key (set at init; NULL before). */
+extern struct egov_sigkey *gw_key;
+
+/** Migrations of the gateway. */
+extern const struct egov_db_module_migrations gw_migrations;
+/** Routes of the gateway. */
+extern const struct egov_route_table gw_routes;
+
+/* ------------------------------------------------------------------ */
+/* Registry lookups (registry.c), cached for a second                  */
+/* ------------------------------------------------------------------ */
+
+/** A registered service as the call path needs it (malloc'd strings, one block). */
+struct gw_service {
+    char id[300];
+    char base_url[512];
+    char charset[32];
+    bool personal_data;
+    unsigned int timeout_ms;
+};
+
+/** A registered client. */
+struct gw_client {
+    char id[300];
+    char oauth_client[128];
+    unsigned int rate_per_s;
+    struct egov_sigkey *key; /**< owned by the cache; valid while the entry is referenced */
+};
+
+/** Looks a service up.  1 found, 0 unknown, -1 database error. */
+int gw_service_get(struct egov_db *db, const char *id, struct gw_service *out);
+/**
+ * Looks a client up and returns a reference to its cached entry in *@p out
+ * (release with gw_client_put()).  1 found, 0 unknown, -1 database error.
+ */
+int gw_client_get(struct egov_db *db, const char *id, struct gw_client **out);
+/** Releases a client entry. */
+void gw_client_put(struct gw_client *c);
+/** True if a legal basis covers (consumer, service) or the citizen consented.  -1 on errors. */
+int gw_legal_basis_ok(struct egov_db *db, const char *consumer, const char *service_id,
+                      const char *citizen);
+/** Empties the caches (after a registry change on this node). */
+void gw_cache_clear(void);
+/** Frees the caches at shutdown. */
+void gw_cache_fini(void);
+
+/**
+ * Writes the name under which authz knows gateway identifier @p id: the
+ * same text with "/" replaced by ":" ("TW:GOV:MOF:tax"), since authz
+ * names are single path segments.
+ */
+void gw_authz_name(const char *id, char out[300]);
+
+/* ------------------------------------------------------------------ */
+/* HTTP Message Signatures (httpsig.c)                                 */
+/* ------------------------------------------------------------------ */
+
+/** Writes "sha-256=:<base64>:" of @p body into @p out (at least 64 bytes). */
+void gw_content_digest(const void *body, size_t n, char out[64]);
+
+/** The covered components and parameters of a received signature. */
+struct gw_sig_input {
+    char components[12][32];
+    unsigned int ncomponents;
+    int64_t created;
+    char keyid[300];
+    char alg[32];
+    char nonce[130];
+    const char *params; /**< the serialized inner list and parameters (for @signature-params) */
+    size_t params_len;
+};
+
+/**
+ * Parses the "sig1" member of a Signature-Input header.  False with a
+ * reason in @p why when malformed.
+ */
+bool gw_sig_input_parse(const char *header, struct gw_sig_input *out, struct egov_arena *a,
+                        char *why, size_t whylen);
+/**
+ * Decodes the "sig1" member of a Signature header (":<base64>:") into
+ * @p sig; returns its length or -1.
+ */
+long gw_signature_decode(const char *header, uint8_t sig[128]);
+
+/** A component value lookup for building signature bases. */
+typedef const char *(*gw_component_fn)(const char *name, void *cls);
+
+/**
+ * Builds the signature base of @p in into @p out: one line per covered
+ * component, values from @p fn, then "@signature-params".  False when a
+ * component has no value (named in @p why).
+ */
+bool gw_sig_base(const struct gw_sig_input *in, gw_component_fn fn, void *cls,
+                 struct egov_buf *out, char *why, size_t whylen);
+
+/**
+ * Signs with the gateway key: builds the parameters for @p components,
+ * the base from @p fn, and writes the Signature-Input and Signature header
+ * values (arena strings).  False on failure.
+ */
+bool gw_sign(struct egov_arena *a, const char *const *components, size_t n, gw_component_fn fn,
+             void *cls, const char **sig_input, const char **signature);
+
+/* ------------------------------------------------------------------ */
+/* Audit (audit.c)                                                     */
+/* ------------------------------------------------------------------ */
+
+/** One audit entry; strings are copied when queued. */
+struct gw_audit_entry {
+    const char *message_id;
+    const char *request_id;
+    const char *client;
+    const char *service;
+    const char *method;
+    const char *path;
+    const char *user_id;
+    unsigned int status;
+    const char *error_type;
+    int64_t req_size, resp_size;
+    int64_t duration_us;
+    const char *req_hash;
+    const char *resp_hash;
+    const char *subject; /**< national id of the person whose data was used, or "" */
+};
+
+/** Starts the background writer on @p db. */
+bool gw_audit_start(struct egov_db *db);
+/** Stops it after writing every queued entry. */
+void gw_audit_stop(void);
+/** Queues an entry (copied). */
+void gw_audit_record(const struct gw_audit_entry *e);
+
+/* ------------------------------------------------------------------ */
+/* Calls (proxy.c), metrics (stats.c)                                  */
+/* ------------------------------------------------------------------ */
+
+void gw_handle_call(struct egov_req *req);
+void gw_handle_list_clients(struct egov_req *req);
+bool gw_proxy_init(void);
+void gw_proxy_fini(void);
+
+/** Counts one call of @p service with @p status and @p duration_us. */
+void gw_stats_count(const char *service, unsigned int status, int64_t duration_us);
+/** Renders the per-service series in Prometheus text into @p out. */
+void gw_stats_render(struct egov_buf *out, void *cls);
+/** The per-service figures as a new JSON array (for the admin page). */
+json_t *gw_stats_json(void);
+void gw_stats_fini(void);
+
+/** Sends an X-Road error {type, message, detail} with X-Road-Error. */
+void gw_reply_error(struct egov_req *req, enum egov_ec ec, const char *detail);
+/** The X-Road error type of @p ec ("Client.*" or "Server.*"; static). */
+const char *gw_error_type(enum egov_ec ec);
+
+/** The dead-letter list: a new JSON array (caller decrefs), NULL on database errors. */
+json_t *gw_dead_letters(struct egov_db *db);
+/** Sends a dead delivery again.  EGOV_EC_NONE, GENERIC_NOT_FOUND or DB_*. */
+enum egov_ec gw_redeliver(struct egov_db *db, const char *id);
+/** The publisher a publish token belongs to: 1 found (client copied), 0 unknown, -1 error. */
+int gw_publisher_of(struct egov_db *db, const char *token, char client[300],
+                    char subject_prefix[101]);
+
+/* Admin and events handlers (admin.c, events.c). */
+void gw_handle_event_publish(struct egov_req *req);
+int gw_cli_gateway(int argc, char **argv, const struct egov_module_env *env);
+int gw_cli_audit(int argc, char **argv, const struct egov_module_env *env);
+
+#endif /* EGOV_GW_INT_H */

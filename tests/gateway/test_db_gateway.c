@@ -1,0 +1,752 @@
+/*
+ * test_db_gateway.c -- the gateway in-process on SQLite and PostgreSQL,
+ * in front of a provider and an event receiver on loopback:
+ *  - a signed call goes through; the answer is signed by the gateway and
+ *    bound to the request hash; the provider sees the end user and the
+ *    gateway's own signature and no internal headers;
+ *  - no grant -> 403 and audited; tampered signature, tampered body,
+ *    replay, stale signature, unknown client, malformed ids and
+ *    traversal -> the precise errors, audited;
+ *  - personal data needs a legal basis or the person's consent;
+ *  - provider down -> 502 at once; hung provider -> 504 within the
+ *    timeout; repeated failures open the circuit (503);
+ *  - rate limit per consumer (429);
+ *  - metaservices; metrics; the citizen's access list;
+ *  - the audit chain verifies, and an edited or deleted row is named;
+ *  - events: fan-out to subscribers, delivery once with a stable delivery
+ *    id, retries after failures, per-person order, dead letters.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "authz/authz.h"
+#include "gateway/gw_int.h"
+#include "testlib.h"
+
+#define CLIENT "TW/GOV/MOF/tax"
+#define OTHER "TW/GOV/MOTC/vehicle"
+#define SVC "TW/GOV/MOI/household/persons"
+#define SVC_PD "TW/GOV/MOI/household/records"
+#define SVC_DOWN "TW/GOV/MOI/household/down"
+#define SVC_SLOW "TW/GOV/MOI/household/slow"
+#define PERSON "A123456789"
+#define A_CLIENT "TW:GOV:MOF:tax"
+#define A_OTHER "TW:GOV:MOTC:vehicle"
+#define A_SVC "TW:GOV:MOI:household:persons"
+#define A_SVC_PD "TW:GOV:MOI:household:records"
+#define A_SVC_DOWN "TW:GOV:MOI:household:down"
+#define A_SVC_SLOW "TW:GOV:MOI:household:slow"
+
+static struct egov_db *db;
+static struct egov_test_server gw, provider;
+static struct egov_sigkey *client_key, *other_key;
+static struct egov_config cfg;
+static char tmpdir[512];
+
+/* ------------------------------------------------------------------ */
+/* The provider and the event receiver                                 */
+/* ------------------------------------------------------------------ */
+
+static pthread_mutex_t rx_lock = PTHREAD_MUTEX_INITIALIZER;
+static char rx_ids[64][40];
+static char rx_keys[64][16];
+static unsigned int rx_count, rx_fail_next;
+static int rx_status = 200;
+
+static void handle_person(struct egov_req *req)
+{
+    const char *sig = egov_req_header(req, "Signature");
+    const char *si = egov_req_header(req, "Signature-Input");
+    json_t *j = json_pack("{s:s, s:s?, s:s?, s:s?, s:b, s:b, s:s?}", "id",
+                          egov_req_param(req, "id"), "client",
+                          egov_req_header(req, "X-Road-Client"), "user",
+                          egov_req_header(req, "X-Road-UserId"), "query",
+                          egov_req_query(req, "type"), "signed",
+                          sig != NULL && si != NULL && strstr(si, "keyid=\"gateway\"") != NULL,
+                          "leaked", egov_req_header(req, "X-Internal-Secret") != NULL, "cookie",
+                          egov_req_header(req, "Cookie"));
+    egov_reply_json(req, 200, j);
+}
+
+static void handle_echo(struct egov_req *req)
+{
+    egov_reply_bytes(req, 201, "application/json", req->body, req->body_len);
+}
+
+static void handle_slow(struct egov_req *req)
+{
+    usleep(1500 * 1000);
+    egov_reply_json(req, 200, json_pack("{s:b}", "late", 1));
+}
+
+static void handle_events(struct egov_req *req)
+{
+    const char *id = egov_req_header(req, "X-Egov-Delivery");
+    json_t *ev = json_loads(req->body, 0, NULL);
+    const char *key = json_string_value(json_object_get(ev, "key"));
+    pthread_mutex_lock(&rx_lock);
+    if (rx_fail_next > 0) {
+        rx_fail_next--;
+        pthread_mutex_unlock(&rx_lock);
+        json_decref(ev);
+        egov_reply_json(req, 503, json_pack("{s:s}", "error", "busy"));
+        return;
+    }
+    int status = rx_status;
+    if (status == 200 && id != NULL && rx_count < 64) {
+        snprintf(rx_ids[rx_count], sizeof rx_ids[0], "%s", id);
+        snprintf(rx_keys[rx_count], sizeof rx_keys[0], "%s", key != NULL ? key : "");
+        rx_count++;
+    }
+    pthread_mutex_unlock(&rx_lock);
+    json_decref(ev);
+    egov_reply_json(req, (unsigned int)status, json_pack("{s:b}", "applied", status == 200));
+}
+
+static const struct egov_route provider_routes[] = {
+    {EGOV_M_GET, "/persons/{id}", handle_person, 0, 0, "person"},
+    {EGOV_M_GET, "/records/{id}", handle_person, 0, 0, "record"},
+    {EGOV_M_POST, "/persons/{id}/echo", handle_echo, 65536, 0, "echo"},
+    {EGOV_M_GET, "/slow", handle_slow, 0, 0, "slow"},
+    {EGOV_M_POST, "/events", handle_events, 65536, 0, "events"},
+    EGOV_ROUTE_END,
+};
+static const struct egov_route_table provider_table = {"provider", provider_routes};
+
+/* ------------------------------------------------------------------ */
+/* A consumer: signs its requests (RFC 9421) with its key              */
+/* ------------------------------------------------------------------ */
+
+struct signed_req {
+    char h[10][1200];
+    const char *list[11];
+    char path[512];
+};
+
+static void b64(const uint8_t *p, size_t n, char *out)
+{
+    EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+}
+
+/*
+ * Builds the headers of a signed call.  @p created 0 = now.  @p tamper
+ * flips a byte of the signature.
+ */
+static void sign_call(struct signed_req *r, struct egov_sigkey *key, const char *client,
+                      const char *method, const char *path, const char *query, const char *msgid,
+                      const char *user, const char *body, int64_t created, bool tamper)
+{
+    unsigned int n = 0;
+    char digest[80] = "", params[600], comps[300];
+    struct egov_buf base;
+    egov_buf_init(&base);
+    if (created == 0)
+        created = egov_now_us() / 1000000;
+    snprintf(r->path, sizeof r->path, "%s%s%s", path, query ? "?" : "", query ? query : "");
+    snprintf(comps, sizeof comps, "\"@method\" \"@path\"%s \"x-road-client\" \"x-road-id\"%s%s",
+             query ? " \"@query\"" : "", body ? " \"content-digest\"" : "",
+             user ? " \"x-road-userid\"" : "");
+    snprintf(params, sizeof params, "(%s);created=%lld;keyid=\"%s\";alg=\"%s\"", comps,
+             (long long)created, client, egov_sigkey_alg_name(egov_sigkey_alg(key)));
+    egov_buf_printf(&base, "\"@method\": %s\n\"@path\": %s\n", method, path);
+    if (query)
+        egov_buf_printf(&base, "\"@query\": ?%s\n", query);
+    egov_buf_printf(&base, "\"x-road-client\": %s\n\"x-road-id\": %s\n", client, msgid);
+    if (body) {
+        uint8_t h[32];
+        char e[64];
+        egov_sha256(body, strlen(body), h);
+        b64(h, 32, e);
+        snprintf(digest, sizeof digest, "sha-256=:%s:", e);
+        egov_buf_printf(&base, "\"content-digest\": %s\n", digest);
+    }
+    if (user)
+        egov_buf_printf(&base, "\"x-road-userid\": %s\n", user);
+    egov_buf_printf(&base, "\"@signature-params\": %s", params);
+    uint8_t sig[64];
+    size_t sl = 0;
+    assert_true(egov_sigkey_sign(key, base.data, base.len, sig, &sl));
+    if (tamper)
+        sig[5] ^= 0x40;
+    char sb[100];
+    b64(sig, sl, sb);
+    snprintf(r->h[n++], sizeof r->h[0], "X-Road-Client: %s", client);
+    snprintf(r->h[n++], sizeof r->h[0], "X-Road-Id: %s", msgid);
+    if (user)
+        snprintf(r->h[n++], sizeof r->h[0], "X-Road-UserId: %s", user);
+    if (body) {
+        snprintf(r->h[n++], sizeof r->h[0], "Content-Digest: %s", digest);
+        snprintf(r->h[n++], sizeof r->h[0], "Content-Type: application/json");
+    }
+    snprintf(r->h[n++], sizeof r->h[0], "Signature-Input: sig1=%s", params);
+    snprintf(r->h[n++], sizeof r->h[0], "Signature: sig1=:%s:", sb);
+    snprintf(r->h[n++], sizeof r->h[0], "X-Internal-Secret: 1");
+    snprintf(r->h[n++], sizeof r->h[0], "Cookie: session=abc");
+    for (unsigned int i = 0; i < n; i++)
+        r->list[i] = r->h[i];
+    r->list[n] = NULL;
+    egov_buf_free(&base);
+}
+
+static unsigned int msg_seq;
+
+/* Makes a fresh message id. */
+static const char *new_msgid(char out[64])
+{
+    snprintf(out, 64, "msg-%u-%lld", ++msg_seq, (long long)egov_now_us());
+    return out;
+}
+
+static long call(const char *method, const char *path, const char *query, const char *user,
+                 const char *body, struct egov_test_response *resp)
+{
+    struct signed_req r;
+    char id[64];
+    sign_call(&r, client_key, CLIENT, method, path, query, new_msgid(id), user, body, 0, false);
+    assert_true(egov_test_http(&gw, method, r.path, r.list, body, body ? strlen(body) : 0, resp));
+    return resp->status;
+}
+
+static void expect_error(const struct egov_test_response *resp, long status, const char *type)
+{
+    char buf[200];
+    if (resp->status != status)
+        fprintf(stderr, "expected %ld %s, got %ld: %s\n", status, type, resp->status, resp->body);
+    assert_int_equal(resp->status, status);
+    assert_non_null(egov_test_response_header(resp, "X-Road-Error", buf, sizeof buf));
+    assert_string_equal(buf, type);
+    json_t *j = json_loads(resp->body, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "type")), type);
+    assert_non_null(json_string_value(json_object_get(j, "message")));
+    assert_non_null(json_string_value(json_object_get(j, "detail")));
+    json_decref(j);
+}
+
+/* Count of audit rows with this status and service. */
+static long audit_count(unsigned int status, const char *service)
+{
+    assert_true(egov_gateway_audit_flush());
+    static const struct egov_db_stmt st = {
+        "t_audit_count", "SELECT COUNT(*) FROM gw_audit WHERE status = $1 AND service = $2", NULL};
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *rows = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_INT64(status), EGOV_DB_PARAM_TEXT(service),
+                                EGOV_DB_PARAM_END};
+    assert_int_equal(egov_db_query(c, &st, p, &rows), 1);
+    long n = (long)egov_db_rows_int64(rows, 0, 0);
+    egov_db_rows_free(rows);
+    egov_db_release(c);
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up                                                              */
+/* ------------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+    (void)state;
+    db = egov_test_db_open();
+    if (db == NULL)
+        return -1;
+    const struct egov_module *mods[] = {&egov_authz_module, &egov_gateway_module};
+    for (size_t i = 0; i < 2; i++)
+        egov_db_register_migrations(mods[i]->migrations);
+    char err[256];
+    if (egov_db_migrate(db, NULL, NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "migrate: %s\n", err);
+        return -1;
+    }
+    const char *tmp = getenv("EGOV_TEST_TMP");
+    snprintf(tmpdir, sizeof tmpdir, "%s/gw-%d", tmp != NULL ? tmp : "/tmp", (int)getpid());
+    egov_config_defaults(&cfg);
+    snprintf(cfg.vardir, sizeof cfg.vardir, "%s", tmpdir);
+    cfg.gateway_breaker_failures = 3;
+    cfg.gateway_breaker_open_ms = 60000;
+    cfg.gateway_clock_skew_s = 60;
+    struct egov_module_env env = {&cfg, db, NULL};
+    if (!egov_gateway_module.init(&env))
+        return -1;
+
+    struct egov_server_options opt = {0};
+    opt.db = db;
+    opt.threads = 2;
+    const struct egov_route_table *pt[] = {&provider_table, NULL};
+    if (!egov_test_inproc_start(pt, &opt, &provider))
+        return -1;
+    const struct egov_route_table *gt[] = {egov_gateway_module.routes, &egov_http_core_routes,
+                                           NULL};
+    if (!egov_test_inproc_start(gt, &opt, &gw))
+        return -1;
+
+    client_key = egov_sigkey_generate(EGOV_SIGKEY_ED25519);
+    other_key = egov_sigkey_generate(EGOV_SIGKEY_ES256);
+    const char *field = NULL;
+    char *pub = egov_sigkey_public_pem(client_key), *pub2 = egov_sigkey_public_pem(other_key);
+    struct egov_gateway_client c1 = {CLIENT, pub, NULL, NULL, 0};
+    struct egov_gateway_client c2 = {OTHER, pub2, NULL, NULL, 3};
+    assert_int_equal(egov_gateway_client_register(db, &c1, &field), EGOV_EC_NONE);
+    assert_int_equal(egov_gateway_client_register(db, &c2, &field), EGOV_EC_NONE);
+    egov_free(pub);
+    egov_free(pub2);
+
+    char base[128];
+    snprintf(base, sizeof base, "%s", provider.base_url);
+    const char *openapi = "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"persons\",\"version\":"
+                          "\"1\"},\"paths\":{\"/persons/{id}\":{\"get\":{}}}}";
+    struct egov_gateway_service s1 = {SVC, base, NULL, openapi, false, 0};
+    struct egov_gateway_service s2 = {SVC_PD, base, NULL, NULL, true, 0};
+    struct egov_gateway_service s3 = {SVC_DOWN, "http://127.0.0.1:1", NULL, NULL, false, 0};
+    struct egov_gateway_service s4 = {SVC_SLOW, base, NULL, NULL, false, 400};
+    assert_int_equal(egov_gateway_service_register(db, &s1, &field), EGOV_EC_NONE);
+    assert_int_equal(egov_gateway_service_register(db, &s2, &field), EGOV_EC_NONE);
+    assert_int_equal(egov_gateway_service_register(db, &s3, &field), EGOV_EC_NONE);
+    assert_int_equal(egov_gateway_service_register(db, &s4, &field), EGOV_EC_NONE);
+    char gid[37];
+    assert_int_equal(egov_authz_grant_add(db, NULL, A_CLIENT, A_SVC, "MOI", "*", "/persons/*", NULL,
+                                          NULL, gid, &field),
+                     EGOV_EC_NONE);
+    assert_int_equal(egov_authz_grant_add(db, NULL, A_CLIENT, A_SVC_PD, "MOI", "GET", "/records/*",
+                                          NULL, NULL, gid, &field),
+                     EGOV_EC_NONE);
+    assert_int_equal(egov_authz_grant_add(db, NULL, A_CLIENT, A_SVC_DOWN, "MOI", "*", "/*", NULL, NULL,
+                                          gid, &field),
+                     EGOV_EC_NONE);
+    assert_int_equal(egov_authz_grant_add(db, NULL, A_CLIENT, A_SVC_SLOW, "MOI", "GET", "/*", NULL,
+                                          NULL, gid, &field),
+                     EGOV_EC_NONE);
+    assert_int_equal(egov_authz_grant_add(db, NULL, A_OTHER, A_SVC, "MOI", "GET", "/persons/*", NULL,
+                                          NULL, gid, &field),
+                     EGOV_EC_NONE);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    egov_test_inproc_stop(&gw, 1000);
+    egov_test_inproc_stop(&provider, 1000);
+    egov_gateway_module.fini();
+    egov_sigkey_free(client_key);
+    egov_sigkey_free(other_key);
+    egov_db_close(db);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                               */
+/* ------------------------------------------------------------------ */
+
+static void test_call_ok(void **state)
+{
+    (void)state;
+    struct egov_test_response r;
+    assert_int_equal(call("GET", "/r1/" SVC "/persons/" PERSON, "type=full", "B223456789", NULL, &r),
+                     200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(j, "id")), PERSON);
+    assert_string_equal(json_string_value(json_object_get(j, "client")), CLIENT);
+    assert_string_equal(json_string_value(json_object_get(j, "user")), "B223456789");
+    assert_string_equal(json_string_value(json_object_get(j, "query")), "full");
+    assert_true(json_is_true(json_object_get(j, "signed")));
+    assert_true(json_is_false(json_object_get(j, "leaked")));
+    assert_true(json_is_null(json_object_get(j, "cookie")));
+    json_decref(j);
+
+    /* the answer is signed by the gateway over status, digest, id and request hash */
+    char si[600], sg[200], rh[100], dg[100], xid[100], pem_buf[2];
+    (void)pem_buf;
+    assert_non_null(egov_test_response_header(&r, "Signature-Input", si, sizeof si));
+    assert_non_null(egov_test_response_header(&r, "Signature", sg, sizeof sg));
+    assert_non_null(egov_test_response_header(&r, "X-Road-Request-Hash", rh, sizeof rh));
+    assert_non_null(egov_test_response_header(&r, "Content-Digest", dg, sizeof dg));
+    assert_non_null(egov_test_response_header(&r, "X-Road-Id", xid, sizeof xid));
+    char expect_dg[64];
+    gw_content_digest(r.body, r.body_len, expect_dg);
+    assert_string_equal(dg, expect_dg);
+    struct egov_buf base;
+    egov_buf_init(&base);
+    const char *params = strchr(si, '=') + 1;
+    egov_buf_printf(&base,
+                    "\"@status\": 200\n\"content-digest\": %s\n\"x-road-id\": %s\n"
+                    "\"x-road-request-hash\": %s\n\"@signature-params\": %s",
+                    dg, xid, rh, params);
+    uint8_t sig[128];
+    long sl = gw_signature_decode(sg, sig);
+    char *pub = egov_sigkey_public_pem(gw_key);
+    struct egov_sigkey *gpub = egov_sigkey_from_pem(pub, strlen(pub));
+    assert_true(egov_sigkey_verify(gpub, base.data, base.len, sig, (size_t)sl));
+    egov_buf_free(&base);
+    egov_free(pub);
+    egov_sigkey_free(gpub);
+    egov_test_response_free(&r);
+
+    /* a POST with a body: digest checked, body forwarded */
+    assert_int_equal(call("POST", "/r1/" SVC "/persons/" PERSON "/echo", NULL, NULL,
+                          "{\"address\":\"臺北市\"}", &r),
+                     201);
+    assert_string_equal(r.body, "{\"address\":\"臺北市\"}");
+    egov_test_response_free(&r);
+    assert_true(audit_count(200, SVC) >= 1);
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    struct egov_test_response r;
+    struct signed_req s;
+    char id[64];
+
+    /* no grant: OTHER may only GET */
+    sign_call(&s, other_key, OTHER, "POST", "/r1/" SVC "/persons/" PERSON "/echo", NULL,
+              new_msgid(id), NULL, "{}", 0, false);
+    assert_true(egov_test_http(&gw, "POST", s.path, s.list, "{}", 2, &r));
+    expect_error(&r, 403, "Server.ServerProxy.AccessDenied");
+    egov_test_response_free(&r);
+    assert_true(audit_count(403, SVC) >= 1);
+
+    /* tampered signature */
+    sign_call(&s, client_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL, new_msgid(id),
+              NULL, NULL, 0, true);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    expect_error(&r, 401, "Client.InvalidSignatureValue");
+    egov_test_response_free(&r);
+
+    /* signed by another key than the client's */
+    sign_call(&s, other_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL, new_msgid(id),
+              NULL, NULL, 0, false);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    expect_error(&r, 401, "Client.InvalidSignatureValue");
+    egov_test_response_free(&r);
+
+    /* a signed request whose path was changed on the way */
+    sign_call(&s, client_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL, new_msgid(id),
+              NULL, NULL, 0, false);
+    assert_true(egov_test_http(&gw, "GET", "/r1/" SVC "/persons/B123456789", s.list, NULL, 0, &r));
+    expect_error(&r, 401, "Client.InvalidSignatureValue");
+    egov_test_response_free(&r);
+
+    /* tampered body */
+    sign_call(&s, client_key, CLIENT, "POST", "/r1/" SVC "/persons/" PERSON "/echo", NULL,
+              new_msgid(id), NULL, "{\"a\":1}", 0, false);
+    assert_true(egov_test_http(&gw, "POST", s.path, s.list, "{\"a\":2}", 7, &r));
+    expect_error(&r, 400, "Client.InvalidMessage.Digest");
+    egov_test_response_free(&r);
+
+    /* replay: the same message twice */
+    sign_call(&s, client_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL, new_msgid(id),
+              NULL, NULL, 0, false);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    expect_error(&r, 409, "Client.DuplicateMessage");
+    egov_test_response_free(&r);
+
+    /* a stale signature */
+    sign_call(&s, client_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL, new_msgid(id),
+              NULL, NULL, egov_now_us() / 1000000 - 3600, false);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    expect_error(&r, 409, "Client.DuplicateMessage");
+    egov_test_response_free(&r);
+
+    /* unsigned */
+    const char *plain[] = {"X-Road-Client: " CLIENT, "X-Road-Id: x1", NULL};
+    assert_true(egov_test_http(&gw, "GET", "/r1/" SVC "/persons/" PERSON, plain, NULL, 0, &r));
+    expect_error(&r, 401, "Client.MissingSignature");
+    egov_test_response_free(&r);
+
+    /* unknown client, missing client, unknown service, malformed id, traversal */
+    sign_call(&s, client_key, "TW/GOV/XX/nobody", "GET", "/r1/" SVC "/persons/" PERSON, NULL,
+              new_msgid(id), NULL, NULL, 0, false);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    expect_error(&r, 401, "Client.UnknownMember");
+    egov_test_response_free(&r);
+    const char *none[] = {NULL};
+    assert_true(egov_test_http(&gw, "GET", "/r1/" SVC "/persons/" PERSON, none, NULL, 0, &r));
+    expect_error(&r, 400, "Client.InvalidClientId");
+    egov_test_response_free(&r);
+    assert_int_equal(call("GET", "/r1/TW/GOV/MOI/household/nosuch/x", NULL, NULL, NULL, &r), 404);
+    expect_error(&r, 404, "Server.ServerProxy.UnknownService");
+    egov_test_response_free(&r);
+    assert_true(audit_count(404, "TW/GOV/MOI/household/nosuch") == 1);
+    assert_int_equal(call("GET", "/r1/TW/GOV/MOI", NULL, NULL, NULL, &r), 400);
+    expect_error(&r, 400, "Client.InvalidServiceId");
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET", "/r1/" SVC "/persons/%2e%2e/%2e%2e/admin", none, NULL,
+                               0, &r));
+    expect_error(&r, 400, "Client.InvalidPath");
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET", "/r1/" SVC "/persons/%252e%252e", none, NULL, 0, &r));
+    expect_error(&r, 400, "Client.InvalidPath");
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET", "/r1/TW/GOV/MOI/..%2F..%2Fetc/persons", none, NULL, 0,
+                               &r));
+    expect_error(&r, 400, "Client.InvalidServiceId");
+    egov_test_response_free(&r);
+    assert_true(audit_count(400, SVC) >= 2);
+}
+
+static void test_legal_basis(void **state)
+{
+    (void)state;
+    struct egov_test_response r;
+    assert_int_equal(call("GET", "/r1/" SVC_PD "/records/" PERSON, NULL, NULL, NULL, &r), 403);
+    expect_error(&r, 403, "Server.ServerProxy.AccessDenied.NoLegalBasis");
+    egov_test_response_free(&r);
+    /* the person's own consent opens it for that person only */
+    assert_int_equal(egov_gateway_consent_set(db, PERSON, CLIENT, SVC_PD, true), EGOV_EC_NONE);
+    assert_int_equal(call("GET", "/r1/" SVC_PD "/records/" PERSON, NULL, NULL, NULL, &r), 200);
+    egov_test_response_free(&r);
+    assert_int_equal(call("GET", "/r1/" SVC_PD "/records/B123456789", NULL, NULL, NULL, &r), 403);
+    egov_test_response_free(&r);
+    /* a legal basis for the grant opens it for everyone */
+    char lid[37];
+    assert_int_equal(egov_gateway_legal_basis_add(db, CLIENT, SVC_PD, "稅捐稽徵法第30條", lid),
+                     EGOV_EC_NONE);
+    assert_int_equal(call("GET", "/r1/" SVC_PD "/records/B123456789", NULL, NULL, NULL, &r), 200);
+    egov_test_response_free(&r);
+
+    /* the citizen sees who used their data */
+    assert_true(egov_gateway_audit_flush());
+    json_t *list = egov_gateway_accesses(db, PERSON, 100);
+    assert_non_null(list);
+    assert_true(json_array_size(list) >= 3);
+    json_t *first = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "client")), CLIENT);
+    assert_string_equal(json_string_value(json_object_get(first, "service")), SVC_PD);
+    json_decref(list);
+}
+
+static void test_provider_faults(void **state)
+{
+    (void)state;
+    struct egov_test_response r;
+    int64_t t0 = egov_mono_us();
+    assert_int_equal(call("GET", "/r1/" SVC_DOWN "/x", NULL, NULL, NULL, &r), 502);
+    expect_error(&r, 502, "Server.ServerProxy.ServiceFailed");
+    egov_test_response_free(&r);
+    assert_true(egov_mono_us() - t0 < 2000000);
+
+    t0 = egov_mono_us();
+    assert_int_equal(call("GET", "/r1/" SVC_SLOW "/slow", NULL, NULL, NULL, &r), 504);
+    expect_error(&r, 504, "Server.ServerProxy.ServiceTimeout");
+    egov_test_response_free(&r);
+    int64_t took = egov_mono_us() - t0;
+    assert_true(took >= 350000 && took < 1200000);
+
+    /* two more failures open the circuit: the next call is refused at once */
+    assert_int_equal(call("GET", "/r1/" SVC_DOWN "/x", NULL, NULL, NULL, &r), 502);
+    egov_test_response_free(&r);
+    assert_int_equal(call("GET", "/r1/" SVC_DOWN "/x", NULL, NULL, NULL, &r), 502);
+    egov_test_response_free(&r);
+    assert_int_equal(call("GET", "/r1/" SVC_DOWN "/x", NULL, NULL, NULL, &r), 503);
+    expect_error(&r, 503, "Server.ServerProxy.ServiceUnavailable");
+    egov_test_response_free(&r);
+    assert_true(audit_count(503, SVC_DOWN) == 1);
+    assert_true(audit_count(502, SVC_DOWN) == 3);
+    assert_true(audit_count(504, SVC_SLOW) == 1);
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    struct egov_test_response r;
+    unsigned int ok = 0, limited = 0;
+    for (int i = 0; i < 8; i++) {
+        struct signed_req s;
+        char id[64];
+        sign_call(&s, other_key, OTHER, "GET", "/r1/" SVC "/persons/" PERSON, NULL, new_msgid(id),
+                  NULL, NULL, 0, false);
+        assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+        if (r.status == 200)
+            ok++;
+        else if (r.status == 429)
+            limited++;
+        egov_test_response_free(&r);
+    }
+    assert_true(ok >= 3 && ok <= 5);
+    assert_true(limited >= 3);
+}
+
+static void test_metaservices(void **state)
+{
+    (void)state;
+    struct egov_test_response r;
+    const char *hdr[] = {"X-Road-Client: " OTHER, NULL};
+    assert_true(egov_test_http(&gw, "GET", "/r1/listClients", NULL, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, CLIENT));
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET", "/r1/TW/GOV/MOI/household/listMethods", NULL, NULL, 0,
+                               &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, SVC_SLOW));
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET", "/r1/TW/GOV/MOI/household/allowedMethods", hdr, NULL,
+                               0, &r));
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    json_t *svcs = json_object_get(j, "service");
+    assert_int_equal(json_array_size(svcs), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(svcs, 0), "id")), SVC);
+    json_decref(j);
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET",
+                               "/r1/TW/GOV/MOI/household/getOpenAPI?serviceCode=persons", NULL,
+                               NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"/persons/{id}\""));
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET", "/r1/TW/GOV/MOI/household/getOpenAPI?serviceCode=no",
+                               NULL, NULL, 0, &r));
+    expect_error(&r, 404, "Server.ServerProxy.UnknownService");
+    egov_test_response_free(&r);
+
+    assert_true(egov_test_http(&gw, "GET", "/metrics", NULL, NULL, 0, &r));
+    assert_non_null(strstr(r.body, "egov_gateway_calls_total{service=\"" SVC "\",outcome=\"ok\"}"));
+    assert_non_null(strstr(r.body, "egov_gateway_call_duration_seconds_bucket{service=\"" SVC));
+    egov_test_response_free(&r);
+}
+
+static void test_audit_chain(void **state)
+{
+    (void)state;
+    struct egov_gateway_audit_report rep;
+    assert_true(egov_gateway_audit_flush());
+    assert_int_equal(egov_gateway_audit_verify(db, &rep), 1);
+    assert_true(rep.entries >= 20);
+    int64_t n = rep.entries;
+
+    static const struct egov_db_stmt edit = {
+        "t_audit_edit", "UPDATE gw_audit SET client = 'TW/GOV/EVIL/x' WHERE seq = 7", NULL};
+    static const struct egov_db_stmt del = {"t_audit_del", "DELETE FROM gw_audit WHERE seq = 5",
+                                            NULL};
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    assert_int_equal(egov_db_exec(c, &edit, NULL), 1);
+    egov_db_release(c);
+    assert_int_equal(egov_gateway_audit_verify(db, &rep), 0);
+    assert_int_equal(rep.bad_seq, 7);
+    assert_non_null(strstr(rep.problem, "entry 7 was altered"));
+    assert_int_equal(rep.entries, 6);
+
+    c = egov_db_acquire(db, 5000);
+    assert_int_equal(egov_db_exec(c, &del, NULL), 1);
+    egov_db_release(c);
+    assert_int_equal(egov_gateway_audit_verify(db, &rep), 0);
+    assert_int_equal(rep.bad_seq, 5);
+    assert_non_null(strstr(rep.problem, "entry 5 is missing"));
+    (void)n;
+}
+
+/* Runs due jobs until none is left (with a short wait for back-off). */
+static void run_jobs(unsigned int rounds)
+{
+    for (unsigned int i = 0; i < rounds; i++) {
+        while (egov_jobs_run_one(db, "test", 60000, 10) == 1)
+            ;
+        usleep(50 * 1000);
+    }
+}
+
+static void test_events(void **state)
+{
+    (void)state;
+    char url[200], sid[37], sid2[37];
+    const char *field = NULL;
+    snprintf(url, sizeof url, "%s/events", provider.base_url);
+    assert_int_equal(egov_gateway_subscribe(db, CLIENT, "household.address-changed", url, sid,
+                                            &field),
+                     EGOV_EC_NONE);
+    /* a second subscriber that is broken for good: its deliveries end as dead letters */
+    assert_int_equal(egov_gateway_subscribe(db, OTHER, "household.address-changed",
+                                            "http://127.0.0.1:1/events", sid2, &field),
+                     EGOV_EC_NONE);
+    char token[65];
+    assert_int_equal(egov_gateway_publisher_add(db, "TW/GOV/MOI/household", "household.", token),
+                     EGOV_EC_NONE);
+
+    /* publish through the API; the receiver is busy for the first attempt */
+    pthread_mutex_lock(&rx_lock);
+    rx_fail_next = 1;
+    pthread_mutex_unlock(&rx_lock);
+    char path[200], ev1[37], ev2[37];
+    snprintf(path, sizeof path, "/api/gateway/events/%s", token);
+    egov_uuid7(ev1);
+    egov_uuid7(ev2);
+    char body[400];
+    struct egov_test_response r;
+    const char *ct[] = {"Content-Type: application/json", NULL};
+    snprintf(body, sizeof body,
+             "{\"seq\":1,\"id\":\"%s\",\"subject\":\"household.address-changed\",\"key\":\"%s\","
+             "\"data\":{\"address\":\"新北市板橋區\"}}",
+             ev1, PERSON);
+    assert_true(egov_test_http(&gw, "POST", path, ct, body, strlen(body), &r));
+    assert_int_equal(r.status, 202);
+    egov_test_response_free(&r);
+    /* the same event again: accepted, no new deliveries */
+    assert_true(egov_test_http(&gw, "POST", path, ct, body, strlen(body), &r));
+    assert_int_equal(r.status, 200);
+    egov_test_response_free(&r);
+    snprintf(body, sizeof body,
+             "{\"seq\":2,\"id\":\"%s\",\"subject\":\"household.address-changed\",\"key\":\"%s\","
+             "\"data\":{\"address\":\"臺中市西屯區\"}}",
+             ev2, PERSON);
+    assert_true(egov_test_http(&gw, "POST", path, ct, body, strlen(body), &r));
+    assert_int_equal(r.status, 202);
+    egov_test_response_free(&r);
+    /* wrong token, wrong subject, malformed event */
+    assert_true(egov_test_http(&gw, "POST", "/api/gateway/events/AAAAAAAAAAAAAAAAAAAAAAAA", ct,
+                               body, strlen(body), &r));
+    assert_int_equal(r.status, 404);
+    egov_test_response_free(&r);
+    const char *bad = "{\"id\":\"x\",\"subject\":\"household.a\",\"key\":\"k\",\"data\":{}}";
+    assert_true(egov_test_http(&gw, "POST", path, ct, bad, strlen(bad), &r));
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"id\""));
+    egov_test_response_free(&r);
+
+    /* deliver: retries until the receiver takes them, in order, once each */
+    for (int i = 0; i < 160 && rx_count < 2; i++)
+        run_jobs(1);
+    pthread_mutex_lock(&rx_lock);
+    assert_int_equal(rx_count, 2);
+    assert_string_not_equal(rx_ids[0], rx_ids[1]);
+    assert_string_equal(rx_keys[0], PERSON);
+    pthread_mutex_unlock(&rx_lock);
+    static const struct egov_db_stmt order = {
+        "t_order",
+        "SELECT d.id FROM gw_delivery d WHERE d.subscription_id = $1 ORDER BY d.order_no", NULL};
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *rows = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(sid), EGOV_DB_PARAM_END};
+    assert_int_equal(egov_db_query(c, &order, p, &rows), 2);
+    assert_string_equal(egov_db_rows_text(rows, 0, 0), rx_ids[0]);
+    assert_string_equal(egov_db_rows_text(rows, 1, 0), rx_ids[1]);
+    egov_db_rows_free(rows);
+    egov_db_release(c);
+    /* nothing is delivered twice */
+    run_jobs(2);
+    assert_int_equal(rx_count, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_call_ok),       cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_legal_basis),   cmocka_unit_test(test_provider_faults),
+        cmocka_unit_test(test_rate_limit),    cmocka_unit_test(test_metaservices),
+        cmocka_unit_test(test_events),        cmocka_unit_test(test_audit_chain),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
