@@ -90,7 +90,9 @@
  * taxpayer, vehicle owner, patient addresses) in one transaction together
  * with the delivery id, so a repeated delivery has no further effect:
  * 200 {"applied":true,"updated":N} the first time, 200
- * {"applied":false,"duplicate":true} after.  Other subjects: 200
+ * {"applied":false,"duplicate":true} after.  An event whose "time" is
+ * older than the last one applied for that person (a late retry) changes
+ * nothing: 200 {"applied":false,"stale":true}.  Other subjects: 200
  * {"applied":false}.  Bad input: 400 problem naming the field.
  *
  * Legacy code.  The tax and vehicle back offices store names and
@@ -98,7 +100,9 @@
  * bodies are sent as "Content-Type: application/json; charset=cns-fin" (or
  * charset=cns-dci), the charset being the hanzi encoding name
  * (egov_hanzi_encoding_by_name()).  They accept request bodies in that
- * charset, or in UTF-8 when the Content-Type says charset=utf-8.  They need
+ * charset, or in UTF-8 when the Content-Type says charset=utf-8; without
+ * a charset, a body that is valid UTF-8 is read as UTF-8 and any other as
+ * their code (Big5-family text is practically never valid UTF-8).  They need
  * the imported 全字庫 tables (`egov hanzi import`) in the var directory.
  * Characters their code lacks (CNS2FIN has no plain 鎮, for one) are
  * stored as the code's replacement mark, as such systems do.

@@ -15,6 +15,14 @@ static const struct egov_db_stmt st_record = {
     "INSERT INTO bo_delivery (delivery_id, subject, received_at, updated) VALUES ($1, $2, $3, $4)",
     NULL};
 
+static const struct egov_db_stmt st_last = {
+    "bo_ev_last", "SELECT event_time FROM bo_person_event WHERE national_id = $1", NULL};
+static const struct egov_db_stmt st_last_del = {
+    "bo_ev_last_del", "DELETE FROM bo_person_event WHERE national_id = $1", NULL};
+static const struct egov_db_stmt st_last_ins = {
+    "bo_ev_last_ins", "INSERT INTO bo_person_event (national_id, event_time) VALUES ($1, $2)",
+    NULL};
+
 static const struct egov_db_stmt st_land_owner = {
     "bo_ev_land_owner", "UPDATE land_owner SET owner_address = $2 WHERE owner_id = $1", NULL};
 static const struct egov_db_stmt st_land_building = {
@@ -40,9 +48,36 @@ struct apply {
     const char *delivery, *subject, *nid, *address, *district;
     const void *legacy; /* the address in the agency's legacy code, if it has one */
     size_t legacy_len;
-    bool duplicate;
+    int64_t event_us; /* the event's time, 0 if it carries none */
+    bool duplicate, stale;
     int64_t updated;
 };
+
+/*
+ * Orders the changes of one person: an event older than the last one
+ * applied for that person (a late retry) is recorded but changes nothing.
+ * Returns 1 if the event is stale, 0 if it is to be applied, or an error.
+ */
+static int stale_check(struct egov_db_conn *c, struct apply *a)
+{
+    struct egov_db_rows *r = NULL;
+    const struct egov_db_param k[] = {EGOV_DB_PARAM_TEXT(a->nid), EGOV_DB_PARAM_END};
+    const struct egov_db_param kt[] = {EGOV_DB_PARAM_TEXT(a->nid), EGOV_DB_PARAM_INT64(a->event_us),
+                                       EGOV_DB_PARAM_END};
+    if (a->event_us == 0)
+        return 0;
+    enum egov_db_qs qs = egov_db_query(c, &st_last, k, &r);
+    int64_t last = qs > 0 ? egov_db_rows_int64(r, 0, 0) : 0;
+    egov_db_rows_free(r);
+    if (qs < 0)
+        return qs;
+    if (qs > 0 && last > a->event_us)
+        return 1;
+    qs = egov_db_exec(c, &st_last_del, k);
+    if (qs >= 0)
+        qs = egov_db_exec(c, &st_last_ins, kt);
+    return qs < 0 ? qs : 0;
+}
 
 static enum egov_db_qs apply_body(struct egov_db_conn *c, void *cls)
 {
@@ -51,9 +86,14 @@ static enum egov_db_qs apply_body(struct egov_db_conn *c, void *cls)
     const struct egov_db_param pd[] = {EGOV_DB_PARAM_TEXT(a->delivery), EGOV_DB_PARAM_END};
     enum egov_db_qs qs = egov_db_exec(c, &st_seen, pd);
     a->duplicate = qs > 0;
+    a->stale = false;
     a->updated = 0;
     if (qs != 0)
         return qs;
+    int stale = stale_check(c, a);
+    if (stale < 0)
+        return (enum egov_db_qs)stale;
+    a->stale = stale == 1;
     const struct egov_db_param pa[] = {EGOV_DB_PARAM_TEXT(a->nid), EGOV_DB_PARAM_TEXT(a->address),
                                        EGOV_DB_PARAM_END};
     const struct egov_db_param pu[] = {EGOV_DB_PARAM_TEXT(a->nid), EGOV_DB_PARAM_TEXT(a->address),
@@ -62,7 +102,10 @@ static enum egov_db_qs apply_body(struct egov_db_conn *c, void *cls)
     const struct egov_db_param pl[] = {
         EGOV_DB_PARAM_TEXT(a->nid), EGOV_DB_PARAM_BLOB(a->legacy, a->legacy_len),
         EGOV_DB_PARAM_TEXT(a->district), EGOV_DB_PARAM_INT64(now), EGOV_DB_PARAM_END};
-    switch (a->agency) {
+    switch (a->stale ? EGOV_BO_COUNT : (int)a->agency) {
+    case EGOV_BO_COUNT:
+        qs = EGOV_DB_NO_ROW; /* recorded as received, nothing changed */
+        break;
     case EGOV_BO_LAND:
         qs = egov_db_exec(c, &st_land_owner, pa);
         if (qs >= 0) {
@@ -113,10 +156,11 @@ void bo_handle_event(struct egov_req *req, enum egov_backoffice_agency agency)
         bo_problem(req, agency, EGOV_EC_BACKOFFICE_DELIVERY_ID_MISSING, "X-Egov-Delivery", NULL);
         return;
     }
-    const char *subject = NULL;
+    const char *subject = NULL, *time = NULL;
     json_t *data = NULL;
     struct egov_json_spec spec[] = {
         EGOV_JSON_SPEC_STRING_LEN("subject", &subject, 1, 128),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("time", &time, 1, 64)),
         EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_OBJECT("data", &data)),
         EGOV_JSON_SPEC_END,
     };
@@ -149,12 +193,19 @@ void bo_handle_event(struct egov_req *req, enum egov_backoffice_agency agency)
         bo_problem(req, agency, EGOV_EC_BACKOFFICE_ID_MALFORMED, "data.national_id", NULL);
         return;
     }
+    int64_t event_us = 0;
+    if (time != NULL && !egov_time_parse_rfc3339(time, &event_us)) {
+        bo_problem(req, agency, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "time",
+                   "time must be an RFC 3339 timestamp");
+        return;
+    }
     struct apply a = {.agency = agency,
                       .delivery = delivery,
                       .subject = subject,
                       .nid = nid,
                       .address = address,
-                      .district = district};
+                      .district = district,
+                      .event_us = event_us};
     if (agency == EGOV_BO_TAX || agency == EGOV_BO_VEHICLE) {
         a.legacy = bo_to_legacy(req->arena, agency, address, &a.legacy_len);
         if (a.legacy == NULL) {
@@ -175,6 +226,8 @@ void bo_handle_event(struct egov_req *req, enum egov_backoffice_agency agency)
     }
     if (a.duplicate)
         bo_reply(req, agency, 200, json_pack("{s:b, s:b}", "applied", 0, "duplicate", 1));
+    else if (a.stale)
+        bo_reply(req, agency, 200, json_pack("{s:b, s:b}", "applied", 0, "stale", 1));
     else
         bo_reply(req, agency, 200,
                  json_pack("{s:b, s:I}", "applied", 1, "updated", (json_int_t)a.updated));

@@ -174,8 +174,11 @@ json_t *bo_parse_body(struct egov_req *req, enum egov_backoffice_agency agency,
     }
     content_charset(ct, charset, sizeof(charset));
     const struct egov_hanzi_encoding *legacy = bo_legacy_encoding(agency);
+    /* without a charset, a body that is valid UTF-8 is read as UTF-8 (text
+     * in the Big5-based codes practically never is), anything else as the
+     * agency's code */
     bool utf8 = charset[0] == '\0'
-                    ? legacy == NULL
+                    ? legacy == NULL || egov_utf8_valid(text, len, NULL)
                     : strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0;
     if (!utf8) {
         const struct egov_backoffice_info *info = egov_backoffice_info(agency);

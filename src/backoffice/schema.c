@@ -17,6 +17,9 @@
 
 static const struct egov_db_migration common_migrations[] = {
     {1, "received deliveries and settings", BO_COMMON_SQL, NULL},
+    {2, "time of the latest applied event per person",
+     "CREATE TABLE bo_person_event (national_id TEXT PRIMARY KEY, event_time BIGINT NOT NULL)",
+     NULL},
     {0, NULL, NULL, NULL},
 };
 

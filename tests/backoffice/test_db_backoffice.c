@@ -378,8 +378,9 @@ static void test_events(void **state)
     for (int r = 0; r < 3; r++) {
         if (receivers[r] == NULL)
             continue;
-        j = call(receivers[r], "POST", "/events", "application/json; charset=utf-8", evtext,
-                 "delivery-1", &st, NULL);
+        /* UTF-8 without a charset, as the gateway's deliveries come */
+        j = call(receivers[r], "POST", "/events", "application/json", evtext, "delivery-1", &st,
+                 NULL);
         assert_int_equal(st, 200);
         assert_true(json_is_true(json_object_get(j, "applied")));
         assert_int_equal(json_integer_value(json_object_get(j, "updated")), 1);
@@ -389,6 +390,30 @@ static void test_events(void **state)
         assert_int_equal(st, 200);
         assert_false(json_is_true(json_object_get(j, "applied")));
         assert_true(json_is_true(json_object_get(j, "duplicate")));
+        json_decref(j);
+        /* a late retry of an older change of the same person changes nothing */
+        j = call(receivers[r], "POST", "/events", "application/json",
+                 "{\"subject\":\"household.address-changed\",\"time\":\"2000-01-01T00:00:00Z\","
+                 "\"data\":{\"national_id\":\"A123456789\",\"address\":\"x\"}}",
+                 "delivery-old-0", &st, NULL);
+        assert_int_equal(st, 200);
+        json_decref(j);
+        char old[512];
+        snprintf(old, sizeof(old),
+                 "{\"subject\":\"household.address-changed\",\"time\":\"2000-01-01T00:00:00Z\","
+                 "\"data\":{\"national_id\":\"%s\",\"address\":\"舊地址\"}}",
+                 p->national_id);
+        j = call(receivers[r], "POST", "/events", "application/json", old, "delivery-old", &st,
+                 NULL);
+        assert_int_equal(st, 200);
+        assert_true(json_is_true(json_object_get(j, "stale")));
+        json_decref(j);
+        j = call(receivers[r], "POST", "/events", "application/json",
+                 "{\"subject\":\"household.address-changed\",\"time\":\"yesterday\","
+                 "\"data\":{\"national_id\":\"A123456789\",\"address\":\"x\"}}",
+                 "delivery-bad-time", &st, NULL);
+        assert_int_equal(st, 400);
+        assert_string_equal(str(j, "field"), "time");
         json_decref(j);
         /* malformed deliveries */
         j = call(receivers[r], "POST", "/events", "application/json; charset=utf-8", evtext, NULL,
@@ -494,6 +519,28 @@ static void test_legacy(void **state)
              "{\"amount\":1}", NULL, &st, NULL);
     assert_int_equal(st, 415);
     json_decref(j);
+    /* an event in the agency's own code without a charset label */
+    {
+        struct egov_arena *ar = egov_arena_create(4096);
+        char ev[512];
+        snprintf(ev, sizeof(ev),
+                 "{\"subject\":\"household.address-changed\",\"data\":{\"national_id\":\"%s\","
+                 "\"address\":\"臺北市大安區和平東路二段1號\"}}",
+                 p->national_id);
+        size_t n = 0;
+        char *fin = bo_to_legacy(ar, EGOV_BO_TAX, ev, &n);
+        assert_non_null(fin);
+        assert_false(egov_utf8_valid(fin, n, NULL));
+        j = call(&tax, "POST", "/events", "application/json", fin, "legacy-1", &st, NULL);
+        assert_int_equal(st, 200);
+        assert_true(json_is_true(json_object_get(j, "applied")));
+        json_decref(j);
+        egov_arena_destroy(ar);
+        snprintf(path, sizeof(path), "/taxpayers/%s", p->national_id);
+        j = get(&tax, path, 200);
+        assert_string_equal(str(j, "address"), "臺北市大安區和平東路二段1號");
+        json_decref(j);
+    }
 
     /* bills and a payment: wrong amount, right amount, twice */
     const char *bill = NULL;
