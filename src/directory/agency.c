@@ -340,10 +340,10 @@ json_t *egov_directory_agency_to_json(const struct egov_directory_agency *a)
     char created[32], updated[32];
     egov_time_rfc3339(a->created_at, created);
     egov_time_rfc3339(a->updated_at, updated);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "id", a->id,
-                     "code", a->code, "oid", a->oid, "parent_id", a->parent_id, "name", a->name,
-                     "address", a->address, "phone", a->phone, "dn", a->dn, "active", a->active,
-                     "created_at", created, "updated_at", updated);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "id", a->id, "code",
+                     a->code, "oid", a->oid, "parent_id", a->parent_id, "name", a->name, "address",
+                     a->address, "phone", a->phone, "dn", a->dn, "active", a->active, "created_at",
+                     created, "updated_at", updated);
 }
 
 /* ------------------------------------------------------------------ */
@@ -416,8 +416,7 @@ static enum egov_db_qs create_body(struct egov_db_conn *c, void *cls)
 }
 
 enum egov_ec egov_directory_agency_create(struct egov_db *db, const struct egov_oid_actor *actor,
-                                          const struct egov_directory_agency *in,
-                                          char id_out[37])
+                                          const struct egov_directory_agency *in, char id_out[37])
 {
     if (id_out != NULL)
         id_out[0] = '\0';
@@ -486,10 +485,14 @@ static enum egov_db_qs update_body(struct egov_db_conn *c, void *cls)
         egov_uuid7(hid);
         egov_oid_search_key(a.name, okey, sizeof(okey));
         struct egov_db_param hp[] = {
-            EGOV_DB_PARAM_TEXT(hid),         EGOV_DB_PARAM_TEXT(a.id),
-            EGOV_DB_PARAM_TEXT(a.name),      EGOV_DB_PARAM_TEXT(okey),
-            EGOV_DB_PARAM_TEXT(a.oid),       EGOV_DB_PARAM_TEXT(u->effective),
-            EGOV_DB_PARAM_TEXT("rename"),    EGOV_DB_PARAM_INT64(now),
+            EGOV_DB_PARAM_TEXT(hid),
+            EGOV_DB_PARAM_TEXT(a.id),
+            EGOV_DB_PARAM_TEXT(a.name),
+            EGOV_DB_PARAM_TEXT(okey),
+            EGOV_DB_PARAM_TEXT(a.oid),
+            EGOV_DB_PARAM_TEXT(u->effective),
+            EGOV_DB_PARAM_TEXT("rename"),
+            EGOV_DB_PARAM_INT64(now),
             EGOV_DB_PARAM_END,
         };
         qs = egov_db_exec(c, &st_history_insert, hp);
@@ -523,9 +526,9 @@ static bool iso_date_ok(const char *s)
 }
 
 enum egov_ec egov_directory_agency_update(struct egov_db *db, const struct egov_oid_actor *actor,
-                                          const char *id, const char *new_name,
-                                          const char *code, const char *address,
-                                          const char *phone, const char *effective_date)
+                                          const char *id, const char *new_name, const char *code,
+                                          const char *address, const char *phone,
+                                          const char *effective_date)
 {
     if (!egov_uuid_valid(id))
         return EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
@@ -575,9 +578,8 @@ static enum egov_db_qs path_body(struct egov_db_conn *c, struct list_cls *lc)
             return qs;
         if (qs == 0)
             return depth == 0 ? EGOV_DB_NO_ROW : EGOV_DB_HARD_ERROR;
-        json_array_insert_new(lc->result, 0,
-                              json_pack("{s:s, s:s, s:s}", "id", a.id, "name", a.name, "oid",
-                                        a.oid));
+        json_array_insert_new(
+            lc->result, 0, json_pack("{s:s, s:s, s:s}", "id", a.id, "name", a.name, "oid", a.oid));
         dir_copy(cur, sizeof(cur), a.parent_id);
     }
     return EGOV_DB_ONE_ROW;
@@ -663,8 +665,7 @@ enum egov_ec egov_directory_agency_history(struct egov_db *db, const char *id, j
     return run_list(db, &lc, out);
 }
 
-enum egov_ec egov_directory_agency_children(struct egov_db *db, const char *parent_id,
-                                            json_t **out)
+enum egov_ec egov_directory_agency_children(struct egov_db *db, const char *parent_id, json_t **out)
 {
     *out = NULL;
     bool roots = parent_id == NULL || parent_id[0] == '\0';
@@ -683,8 +684,8 @@ enum egov_ec egov_directory_agency_path(struct egov_db *db, const char *id, json
     return run_list(db, &lc, out);
 }
 
-enum egov_ec egov_directory_agency_search(struct egov_db *db, const char *query,
-                                          unsigned int limit, json_t **out)
+enum egov_ec egov_directory_agency_search(struct egov_db *db, const char *query, unsigned int limit,
+                                          json_t **out)
 {
     *out = NULL;
     if (query == NULL || limit < 1 || limit > 500)

@@ -91,9 +91,8 @@ static int oid_import(int argc, char **argv, const struct egov_module_env *env)
     struct progress_state ps = {isatty(STDERR_FILENO) == 1, 0};
     char err[512];
     int64_t t0 = egov_mono_us();
-    enum egov_ec ec =
-        egov_directory_import_oid_list(db, file, changes, import_progress, &ps, &st, err,
-                                       sizeof(err));
+    enum egov_ec ec = egov_directory_import_oid_list(db, file, changes, import_progress, &ps, &st,
+                                                     err, sizeof(err));
     egov_db_close(db);
     if (ec != EGOV_EC_NONE) {
         fprintf(stderr, "egov oid import: %s\n", err);
@@ -271,7 +270,8 @@ static int dir_export(int argc, char **argv, const struct egov_module_env *env)
         else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
             path = argv[++i];
         else {
-            fprintf(stderr, "usage: egov directory export-ldif [--root ID|CODE|OID] [--out FILE]\n");
+            fprintf(stderr,
+                    "usage: egov directory export-ldif [--root ID|CODE|OID] [--out FILE]\n");
             return 2;
         }
     }
@@ -299,8 +299,7 @@ static int dir_export(int argc, char **argv, const struct egov_module_env *env)
     }
     FILE *f = path != NULL ? fopen(path, "w") : stdout;
     if (f == NULL) {
-        fprintf(stderr, "egov directory export-ldif: cannot write %s: %s\n", path,
-                strerror(errno));
+        fprintf(stderr, "egov directory export-ldif: cannot write %s: %s\n", path, strerror(errno));
         goto done;
     }
     bool ok = fwrite(out.data, 1, out.len, f) == out.len;
@@ -331,8 +330,9 @@ static int dir_agency(int argc, char **argv, const struct egov_module_env *env)
     struct egov_directory_agency a;
     enum egov_db_qs qs = find_agency(db, argv[2], &a);
     json_t *o = NULL, *history = NULL, *path = NULL;
-    enum egov_ec ec = qs < 0 ? dir_qs_ec(qs) : qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND
-                                                       : EGOV_EC_NONE;
+    enum egov_ec ec = qs < 0    ? dir_qs_ec(qs)
+                      : qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND
+                                : EGOV_EC_NONE;
     if (ec == EGOV_EC_NONE)
         ec = egov_directory_agency_history(db, a.id, &history);
     if (ec == EGOV_EC_NONE)

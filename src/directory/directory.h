@@ -41,10 +41,11 @@ extern const struct egov_module egov_directory_module;
 
 /** What kind of personal identifier a string is. */
 enum egov_directory_id_kind {
-    EGOV_DIRECTORY_ID_INVALID = 0,      /**< malformed or wrong check digit */
-    EGOV_DIRECTORY_ID_NATIONAL = 1,     /**< 身分證統一編號: letter, 1/2, 8 digits */
-    EGOV_DIRECTORY_ID_RESIDENT = 2,     /**< resident certificate since 2021: letter, 8/9, 8 digits */
-    EGOV_DIRECTORY_ID_RESIDENT_OLD = 3, /**< resident certificate before 2021: two letters, 8 digits */
+    EGOV_DIRECTORY_ID_INVALID = 0,  /**< malformed or wrong check digit */
+    EGOV_DIRECTORY_ID_NATIONAL = 1, /**< 身分證統一編號: letter, 1/2, 8 digits */
+    EGOV_DIRECTORY_ID_RESIDENT = 2, /**< resident certificate since 2021: letter, 8/9, 8 digits */
+    EGOV_DIRECTORY_ID_RESIDENT_OLD =
+        3, /**< resident certificate before 2021: two letters, 8 digits */
 };
 
 /**
@@ -77,16 +78,16 @@ bool egov_directory_agency_code_valid(const char *code);
 
 /** An agency. */
 struct egov_directory_agency {
-    char id[37];                      /**< UUIDv7 */
-    char code[16];                    /**< 機關代碼, "" if unknown */
-    char oid[EGOV_OID_TEXT_MAX + 1];  /**< "" if none */
-    char parent_id[37];               /**< "" for a top-level agency */
-    char name[256];                   /**< official name */
+    char id[37];                     /**< UUIDv7 */
+    char code[16];                   /**< 機關代碼, "" if unknown */
+    char oid[EGOV_OID_TEXT_MAX + 1]; /**< "" if none */
+    char parent_id[37];              /**< "" for a top-level agency */
+    char name[256];                  /**< official name */
     char address[512];
     char phone[64];
-    char dn[512];                     /**< LDAP-style DN, e.g. "ou=內政部,o=行政院,c=TW" */
+    char dn[512]; /**< LDAP-style DN, e.g. "ou=內政部,o=行政院,c=TW" */
     bool active;
-    int64_t created_at;               /**< epoch microseconds */
+    int64_t created_at; /**< epoch microseconds */
     int64_t updated_at;
 };
 
@@ -110,8 +111,7 @@ enum egov_db_qs egov_directory_agency_by_oid(struct egov_db *db, const char *oid
  * conflict codes, EGOV_EC_GENERIC_FORBIDDEN, or a database error code.
  */
 enum egov_ec egov_directory_agency_create(struct egov_db *db, const struct egov_oid_actor *actor,
-                                          const struct egov_directory_agency *in,
-                                          char id_out[37]);
+                                          const struct egov_directory_agency *in, char id_out[37]);
 
 /**
  * Updates the address, phone and code of agency @p id (each NULL to keep
@@ -120,9 +120,9 @@ enum egov_ec egov_directory_agency_create(struct egov_db *db, const struct egov_
  * ("YYYY-MM-DD" or NULL for today).  One transaction.
  */
 enum egov_ec egov_directory_agency_update(struct egov_db *db, const struct egov_oid_actor *actor,
-                                          const char *id, const char *new_name,
-                                          const char *code, const char *address,
-                                          const char *phone, const char *effective_date);
+                                          const char *id, const char *new_name, const char *code,
+                                          const char *address, const char *phone,
+                                          const char *effective_date);
 
 /** The agency as a JSON object (new reference; NULL on OOM). */
 json_t *egov_directory_agency_to_json(const struct egov_directory_agency *a);
@@ -152,12 +152,11 @@ enum egov_ec egov_directory_agency_path(struct egov_db *db, const char *id, json
  * most @p limit (1..500), shortest name first.  A new JSON array of
  * agency objects in @p *out.
  */
-enum egov_ec egov_directory_agency_search(struct egov_db *db, const char *query,
-                                          unsigned int limit, json_t **out);
+enum egov_ec egov_directory_agency_search(struct egov_db *db, const char *query, unsigned int limit,
+                                          json_t **out);
 
 /** True if agency @p id is @p ancestor_id or lies below it.  False on errors too. */
-bool egov_directory_agency_is_within(struct egov_db *db, const char *id,
-                                     const char *ancestor_id);
+bool egov_directory_agency_is_within(struct egov_db *db, const char *id, const char *ancestor_id);
 
 /* ------------------------------------------------------------------ */
 /* Import of the official OID list and LDIF export                     */
@@ -165,17 +164,16 @@ bool egov_directory_agency_is_within(struct egov_db *db, const char *id,
 
 /** Figures of one import. */
 struct egov_directory_import_stats {
-    unsigned long rows;        /**< data rows read */
-    unsigned long created;     /**< agencies created */
-    unsigned long updated;     /**< agencies whose data changed */
-    unsigned long unchanged;   /**< agencies already up to date */
-    unsigned long renamed;     /**< history entries added from the changes file */
-    unsigned long skipped;     /**< rows rejected (bad OID, empty name), see the log */
+    unsigned long rows;      /**< data rows read */
+    unsigned long created;   /**< agencies created */
+    unsigned long updated;   /**< agencies whose data changed */
+    unsigned long unchanged; /**< agencies already up to date */
+    unsigned long renamed;   /**< history entries added from the changes file */
+    unsigned long skipped;   /**< rows rejected (bad OID, empty name), see the log */
 };
 
 /** Progress of an import: @p done of @p total rows. */
-typedef void (*egov_directory_import_progress)(unsigned long done, unsigned long total,
-                                               void *cls);
+typedef void (*egov_directory_import_progress)(unsigned long done, unsigned long total, void *cls);
 
 /**
  * Imports the government OID list (GDS.csv: 機關名稱,OID,電話,地址,DN; UTF-8,
@@ -191,8 +189,8 @@ typedef void (*egov_directory_import_progress)(unsigned long done, unsigned long
 enum egov_ec egov_directory_import_oid_list(struct egov_db *db, const char *gds_path,
                                             const char *changes_path,
                                             egov_directory_import_progress progress, void *cls,
-                                            struct egov_directory_import_stats *stats,
-                                            char *err, size_t errlen);
+                                            struct egov_directory_import_stats *stats, char *err,
+                                            size_t errlen);
 
 /**
  * Writes the agency tree below agency @p root_id (NULL: all of it) as LDIF
@@ -248,13 +246,13 @@ enum egov_ec egov_directory_staff_of(struct egov_db *db, const char *subject, js
 /** A citizen or foreign resident. */
 struct egov_directory_person {
     char id[37];
-    char id_number[16];      /**< national ID or resident certificate number */
-    char kind[20];           /**< "citizen" or "foreign_resident" (from the number) */
+    char id_number[16]; /**< national ID or resident certificate number */
+    char kind[20];      /**< "citizen" or "foreign_resident" (from the number) */
     char name[256];
-    char name_latin[256];    /**< passport name of a foreign resident, or "" */
-    char nationality[4];     /**< ISO 3166-1 alpha-3 for residents ("TWN" for citizens) */
-    char birth_date[11];     /**< "YYYY-MM-DD" or "" */
-    char gender;             /**< 'M' or 'F' from the number */
+    char name_latin[256]; /**< passport name of a foreign resident, or "" */
+    char nationality[4];  /**< ISO 3166-1 alpha-3 for residents ("TWN" for citizens) */
+    char birth_date[11];  /**< "YYYY-MM-DD" or "" */
+    char gender;          /**< 'M' or 'F' from the number */
     char address[512];
     int64_t created_at;
 };
@@ -279,18 +277,17 @@ json_t *egov_directory_person_to_json(const struct egov_directory_person *p);
 /** A business. */
 struct egov_directory_business {
     char id[37];
-    char ban[9];             /**< 統一編號 */
+    char ban[9]; /**< 統一編號 */
     char name[256];
     char representative[256];
     char address[512];
-    char status[16];         /**< "active", "suspended", "dissolved" */
+    char status[16]; /**< "active", "suspended", "dissolved" */
     int64_t created_at;
 };
 
 /** Adds a business (id and created_at ignored).  Writes its id. */
 enum egov_ec egov_directory_business_add(struct egov_db *db,
-                                         const struct egov_directory_business *b,
-                                         char id_out[37]);
+                                         const struct egov_directory_business *b, char id_out[37]);
 /** Looks a business up by its 統一編號. */
 enum egov_db_qs egov_directory_business_by_ban(struct egov_db *db, const char *ban,
                                                struct egov_directory_business *out);

@@ -235,7 +235,8 @@ static struct imp_agency *imp_add(struct importer *im, const char *oid)
         im->items = items;
         im->cap = cap;
     }
-    if ((im->count + 1) * 2 > im->nslots && !imp_rehash(im, im->nslots == 0 ? 2048 : im->nslots * 2))
+    if ((im->count + 1) * 2 > im->nslots &&
+        !imp_rehash(im, im->nslots == 0 ? 2048 : im->nslots * 2))
         return NULL;
     struct imp_agency *a = &im->items[im->count];
     memset(a, 0, sizeof(*a));
@@ -287,6 +288,10 @@ static const struct egov_db_stmt st_history = {
     " created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     " ON CONFLICT (agency_id, name, oid) DO NOTHING",
     NULL};
+
+static const struct egov_db_stmt st_history_has = {
+    "dir_import_history_has",
+    "SELECT 1 FROM dir_agency_history WHERE agency_id = $1 AND name = $2 AND oid = $3", NULL};
 
 struct load_cls {
     struct importer *im;
@@ -372,7 +377,11 @@ static enum egov_db_qs batch_body(struct egov_db_conn *c, void *cls)
         struct imp_agency *a = b->rows[k];
         char key[DIR_KEY_MAX];
         enum egov_db_qs qs;
-        egov_oid_search_key(a->name, key, sizeof(key));
+        bool changed = !a->in_db || !same(a->name, a->db_name) || !same(a->phone, a->db_phone) ||
+                       !same(a->address, a->db_address) || !same(a->dn, a->db_dn) ||
+                       !same(a->parent_id, a->db_parent);
+        if (changed) /* folding costs; an unchanged row needs no key */
+            egov_oid_search_key(a->name, key, sizeof(key));
         if (!a->in_db) {
             struct egov_db_param p[] = {
                 EGOV_DB_PARAM_TEXT(a->id),
@@ -390,18 +399,20 @@ static enum egov_db_qs batch_body(struct egov_db_conn *c, void *cls)
             if (qs < 0)
                 return qs;
             b->created++;
-        } else if (!same(a->name, a->db_name) || !same(a->phone, a->db_phone) ||
-                   !same(a->address, a->db_address) || !same(a->dn, a->db_dn) ||
-                   !same(a->parent_id, a->db_parent)) {
+        } else if (changed) {
             if (!same(a->name, a->db_name)) {
                 char hid[37], okey[DIR_KEY_MAX];
                 egov_uuid7(hid);
                 egov_oid_search_key(a->db_name, okey, sizeof(okey));
                 struct egov_db_param hp[] = {
-                    EGOV_DB_PARAM_TEXT(hid),      EGOV_DB_PARAM_TEXT(a->id),
-                    EGOV_DB_PARAM_TEXT(a->db_name), EGOV_DB_PARAM_TEXT(okey),
-                    EGOV_DB_PARAM_TEXT(a->oid),   EGOV_DB_PARAM_TEXT(b->today),
-                    EGOV_DB_PARAM_TEXT("import"), EGOV_DB_PARAM_INT64(now),
+                    EGOV_DB_PARAM_TEXT(hid),
+                    EGOV_DB_PARAM_TEXT(a->id),
+                    EGOV_DB_PARAM_TEXT(a->db_name),
+                    EGOV_DB_PARAM_TEXT(okey),
+                    EGOV_DB_PARAM_TEXT(a->oid),
+                    EGOV_DB_PARAM_TEXT(b->today),
+                    EGOV_DB_PARAM_TEXT("import"),
+                    EGOV_DB_PARAM_INT64(now),
                     EGOV_DB_PARAM_END,
                 };
                 qs = egov_db_exec(c, &st_history, hp);
@@ -432,7 +443,7 @@ static enum egov_db_qs batch_body(struct egov_db_conn *c, void *cls)
         dir_copy(e.name, sizeof(e.name), a->name);
         dir_copy(e.agency_id, sizeof(e.agency_id), a->id);
         dir_copy(e.created_by, sizeof(e.created_by), "import");
-        qs = egov_oid_upsert(c, &e, key);
+        qs = egov_oid_upsert(c, &e, changed ? key : NULL);
         if (qs < 0)
             return qs;
     }
@@ -506,13 +517,27 @@ static enum egov_db_qs changes_body(struct egov_db_conn *c, void *cls)
     for (size_t k = 0; k < cc->n; k++) {
         struct change *ch = &cc->list[k];
         char hid[37], key[DIR_KEY_MAX];
+        struct egov_db_param hp[] = {EGOV_DB_PARAM_TEXT(ch->agency_id),
+                                     EGOV_DB_PARAM_TEXT(ch->name), EGOV_DB_PARAM_TEXT(ch->oid),
+                                     EGOV_DB_PARAM_END};
+        struct egov_db_rows *r = NULL;
+        enum egov_db_qs have = egov_db_query(c, &st_history_has, hp, &r);
+        egov_db_rows_free(r);
+        if (have < 0)
+            return have;
+        if (have > 0)
+            continue; /* recorded by an earlier import; folding its name costs */
         egov_uuid7(hid);
         egov_oid_search_key(ch->name, key, sizeof(key));
         struct egov_db_param p[] = {
-            EGOV_DB_PARAM_TEXT(hid),       EGOV_DB_PARAM_TEXT(ch->agency_id),
-            EGOV_DB_PARAM_TEXT(ch->name),  EGOV_DB_PARAM_TEXT(key),
-            EGOV_DB_PARAM_TEXT(ch->oid),   EGOV_DB_PARAM_TEXT(ch->date),
-            EGOV_DB_PARAM_TEXT("changes"), EGOV_DB_PARAM_INT64(now),
+            EGOV_DB_PARAM_TEXT(hid),
+            EGOV_DB_PARAM_TEXT(ch->agency_id),
+            EGOV_DB_PARAM_TEXT(ch->name),
+            EGOV_DB_PARAM_TEXT(key),
+            EGOV_DB_PARAM_TEXT(ch->oid),
+            EGOV_DB_PARAM_TEXT(ch->date),
+            EGOV_DB_PARAM_TEXT("changes"),
+            EGOV_DB_PARAM_INT64(now),
             EGOV_DB_PARAM_END,
         };
         enum egov_db_qs qs = egov_db_exec(c, &st_history, p);
@@ -617,8 +642,8 @@ done:
 enum egov_ec egov_directory_import_oid_list(struct egov_db *db, const char *gds_path,
                                             const char *changes_path,
                                             egov_directory_import_progress progress, void *cls,
-                                            struct egov_directory_import_stats *stats,
-                                            char *err, size_t errlen)
+                                            struct egov_directory_import_stats *stats, char *err,
+                                            size_t errlen)
 {
     struct importer im = {.stats = stats, .err = err, .errlen = errlen};
     struct imp_agency **order = NULL;
@@ -652,7 +677,8 @@ enum egov_ec egov_directory_import_oid_list(struct egov_db *db, const char *gds_
         if (header) {
             header = false;
             if (rec.nfields < 5 || strcmp(clean(rec.fields[1]), "OID") != 0) {
-                snprintf(err, errlen, "%s: expected the header 機關名稱,OID,電話,地址,DN", gds_path);
+                snprintf(err, errlen, "%s: expected the header 機關名稱,OID,電話,地址,DN",
+                         gds_path);
                 ec = EGOV_EC_DIRECTORY_IMPORT_FAILED;
                 goto done;
             }
@@ -723,8 +749,9 @@ enum egov_ec egov_directory_import_oid_list(struct egov_db *db, const char *gds_
 
     /* write in batches */
     for (size_t start = 0; start < n; start += IMPORT_BATCH) {
-        struct batch_cls b = {&im, order + start, n - start < IMPORT_BATCH ? n - start : IMPORT_BATCH,
-                              today, 0, 0, 0};
+        struct batch_cls b = {
+            &im, order + start, n - start < IMPORT_BATCH ? n - start : IMPORT_BATCH, today, 0, 0,
+            0};
         qs = dir_txn(db, true, batch_body, &b);
         if (qs < 0) {
             ec = dir_qs_ec(qs);

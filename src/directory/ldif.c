@@ -24,17 +24,17 @@ static const struct egov_db_stmt st_all = {
     NULL};
 
 struct node {
-    char *dn;           /* owned */
-    unsigned int rdns;  /* number of RDNs */
-    size_t row;         /* row of the agency, or SIZE_MAX for an intermediate entry */
+    char *dn;          /* owned */
+    unsigned int rdns; /* number of RDNs */
+    size_t row;        /* row of the agency, or SIZE_MAX for an intermediate entry */
 };
 
 /* Appends "attr: value" or "attr:: base64" folded at LDIF_LINE. */
 static void put_attr(struct egov_buf *out, const char *attr, const char *value)
 {
     size_t n = strlen(value);
-    bool safe = n == 0 || (value[0] != ' ' && value[0] != ':' && value[0] != '<' &&
-                           value[n - 1] != ' ');
+    bool safe =
+        n == 0 || (value[0] != ' ' && value[0] != ':' && value[0] != '<' && value[n - 1] != ' ');
     for (size_t i = 0; safe && i < n; i++) {
         unsigned char ch = (unsigned char)value[i];
         if (ch >= 0x80 || ch == '\0' || ch == '\n' || ch == '\r')

@@ -34,8 +34,7 @@ static const struct egov_db_stmt st_staff_reactivate = {
 static const struct egov_db_stmt st_staff_agency = {
     "dir_staff_agency", "SELECT agency_id FROM dir_staff WHERE id = $1", NULL};
 static const struct egov_db_stmt st_staff_deactivate = {
-    "dir_staff_deactivate", "UPDATE dir_staff SET active = 0, updated_at = $2 WHERE id = $1",
-    NULL};
+    "dir_staff_deactivate", "UPDATE dir_staff SET active = 0, updated_at = $2 WHERE id = $1", NULL};
 static const struct egov_db_stmt st_staff_list = {
     "dir_staff_list",
     "SELECT id, subject, name, title, COALESCE(unit_id, '') FROM dir_staff"
@@ -60,8 +59,7 @@ static const struct egov_db_stmt st_person_insert = {
 static const struct egov_db_stmt st_person_get = {
     "dir_person_get", "SELECT " PERSON_COLUMNS " FROM dir_person WHERE id = $1", NULL};
 static const struct egov_db_stmt st_person_by_number = {
-    "dir_person_by_number", "SELECT " PERSON_COLUMNS " FROM dir_person WHERE id_number = $1",
-    NULL};
+    "dir_person_by_number", "SELECT " PERSON_COLUMNS " FROM dir_person WHERE id_number = $1", NULL};
 static const struct egov_db_stmt st_person_search = {
     "dir_person_search",
     "SELECT " PERSON_COLUMNS " FROM dir_person WHERE search_key LIKE '%' || $1 || '%'"
@@ -174,9 +172,12 @@ static enum egov_db_qs unit_body(struct egov_db_conn *c, void *cls)
     egov_oid_search_key(u->name, key, sizeof(key));
     egov_uuid7(u->id);
     struct egov_db_param p[] = {
-        EGOV_DB_PARAM_TEXT(u->id),   EGOV_DB_PARAM_TEXT(u->agency_id),
-        EGOV_DB_PARAM_TEXT(u->parent_unit_id), EGOV_DB_PARAM_TEXT(u->name),
-        EGOV_DB_PARAM_TEXT(key),     EGOV_DB_PARAM_INT64(egov_now_us()),
+        EGOV_DB_PARAM_TEXT(u->id),
+        EGOV_DB_PARAM_TEXT(u->agency_id),
+        EGOV_DB_PARAM_TEXT(u->parent_unit_id),
+        EGOV_DB_PARAM_TEXT(u->name),
+        EGOV_DB_PARAM_TEXT(key),
+        EGOV_DB_PARAM_INT64(egov_now_us()),
         EGOV_DB_PARAM_END,
     };
     return egov_db_exec(c, &st_unit_insert, p);
@@ -274,9 +275,8 @@ static enum egov_db_qs staff_body(struct egov_db_conn *c, void *cls)
         dir_copy(s->id, sizeof(s->id), egov_db_rows_text(r, 0, 0));
         egov_db_rows_free(r);
         struct egov_db_param p[] = {
-            EGOV_DB_PARAM_TEXT(s->id),   EGOV_DB_PARAM_TEXT(s->unit_id),
-            EGOV_DB_PARAM_TEXT(s->name), EGOV_DB_PARAM_TEXT(key),
-            EGOV_DB_PARAM_TEXT(s->title), EGOV_DB_PARAM_INT64(now),
+            EGOV_DB_PARAM_TEXT(s->id), EGOV_DB_PARAM_TEXT(s->unit_id), EGOV_DB_PARAM_TEXT(s->name),
+            EGOV_DB_PARAM_TEXT(key),   EGOV_DB_PARAM_TEXT(s->title),   EGOV_DB_PARAM_INT64(now),
             EGOV_DB_PARAM_END,
         };
         return egov_db_exec(c, &st_staff_reactivate, p);
@@ -284,10 +284,14 @@ static enum egov_db_qs staff_body(struct egov_db_conn *c, void *cls)
     egov_db_rows_free(r);
     egov_uuid7(s->id);
     struct egov_db_param p[] = {
-        EGOV_DB_PARAM_TEXT(s->id),      EGOV_DB_PARAM_TEXT(s->agency_id),
-        EGOV_DB_PARAM_TEXT(s->unit_id), EGOV_DB_PARAM_TEXT(s->subject),
-        EGOV_DB_PARAM_TEXT(s->name),    EGOV_DB_PARAM_TEXT(key),
-        EGOV_DB_PARAM_TEXT(s->title),   EGOV_DB_PARAM_INT64(now),
+        EGOV_DB_PARAM_TEXT(s->id),
+        EGOV_DB_PARAM_TEXT(s->agency_id),
+        EGOV_DB_PARAM_TEXT(s->unit_id),
+        EGOV_DB_PARAM_TEXT(s->subject),
+        EGOV_DB_PARAM_TEXT(s->name),
+        EGOV_DB_PARAM_TEXT(key),
+        EGOV_DB_PARAM_TEXT(s->title),
+        EGOV_DB_PARAM_INT64(now),
         EGOV_DB_PARAM_END,
     };
     return egov_db_exec(c, &st_staff_insert, p);
@@ -313,8 +317,8 @@ enum egov_ec egov_directory_staff_add(struct egov_db *db, const struct egov_oid_
     enum egov_ec ec = dir_authorize(db, actor, "directory.staff.write", agency_id);
     if (ec != EGOV_EC_NONE)
         return ec;
-    struct staff_cls s = {agency_id, unit_id, subject, name, title != NULL ? title : "", "",
-                          EGOV_EC_NONE};
+    struct staff_cls s = {agency_id, unit_id,     subject, name, title != NULL ? title : "",
+                          "",        EGOV_EC_NONE};
     enum egov_db_qs qs = dir_txn(db, true, staff_body, &s);
     if (qs < 0)
         return dir_qs_ec(qs);
@@ -436,7 +440,8 @@ enum egov_ec egov_directory_person_add(struct egov_db *db, const struct egov_dir
     bool citizen = kind == EGOV_DIRECTORY_ID_NATIONAL;
     const char *nationality = citizen ? "TWN" : p->nationality;
     if (!dir_text_ok(p->name_latin, 200, true) || !dir_text_ok(p->address, 250, true) ||
-        !date_ok(p->birth_date) || (!citizen && nationality[0] != '\0' && !upper_alpha3(nationality)))
+        !date_ok(p->birth_date) ||
+        (!citizen && nationality[0] != '\0' && !upper_alpha3(nationality)))
         return EGOV_EC_GENERIC_PARAMETER_MALFORMED;
     char key[DIR_KEY_MAX * 2], gender[2] = {egov_directory_id_gender(p->id_number), '\0'};
     char k1[DIR_KEY_MAX], k2[DIR_KEY_MAX];
@@ -528,10 +533,10 @@ json_t *egov_directory_person_to_json(const struct egov_directory_person *p)
 {
     char created[32], gender[2] = {p->gender, '\0'};
     egov_time_rfc3339(p->created_at, created);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", p->id,
-                     "id_number", p->id_number, "kind", p->kind, "name", p->name, "name_latin",
-                     p->name_latin, "nationality", p->nationality, "birth_date", p->birth_date,
-                     "gender", gender, "address", p->address, "created_at", created);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", p->id, "id_number",
+                     p->id_number, "kind", p->kind, "name", p->name, "name_latin", p->name_latin,
+                     "nationality", p->nationality, "birth_date", p->birth_date, "gender", gender,
+                     "address", p->address, "created_at", created);
 }
 
 /* ------------------------------------------------------------------ */
@@ -539,8 +544,7 @@ json_t *egov_directory_person_to_json(const struct egov_directory_person *p)
 /* ------------------------------------------------------------------ */
 
 enum egov_ec egov_directory_business_add(struct egov_db *db,
-                                         const struct egov_directory_business *b,
-                                         char id_out[37])
+                                         const struct egov_directory_business *b, char id_out[37])
 {
     if (id_out != NULL)
         id_out[0] = '\0';
@@ -578,8 +582,7 @@ enum egov_ec egov_directory_business_add(struct egov_db *db,
     return EGOV_EC_NONE;
 }
 
-static void fill_business(const struct egov_db_rows *r, size_t i,
-                          struct egov_directory_business *b)
+static void fill_business(const struct egov_db_rows *r, size_t i, struct egov_directory_business *b)
 {
     memset(b, 0, sizeof(*b));
     dir_copy(b->id, sizeof(b->id), egov_db_rows_text(r, i, 0));
@@ -624,8 +627,8 @@ json_t *egov_directory_business_to_json(const struct egov_directory_business *b)
     char created[32];
     egov_time_rfc3339(b->created_at, created);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", b->id, "ban", b->ban, "name",
-                     b->name, "representative", b->representative, "address", b->address,
-                     "status", b->status, "created_at", created);
+                     b->name, "representative", b->representative, "address", b->address, "status",
+                     b->status, "created_at", created);
 }
 
 static json_t *person_row(const struct egov_db_rows *r, size_t i)

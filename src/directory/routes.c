@@ -3,8 +3,8 @@
  *
  *   GET    /api/directory/agencies?q=NAME|?parent=ID   search, or list children (top level)
  *   POST   /api/directory/agencies                     create an agency
- *   GET    /api/directory/agencies/{key}               by id, agency code or OID: agency, path, history
- *   PATCH  /api/directory/agencies/{key}               rename / change code, address, phone
+ *   GET    /api/directory/agencies/{key}               by id, agency code or OID: agency, path,
+ * history PATCH  /api/directory/agencies/{key}               rename / change code, address, phone
  *   GET    /api/directory/agencies/{key}/children      child agencies
  *   GET    /api/directory/agencies/{key}/units         units; POST creates one
  *   GET    /api/directory/agencies/{key}/staff         staff; POST adds a member
@@ -23,7 +23,7 @@
 
 #include "directory/directory_int.h"
 
-#define SEARCH_LIMIT 100u
+#define SEARCH_LIMIT  100u
 #define CHECK_MAX_IDS 1000u
 
 static void reply_ec(struct egov_req *req, enum egov_ec ec, const char *field)
@@ -117,8 +117,9 @@ static void handle_agencies(struct egov_req *req)
     json_t *list = NULL;
     enum egov_ec ec;
     if (q != NULL && q[0] != '\0') {
-        ec = strlen(q) > 200 ? EGOV_EC_GENERIC_PARAMETER_MALFORMED
-                             : egov_directory_agency_search(egov_req_db(req), q, SEARCH_LIMIT, &list);
+        ec = strlen(q) > 200
+                 ? EGOV_EC_GENERIC_PARAMETER_MALFORMED
+                 : egov_directory_agency_search(egov_req_db(req), q, SEARCH_LIMIT, &list);
         if (ec != EGOV_EC_NONE) {
             reply_ec(req, ec, "q");
             return;
@@ -325,11 +326,11 @@ static void handle_staff_add(struct egov_req *req)
     if (egov_req_parse_json(req, spec) == NULL || !agency_param(req, &a))
         return;
     char id[37];
-    enum egov_ec ec = egov_directory_staff_add(egov_req_db(req), &actor, a.id, unit, subject,
-                                               name, title, id);
+    enum egov_ec ec =
+        egov_directory_staff_add(egov_req_db(req), &actor, a.id, unit, subject, name, title, id);
     if (ec != EGOV_EC_NONE) {
         reply_ec(req, ec,
-                 ec == EGOV_EC_DIRECTORY_NOT_FOUND             ? "unit_id"
+                 ec == EGOV_EC_DIRECTORY_NOT_FOUND           ? "unit_id"
                  : ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED ? "subject"
                                                              : field_of(ec));
         return;
@@ -350,7 +351,8 @@ static void handle_staff_remove(struct egov_req *req)
         reply_ec(req, ec, ec == EGOV_EC_DIRECTORY_NOT_FOUND ? "id" : NULL);
         return;
     }
-    egov_reply_json(req, 200, json_pack("{s:s, s:b}", "id", egov_req_param(req, "id"), "active", 0));
+    egov_reply_json(req, 200,
+                    json_pack("{s:s, s:b}", "id", egov_req_param(req, "id"), "active", 0));
 }
 
 static void handle_staff_of(struct egov_req *req)
@@ -509,7 +511,7 @@ static void handle_business_add(struct egov_req *req)
     ec = egov_directory_business_add(egov_req_db(req), &b, id);
     if (ec != EGOV_EC_NONE) {
         reply_ec(req, ec,
-                 ec == EGOV_EC_DIRECTORY_EXISTS               ? "ban"
+                 ec == EGOV_EC_DIRECTORY_EXISTS              ? "ban"
                  : ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED ? "status"
                                                              : field_of(ec));
         return;

@@ -1,14 +1,19 @@
 /*
- * fold.c -- search keys for names: width folding, ASCII case folding, a
- * table of common variant characters and removal of spaces and
- * punctuation, so that "臺北市 政府" and "台北市政府" have the same key.
+ * fold.c -- search keys for names, so that "臺北市 政府" and "台北市政府"
+ * have the same key.
  *
- * The hanzi module will offer full variant folding from the CNS 11643
- * tables; until then this short table covers the variants that occur in
- * agency and personal names most often.
+ * First the hanzi module's key (NFKC with case folding, name separators
+ * removed, every character replaced by the representative of its Unihan
+ * variant class), then, over it, removal of the remaining spaces and
+ * punctuation and a short table of the variants most common in agency and
+ * personal names.  The table gives the same key whether or not the Unihan
+ * data is installed for the commonest pairs; for the others keys are
+ * fully folded only where it is (Debian's unicode-data, which the hanzi
+ * module reads), so every node and the CLI should have it.
  */
 #include <string.h>
 
+#include "hanzi/hanzi.h"
 #include "oid/oid.h"
 
 /* Variant -> the form used in keys (searched linearly; the table is short). */
@@ -55,12 +60,12 @@ static bool is_ignored(uint32_t cp)
 {
     if (cp < 0x80)
         return !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z'));
-    return (cp >= 0x2000 && cp <= 0x206F)      /* general punctuation, spaces */
-           || (cp >= 0x3000 && cp <= 0x303F)   /* CJK symbols and punctuation */
-           || cp == 0x00A0 || cp == 0x00B7     /* no-break space, middle dot */
-           || cp == 0x30FB                     /* katakana middle dot */
-           || (cp >= 0xFE30 && cp <= 0xFE4F)   /* CJK compatibility forms */
-           || (cp >= 0xFE50 && cp <= 0xFE6F);  /* small form variants */
+    return (cp >= 0x2000 && cp <= 0x206F)     /* general punctuation, spaces */
+           || (cp >= 0x3000 && cp <= 0x303F)  /* CJK symbols and punctuation */
+           || cp == 0x00A0 || cp == 0x00B7    /* no-break space, middle dot */
+           || cp == 0x30FB                    /* katakana middle dot */
+           || (cp >= 0xFE30 && cp <= 0xFE4F)  /* CJK compatibility forms */
+           || (cp >= 0xFE50 && cp <= 0xFE6F); /* small form variants */
 }
 
 void egov_oid_search_key(const char *name, char *out, size_t outlen)
@@ -71,6 +76,11 @@ void egov_oid_search_key(const char *name, char *out, size_t outlen)
     if (name == NULL)
         return;
     size_t len = strlen(name);
+    char *folded = egov_hanzi_search_key(name, len);
+    if (folded != NULL) {
+        name = folded;
+        len = strlen(folded);
+    }
     size_t pos = 0;
     size_t i = 0;
     while (i < len) {
@@ -96,4 +106,5 @@ void egov_oid_search_key(const char *name, char *out, size_t outlen)
         pos += m;
         out[pos] = '\0';
     }
+    egov_free(folded);
 }

@@ -90,9 +90,9 @@ unsigned int egov_oid_depth(const char *oid);
 
 /** Who is acting on the registry or the directory. */
 struct egov_oid_actor {
-    char subject[128];    /**< account id, "admin-token" or "cli" */
-    char agency_id[37];   /**< the agency the actor administers; "" for none */
-    bool platform_admin;  /**< may act anywhere */
+    char subject[128];   /**< account id, "admin-token" or "cli" */
+    char agency_id[37];  /**< the agency the actor administers; "" for none */
+    bool platform_admin; /**< may act anywhere */
 };
 
 /**
@@ -160,9 +160,9 @@ struct egov_oid_entry {
     char parent[EGOV_OID_TEXT_MAX + 1]; /**< "" for a root */
     char name[256];                     /**< UTF-8 */
     char description[512];
-    char agency_id[37];                 /**< owning agency, "" for none */
+    char agency_id[37]; /**< owning agency, "" for none */
     char created_by[128];
-    int64_t created_at;                 /**< epoch microseconds */
+    int64_t created_at; /**< epoch microseconds */
     int64_t updated_at;
 };
 
@@ -203,8 +203,9 @@ enum egov_ec egov_oid_register(struct egov_db *db, const struct egov_oid_actor *
  * Inserts or updates arc @p e->oid as an import does (no authorization:
  * the caller is the operator), inside the caller's transaction on @p c.
  * The parent is @p e->parent when registered, else the nearest registered
- * ancestor, else none.  @p search_key is the folded name.  Returns the
- * number of rows changed (0 when nothing differed) or an error status.
+ * ancestor, else none.  @p search_key is the folded name, or NULL to fold
+ * @p e->name only if something is written.  Returns the number of rows
+ * changed (0 when nothing differed) or an error status.
  */
 enum egov_db_qs egov_oid_upsert(struct egov_db_conn *c, const struct egov_oid_entry *e,
                                 const char *search_key);

@@ -47,8 +47,7 @@ static const struct egov_db_stmt st_count_children = {
     "oid_count_children", "SELECT COUNT(*) FROM oid_arc WHERE parent = $1", NULL};
 static const struct egov_db_stmt st_last_child = {
     "oid_last_child",
-    "SELECT arc FROM oid_arc WHERE parent = $1 ORDER BY LENGTH(arc) DESC, arc DESC LIMIT 1",
-    NULL};
+    "SELECT arc FROM oid_arc WHERE parent = $1 ORDER BY LENGTH(arc) DESC, arc DESC LIMIT 1", NULL};
 static const struct egov_db_stmt st_insert = {
     "oid_insert",
     "INSERT INTO oid_arc (oid, parent, arc, depth, name, search_key, description, agency_id,"
@@ -175,10 +174,9 @@ static json_t *entry_json(const struct egov_oid_entry *e)
     char created[32], updated[32];
     egov_time_rfc3339(e->created_at, created);
     egov_time_rfc3339(e->updated_at, updated);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "oid", e->oid, "parent",
-                     e->parent, "name", e->name, "description", e->description, "agency_id",
-                     e->agency_id, "created_by", e->created_by, "created_at", created,
-                     "updated_at", updated);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "oid", e->oid, "parent", e->parent,
+                     "name", e->name, "description", e->description, "agency_id", e->agency_id,
+                     "created_by", e->created_by, "created_at", created, "updated_at", updated);
 }
 
 static enum egov_db_qs resolve_body(struct egov_db_conn *c, void *cls)
@@ -377,7 +375,7 @@ static enum egov_db_qs register_body(struct egov_db_conn *c, void *cls)
         EGOV_DB_PARAM_TEXT(key),
         EGOV_DB_PARAM_TEXT(rc->description != NULL ? rc->description : ""),
         EGOV_DB_PARAM_TEXT(rc->agency_id != NULL && rc->agency_id[0] != '\0' ? rc->agency_id
-                                                                              : NULL),
+                                                                             : NULL),
         EGOV_DB_PARAM_TEXT(rc->created_by),
         EGOV_DB_PARAM_INT64(now),
         EGOV_DB_PARAM_END,
@@ -455,11 +453,16 @@ enum egov_db_qs egov_oid_upsert(struct egov_db_conn *c, const struct egov_oid_en
         return qs;
     const char *agency = e->agency_id[0] != '\0' ? e->agency_id : NULL;
     int64_t now = egov_now_us();
+    if (qs > 0 && strcmp(found.name, e->name) == 0 && strcmp(found.parent, parent) == 0 &&
+        strcmp(found.description, e->description) == 0 &&
+        strcmp(found.agency_id, e->agency_id) == 0)
+        return EGOV_DB_NO_ROW;
+    char key[1024];
+    if (search_key == NULL) {
+        egov_oid_search_key(e->name, key, sizeof(key));
+        search_key = key;
+    }
     if (qs > 0) {
-        if (strcmp(found.name, e->name) == 0 && strcmp(found.parent, parent) == 0 &&
-            strcmp(found.description, e->description) == 0 &&
-            strcmp(found.agency_id, e->agency_id) == 0)
-            return EGOV_DB_NO_ROW;
         struct egov_db_param p[] = {
             EGOV_DB_PARAM_TEXT(e->oid),
             EGOV_DB_PARAM_TEXT(parent[0] != '\0' ? parent : NULL),

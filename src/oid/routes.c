@@ -3,9 +3,9 @@
  *   GET  /api/oid?q=NAME              search arcs by name
  *   GET  /api/oid/{oid}               resolve: the entry (or nearest registered ancestor) and path
  *   GET  /api/oid/{oid}/children      the registered children
- *   POST /api/oid/{oid}/children      register a child arc {"name","arc"?,"description"?,"agency_id"?}
- *   POST /api/oid/der                 {"oid"} -> {"der"} or {"der"} -> {"oid"} (hex)
- *   GET  /oid                         browse and search page (?oid=, ?q=)
+ *   POST /api/oid/{oid}/children      register a child arc
+ * {"name","arc"?,"description"?,"agency_id"?} POST /api/oid/der                 {"oid"} -> {"der"}
+ * or {"der"} -> {"oid"} (hex) GET  /oid                         browse and search page (?oid=, ?q=)
  */
 #include <string.h>
 
@@ -93,11 +93,11 @@ static void handle_register(struct egov_req *req)
     enum egov_ec ec = egov_oid_register(egov_req_db(req), &actor, egov_req_param(req, "oid"), arc,
                                         name, description, agency_id, oid);
     if (ec != EGOV_EC_NONE) {
-        const char *field = ec == EGOV_EC_OID_NAME_INVALID                               ? "name"
-                            : ec == EGOV_EC_OID_EXISTS || ec == EGOV_EC_OID_INVALID      ? "arc"
-                            : ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED                  ? "description"
-                            : ec == EGOV_EC_OID_PARENT_NOT_FOUND                         ? "oid"
-                                                                                         : NULL;
+        const char *field = ec == EGOV_EC_OID_NAME_INVALID                          ? "name"
+                            : ec == EGOV_EC_OID_EXISTS || ec == EGOV_EC_OID_INVALID ? "arc"
+                            : ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED             ? "description"
+                            : ec == EGOV_EC_OID_PARENT_NOT_FOUND                    ? "oid"
+                                                                                    : NULL;
         if (ec == EGOV_EC_OID_INVALID && arc == NULL)
             field = "oid";
         reply_ec(req, ec, field);

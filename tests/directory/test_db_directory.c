@@ -16,8 +16,8 @@
 
 static struct egov_db *db;
 static char gds[1024], changes[1024];
-static char moi_id[37];  /* 內政部 */
-static char ey_id[37];   /* 行政院 */
+static char moi_id[37]; /* 內政部 */
+static char ey_id[37];  /* 行政院 */
 
 static const struct egov_oid_actor admin = {"admin", "", true};
 
@@ -59,18 +59,18 @@ static void test_import(void **state)
     (void)state;
     struct egov_directory_import_stats st;
     char err[512];
-    assert_int_equal(egov_directory_import_oid_list(db, gds, changes, progress, NULL, &st, err,
-                                                    sizeof(err)),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_directory_import_oid_list(db, gds, changes, progress, NULL, &st, err, sizeof(err)),
+        EGOV_EC_NONE);
     assert_int_equal(st.rows, 8189);
     assert_int_equal(st.created, 8189);
     assert_int_equal(st.updated, 0);
     assert_int_equal(st.renamed, 23);
     assert_true(progress_calls >= 16);
     /* again: nothing changes */
-    assert_int_equal(egov_directory_import_oid_list(db, gds, changes, NULL, NULL, &st, err,
-                                                    sizeof(err)),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_directory_import_oid_list(db, gds, changes, NULL, NULL, &st, err, sizeof(err)),
+        EGOV_EC_NONE);
     assert_int_equal(st.created, 0);
     assert_int_equal(st.updated, 0);
     assert_int_equal(st.unchanged, 8189);
@@ -80,9 +80,9 @@ static void test_import(void **state)
                                                     err, sizeof(err)),
                      EGOV_EC_DIRECTORY_IMPORT_FAILED);
     assert_non_null(strstr(err, "/nonexistent.csv"));
-    assert_int_equal(egov_directory_import_oid_list(db, changes, NULL, NULL, NULL, &st, err,
-                                                    sizeof(err)),
-                     EGOV_EC_DIRECTORY_IMPORT_FAILED);
+    assert_int_equal(
+        egov_directory_import_oid_list(db, changes, NULL, NULL, NULL, &st, err, sizeof(err)),
+        EGOV_EC_DIRECTORY_IMPORT_FAILED);
 }
 
 static void test_lookups(void **state)
@@ -168,9 +168,9 @@ static void test_rename_by_import(void **state)
     fclose(f);
     struct egov_directory_import_stats st;
     char err[512];
-    assert_int_equal(egov_directory_import_oid_list(db, path, NULL, NULL, NULL, &st, err,
-                                                    sizeof(err)),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_directory_import_oid_list(db, path, NULL, NULL, NULL, &st, err, sizeof(err)),
+        EGOV_EC_NONE);
     assert_int_equal(st.updated, 1);
     struct egov_directory_agency a;
     assert_int_equal(egov_directory_agency_by_oid(db, "2.16.886.101.20001", &a), EGOV_DB_ONE_ROW);
@@ -185,9 +185,9 @@ static void test_rename_by_import(void **state)
     f = fopen(path, "w");
     fputs("機關名稱,OID,電話,地址,DN\n\"open,2.16.886.101.1,,,\n", f);
     fclose(f);
-    assert_int_equal(egov_directory_import_oid_list(db, path, NULL, NULL, NULL, &st, err,
-                                                    sizeof(err)),
-                     EGOV_EC_DIRECTORY_IMPORT_FAILED);
+    assert_int_equal(
+        egov_directory_import_oid_list(db, path, NULL, NULL, NULL, &st, err, sizeof(err)),
+        EGOV_EC_DIRECTORY_IMPORT_FAILED);
     remove(path);
 }
 
@@ -248,9 +248,9 @@ static void test_agency_admin(void **state)
     json_decref(h);
     assert_int_equal(egov_directory_agency_update(db, &moi, ey_id, "x", NULL, NULL, NULL, NULL),
                      EGOV_EC_GENERIC_FORBIDDEN);
-    assert_int_equal(egov_directory_agency_update(db, &admin, got.id, NULL, NULL, NULL, NULL,
-                                                  "2026-13-01"),
-                     EGOV_EC_GENERIC_PARAMETER_MALFORMED);
+    assert_int_equal(
+        egov_directory_agency_update(db, &admin, got.id, NULL, NULL, NULL, NULL, "2026-13-01"),
+        EGOV_EC_GENERIC_PARAMETER_MALFORMED);
 }
 
 static void test_units_and_staff(void **state)
@@ -269,12 +269,12 @@ static void test_units_and_staff(void **state)
     assert_int_equal(egov_directory_unit_list(db, moi_id, &list), EGOV_EC_NONE);
     assert_int_equal(json_array_size(list), 2);
     json_decref(list);
-    assert_int_equal(egov_directory_staff_add(db, &moi, moi_id, unit, "acct-1", "王小明", "科長",
-                                              staff),
-                     EGOV_EC_NONE);
-    assert_int_equal(egov_directory_staff_add(db, &admin, ey_id, NULL, "acct-1", "王小明", "參議",
-                                              ey_staff),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_directory_staff_add(db, &moi, moi_id, unit, "acct-1", "王小明", "科長", staff),
+        EGOV_EC_NONE);
+    assert_int_equal(
+        egov_directory_staff_add(db, &admin, ey_id, NULL, "acct-1", "王小明", "參議", ey_staff),
+        EGOV_EC_NONE);
     /* a unit of another agency */
     assert_int_equal(egov_directory_staff_add(db, &admin, ey_id, unit, "acct-2", "李", "", other),
                      EGOV_EC_DIRECTORY_NOT_FOUND);
@@ -288,9 +288,9 @@ static void test_units_and_staff(void **state)
     json_decref(list);
     /* added again: the same membership comes back */
     char again[37];
-    assert_int_equal(egov_directory_staff_add(db, &moi, moi_id, NULL, "acct-1", "王小明", "專員",
-                                              again),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_directory_staff_add(db, &moi, moi_id, NULL, "acct-1", "王小明", "專員", again),
+        EGOV_EC_NONE);
     assert_string_equal(again, staff);
 }
 

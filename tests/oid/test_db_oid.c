@@ -63,21 +63,21 @@ static void test_register(void **state)
     assert_int_equal(egov_oid_register(db, &admin, "2.16.886.101.20003", "9", "內政部", "MOI",
                                        "0190f0a0-0000-7000-8000-000000000002", oid),
                      EGOV_EC_NONE);
-    assert_int_equal(egov_oid_register(db, &admin, "2.16.886.101.20003", NULL, "臺灣省政府", NULL,
-                                       NULL, oid),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_oid_register(db, &admin, "2.16.886.101.20003", NULL, "臺灣省政府", NULL, NULL, oid),
+        EGOV_EC_NONE);
     assert_string_equal(oid, "2.16.886.101.20003.10");
-    assert_int_equal(egov_oid_register(db, &admin, "2.16.886.101.20003.9", NULL, "警政署", NULL,
-                                       NULL, oid),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_oid_register(db, &admin, "2.16.886.101.20003.9", NULL, "警政署", NULL, NULL, oid),
+        EGOV_EC_NONE);
     assert_string_equal(oid, "2.16.886.101.20003.9.1");
     /* conflicts and bad input change nothing */
-    assert_int_equal(egov_oid_register(db, &admin, "2.16.886.101.20003", "9", "again", NULL, NULL,
-                                       oid),
-                     EGOV_EC_OID_EXISTS);
-    assert_int_equal(egov_oid_register(db, &admin, "2.16.886.101.77", "1", "orphan", NULL, NULL,
-                                       oid),
-                     EGOV_EC_OID_PARENT_NOT_FOUND);
+    assert_int_equal(
+        egov_oid_register(db, &admin, "2.16.886.101.20003", "9", "again", NULL, NULL, oid),
+        EGOV_EC_OID_EXISTS);
+    assert_int_equal(
+        egov_oid_register(db, &admin, "2.16.886.101.77", "1", "orphan", NULL, NULL, oid),
+        EGOV_EC_OID_PARENT_NOT_FOUND);
     assert_int_equal(egov_oid_register(db, &admin, "2.16.886.101", "01", "x", NULL, NULL, oid),
                      EGOV_EC_OID_INVALID);
     assert_int_equal(egov_oid_register(db, &admin, "2.16.886.101", "5", "", NULL, NULL, oid),
@@ -97,24 +97,24 @@ static void test_agency_admin(void **state)
     struct egov_oid_actor moi = {"officer", "0190f0a0-0000-7000-8000-000000000002", false};
     struct egov_oid_actor nobody = {"citizen", "", false};
     /* under its own arc, at any depth */
-    assert_int_equal(egov_oid_register(db, &moi, "2.16.886.101.20003.9", "100", "資訊中心", NULL,
-                                       NULL, oid),
-                     EGOV_EC_NONE);
-    assert_int_equal(egov_oid_register(db, &moi, "2.16.886.101.20003.9.100", NULL, "系統", NULL,
-                                       NULL, oid),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_oid_register(db, &moi, "2.16.886.101.20003.9", "100", "資訊中心", NULL, NULL, oid),
+        EGOV_EC_NONE);
+    assert_int_equal(
+        egov_oid_register(db, &moi, "2.16.886.101.20003.9.100", NULL, "系統", NULL, NULL, oid),
+        EGOV_EC_NONE);
     /* not beside it, not above it */
-    assert_int_equal(egov_oid_register(db, &moi, "2.16.886.101.20003.10", NULL, "x", NULL, NULL,
-                                       oid),
-                     EGOV_EC_GENERIC_FORBIDDEN);
+    assert_int_equal(
+        egov_oid_register(db, &moi, "2.16.886.101.20003.10", NULL, "x", NULL, NULL, oid),
+        EGOV_EC_GENERIC_FORBIDDEN);
     assert_int_equal(egov_oid_register(db, &moi, "2.16.886.101.20003", NULL, "x", NULL, NULL, oid),
                      EGOV_EC_GENERIC_FORBIDDEN);
-    assert_int_equal(egov_oid_register(db, &nobody, "2.16.886.101.20003.9", NULL, "x", NULL, NULL,
-                                       oid),
-                     EGOV_EC_GENERIC_FORBIDDEN);
-    assert_int_equal(egov_oid_register(db, NULL, "2.16.886.101.20003.9", NULL, "x", NULL, NULL,
-                                       oid),
-                     EGOV_EC_GENERIC_UNAUTHORIZED);
+    assert_int_equal(
+        egov_oid_register(db, &nobody, "2.16.886.101.20003.9", NULL, "x", NULL, NULL, oid),
+        EGOV_EC_GENERIC_FORBIDDEN);
+    assert_int_equal(
+        egov_oid_register(db, NULL, "2.16.886.101.20003.9", NULL, "x", NULL, NULL, oid),
+        EGOV_EC_GENERIC_UNAUTHORIZED);
 }
 
 static const char *denied_action;
@@ -124,9 +124,8 @@ static enum egov_ec deny_some(const struct egov_oid_actor *actor, const char *ac
 {
     (void)actor;
     (void)agency_id;
-    return denied_action != NULL && strcmp(action, denied_action) == 0
-               ? EGOV_EC_GENERIC_FORBIDDEN
-               : EGOV_EC_NONE;
+    return denied_action != NULL && strcmp(action, denied_action) == 0 ? EGOV_EC_GENERIC_FORBIDDEN
+                                                                       : EGOV_EC_NONE;
 }
 
 static void test_authorizer_hook(void **state)
@@ -195,8 +194,7 @@ static void test_http(void **state)
     const char *json_hdr[] = {"Content-Type: application/json", NULL};
     const char *auth_hdr[] = {"Content-Type: application/json",
                               "Authorization: Bearer test-token-0123456789", NULL};
-    const char *bad_auth[] = {"Content-Type: application/json", "Authorization: Bearer nope",
-                              NULL};
+    const char *bad_auth[] = {"Content-Type: application/json", "Authorization: Bearer nope", NULL};
     const char *body = "{\"name\":\"<script>x</script>\",\"arc\":\"7\"}";
     assert_true(egov_test_http(&srv, "POST", "/api/oid/2.16.886.101/children", json_hdr, body,
                                strlen(body), &resp));
@@ -239,8 +237,8 @@ static void test_http(void **state)
     assert_null(strstr(resp.body, "<script>x"));
     assert_non_null(strstr(resp.body, "&lt;script&gt;x"));
     egov_test_response_free(&resp);
-    assert_true(egov_test_http(&srv, "GET", "/oid?oid=2.16.886.101.20003&lang=zh-TW", html, NULL,
-                               0, &resp));
+    assert_true(egov_test_http(&srv, "GET", "/oid?oid=2.16.886.101.20003&lang=zh-TW", html, NULL, 0,
+                               &resp));
     assert_int_equal(resp.status, 200);
     assert_non_null(strstr(resp.body, "OID 註冊中心"));
     egov_test_response_free(&resp);

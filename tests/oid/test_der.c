@@ -25,13 +25,21 @@ static void test_valid(void **state)
 {
     (void)state;
     static const char *const good[] = {
-        "0.0", "1.39", "2.999", "2.16.886", "2.16.886.101.20003.20001", "0.9.2342.19200300.100.1.1",
-        "2.25.329800735698586629295641978511506172918", "1.2.840.113549.1.1.11",
+        "0.0",
+        "1.39",
+        "2.999",
+        "2.16.886",
+        "2.16.886.101.20003.20001",
+        "0.9.2342.19200300.100.1.1",
+        "2.25.329800735698586629295641978511506172918",
+        "1.2.840.113549.1.1.11",
     };
     static const char *const bad[] = {
-        "",      "1",      "3.1",     "1.40",    "0.40",     "01.2",   "1.02",
-        "1..2",  "1.2.",   ".1.2",    "1.2a",    "1.2 ",     "-1.2",   "1.2.+3",
-        "2.1234567890123456789012345678901234567890", /* 40 digits */
+        "",     "1",      "3.1",
+        "1.40", "0.40",   "01.2",
+        "1.02", "1..2",   "1.2.",
+        ".1.2", "1.2a",   "1.2 ",
+        "-1.2", "1.2.+3", "2.1234567890123456789012345678901234567890", /* 40 digits */
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         assert_true(egov_oid_valid(good[i]));
@@ -217,9 +225,9 @@ static void test_search_key(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid),         cmocka_unit_test(test_vectors),
-        cmocka_unit_test(test_bad_der),       cmocka_unit_test(test_against_openssl),
-        cmocka_unit_test(test_tree_helpers),  cmocka_unit_test(test_search_key),
+        cmocka_unit_test(test_valid),        cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_bad_der),      cmocka_unit_test(test_against_openssl),
+        cmocka_unit_test(test_tree_helpers), cmocka_unit_test(test_search_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
