@@ -181,6 +181,22 @@ static void test_rename_by_import(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "name")),
                         "國民大會");
     json_decref(h);
+    /* random bytes: refused or skipped row by row, never a crash or a half-written row */
+    srand(11);
+    for (int round = 0; round < 20; round++) {
+        f = fopen(path, "w");
+        fputs("機關名稱,OID,電話,地址,DN\n", f);
+        for (int i = 0; i < 400; i++) {
+            static const char alphabet[] = "\",\r\n.2016886abc\xe6\xa9\x9f ";
+            fputc(alphabet[rand() % (int)(sizeof(alphabet) - 1)], f);
+        }
+        fclose(f);
+        enum egov_ec ec =
+            egov_directory_import_oid_list(db, path, NULL, NULL, NULL, &st, err, sizeof(err));
+        assert_true(ec == EGOV_EC_NONE || ec == EGOV_EC_DIRECTORY_IMPORT_FAILED);
+        if (ec == EGOV_EC_NONE)
+            assert_int_equal(st.created + st.updated + st.unchanged + st.skipped, st.rows);
+    }
     /* a broken quote is refused */
     f = fopen(path, "w");
     fputs("機關名稱,OID,電話,地址,DN\n\"open,2.16.886.101.1,,,\n", f);

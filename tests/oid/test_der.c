@@ -191,6 +191,35 @@ static void test_against_openssl(void **state)
     assert_int_equal(checked, 3000);
 }
 
+/* Random bytes never crash the decoder, and what it accepts re-encodes to the same bytes. */
+static void test_random_bytes(void **state)
+{
+    (void)state;
+    srand(7);
+    unsigned int accepted = 0;
+    for (int iter = 0; iter < 200000; iter++) {
+        uint8_t buf[24];
+        size_t n = (size_t)(rand() % (int)sizeof(buf));
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (uint8_t)(iter % 3 == 0 ? (rand() & 0x7f) : rand());
+        bool tlv = iter % 2 == 0;
+        if (tlv && n >= 2) {
+            buf[0] = 0x06;
+            buf[1] = (uint8_t)(n - 2);
+        }
+        char text[EGOV_OID_TEXT_MAX + 1];
+        if (!egov_oid_der_decode(buf, n, tlv, text, sizeof(text)))
+            continue;
+        accepted++;
+        assert_true(egov_oid_valid(text));
+        uint8_t again[EGOV_OID_DER_MAX];
+        long m = egov_oid_der_encode(text, tlv, again, sizeof(again));
+        assert_int_equal(m, (long)n);
+        assert_memory_equal(again, buf, n);
+    }
+    assert_true(accepted > 1000);
+}
+
 static void test_tree_helpers(void **state)
 {
     (void)state;
@@ -227,7 +256,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),        cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_bad_der),      cmocka_unit_test(test_against_openssl),
-        cmocka_unit_test(test_tree_helpers), cmocka_unit_test(test_search_key),
+        cmocka_unit_test(test_random_bytes), cmocka_unit_test(test_tree_helpers),
+        cmocka_unit_test(test_search_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
