@@ -661,18 +661,21 @@ void egov_hanzi_props_unload(void)
 
 const struct hz_db *hz_db_get(void)
 {
+    static pthread_mutex_t lazy_lock = PTHREAD_MUTEX_INITIALIZER;
     struct hz_db *db = __atomic_load_n(&g_db, __ATOMIC_ACQUIRE);
     if (db != NULL)
         return db;
-    pthread_mutex_lock(&g_lock);
-    db = g_db;
-    pthread_mutex_unlock(&g_lock);
-    if (db != NULL)
-        return db;
-    char err[256];
-    if (!egov_hanzi_props_load(NULL, NULL, err, sizeof(err)))
-        egov_warn("hanzi: properties: %s", err);
-    return __atomic_load_n(&g_db, __ATOMIC_ACQUIRE);
+    /* first use without an explicit load: one thread loads the defaults */
+    pthread_mutex_lock(&lazy_lock);
+    db = __atomic_load_n(&g_db, __ATOMIC_ACQUIRE);
+    if (db == NULL) {
+        char err[256];
+        if (!egov_hanzi_props_load(NULL, NULL, err, sizeof(err)))
+            egov_warn("hanzi: character properties: %s", err);
+        db = __atomic_load_n(&g_db, __ATOMIC_ACQUIRE);
+    }
+    pthread_mutex_unlock(&lazy_lock);
+    return db;
 }
 
 const struct hz_char *hz_db_char(const struct hz_db *db, uint32_t cp)

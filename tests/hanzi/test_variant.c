@@ -241,6 +241,48 @@ static void test_properties(void **state)
     json_decref(o);
 }
 
+/* Random bytes and random code points: NULL exactly for invalid UTF-8, never a crash. */
+static void test_random_input(void **state)
+{
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    char buf[64];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = 0, len = (size_t)(round % 24);
+        while (n < len) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if (round % 2 == 0) {
+                buf[n++] = (char)(x & 0xFF); /* raw bytes, mostly invalid */
+            } else {
+                uint32_t cp = (uint32_t)(x % 0x110000);
+                char enc[4];
+                size_t k = egov_utf8_encode(cp, enc);
+                if (k == 0 || n + k > len)
+                    break;
+                memcpy(buf + n, enc, k);
+                n += k;
+            }
+        }
+        bool valid = egov_utf8_valid(buf, n, NULL);
+        char *k1 = egov_hanzi_search_key(buf, n);
+        char *k2 = egov_hanzi_identifier_fold(buf, n);
+        char *k3 = egov_hanzi_sort_key(buf, n, (enum egov_hanzi_order)(round & 1));
+        assert_true((k1 != NULL) == valid);
+        assert_true((k2 != NULL) == valid);
+        assert_true((k3 != NULL) == valid);
+        if (k1 != NULL)
+            assert_true(egov_utf8_valid(k1, strlen(k1), NULL));
+        egov_free(k1);
+        egov_free(k2);
+        egov_free(k3);
+        char zy[32];
+        buf[n] = '\0';
+        (void)egov_hanzi_pinyin_to_zhuyin(buf, zy, sizeof(zy));
+        (void)egov_hanzi_radical_parse(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_relations),
         cmocka_unit_test(test_pinyin_to_zhuyin),
         cmocka_unit_test(test_properties),
+        cmocka_unit_test(test_random_input),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
