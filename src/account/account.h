@@ -62,17 +62,17 @@ extern const struct egov_module egov_account_module;
 
 /** A session as egov_account_session_current() and _create() return it. */
 struct egov_account_session {
-    char id[37];            /**< public session id (UUID); not the cookie secret */
-    char account_id[37];    /**< the account (UUID) */
-    char principal_id[37];  /**< the person the account belongs to (UUID, stable) */
-    char name[256];         /**< display name of the account holder (UTF-8) */
-    char national_id[16];   /**< national ID / resident certificate number, "" if none */
-    int64_t auth_time;      /**< when the user last authenticated, epoch SECONDS (OIDC auth_time) */
-    int64_t created_us;     /**< session start, epoch microseconds */
-    int64_t expires_us;     /**< absolute expiry, epoch microseconds */
-    unsigned int n_amr;     /**< number of entries in @c amr */
+    char id[37];           /**< public session id (UUID); not the cookie secret */
+    char account_id[37];   /**< the account (UUID) */
+    char principal_id[37]; /**< the person the account belongs to (UUID, stable) */
+    char name[256];        /**< display name of the account holder (UTF-8) */
+    char national_id[16];  /**< national ID / resident certificate number, "" if none */
+    int64_t auth_time;     /**< when the user last authenticated, epoch SECONDS (OIDC auth_time) */
+    int64_t created_us;    /**< session start, epoch microseconds */
+    int64_t expires_us;    /**< absolute expiry, epoch microseconds */
+    unsigned int n_amr;    /**< number of entries in @c amr */
     char amr[EGOV_ACCOUNT_MAX_AMR][8]; /**< e.g. {"pwd","otp","mfa"} */
-    char acr[32];           /**< one of EGOV_ACCOUNT_ACR_* */
+    char acr[32];                      /**< one of EGOV_ACCOUNT_ACR_* */
 };
 
 /* ------------------------------------------------------------------ */
@@ -125,8 +125,8 @@ enum egov_db_qs egov_account_logout(struct egov_req *req);
 
 /** What egov_account_require() asks of a session. */
 struct egov_account_requirement {
-    const char *min_acr;   /**< NULL or one of EGOV_ACCOUNT_ACR_*: at least this level */
-    int64_t max_age_s;     /**< 0 or: authenticated at most this many seconds ago */
+    const char *min_acr; /**< NULL or one of EGOV_ACCOUNT_ACR_*: at least this level */
+    int64_t max_age_s;   /**< 0 or: authenticated at most this many seconds ago */
 };
 
 /**
@@ -150,8 +150,8 @@ enum egov_account_verdict {
     EGOV_ACCOUNT_BAD_CREDENTIALS, /**< unknown login or wrong password (not told apart) */
     EGOV_ACCOUNT_LOCKED,          /**< too many failures for this account; wait */
     EGOV_ACCOUNT_THROTTLED,       /**< too many failures from this address; wait */
-    EGOV_ACCOUNT_INACTIVE,        /**< right password, but the account is unverified or deactivated */
-    EGOV_ACCOUNT_ERROR,           /**< database or library failure */
+    EGOV_ACCOUNT_INACTIVE, /**< right password, but the account is unverified or deactivated */
+    EGOV_ACCOUNT_ERROR,    /**< database or library failure */
 };
 
 /**
@@ -168,18 +168,17 @@ enum egov_account_verdict {
 enum egov_account_verdict egov_account_verify_password(struct egov_db *db, const char *login,
                                                        const char *password,
                                                        const char *client_addr,
-                                                       const char *request_id,
-                                                       char account_id[37], bool *has_totp,
-                                                       unsigned int *retry_after_s);
+                                                       const char *request_id, char account_id[37],
+                                                       bool *has_totp, unsigned int *retry_after_s);
 
 /** Why egov_account_password_check() rejects a password (0 = acceptable). */
 enum egov_account_pw_problem {
     EGOV_ACCOUNT_PW_OK = 0,
-    EGOV_ACCOUNT_PW_TOO_SHORT,   /**< fewer than 8 characters (after NFKC) */
-    EGOV_ACCOUNT_PW_TOO_LONG,    /**< more than 128 characters */
-    EGOV_ACCOUNT_PW_INVALID,     /**< not UTF-8, or contains control characters */
-    EGOV_ACCOUNT_PW_COMMON,      /**< on the blocklist of common passwords */
-    EGOV_ACCOUNT_PW_CONTEXT,     /**< contains the national ID, name or e-mail, or "egov" */
+    EGOV_ACCOUNT_PW_TOO_SHORT, /**< fewer than 8 characters (after NFKC) */
+    EGOV_ACCOUNT_PW_TOO_LONG,  /**< more than 128 characters */
+    EGOV_ACCOUNT_PW_INVALID,   /**< not UTF-8, or contains control characters */
+    EGOV_ACCOUNT_PW_COMMON,    /**< on the blocklist of common passwords */
+    EGOV_ACCOUNT_PW_CONTEXT,   /**< contains the national ID, name or e-mail, or "egov" */
 };
 
 /**
@@ -211,7 +210,7 @@ struct egov_account_new {
     const char *name;        /**< display name, 1..100 characters */
     const char *email;       /**< NULL or an address; must be unique */
     const char *password;    /**< checked with egov_account_password_check() */
-    bool active;             /**< true: usable at once (CLI, admin); false: awaits e-mail verification */
+    bool active; /**< true: usable at once (CLI, admin); false: awaits e-mail verification */
 };
 
 /**

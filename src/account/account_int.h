@@ -16,28 +16,28 @@
 /* ------------------------------------------------------------------ */
 
 #define ACCOUNT_PW_MIN            8u
-#define ACCOUNT_PW_MAX            128u   /* code points, after NFKC */
-#define ACCOUNT_PW_MAX_BYTES      1024u  /* raw form field bytes */
+#define ACCOUNT_PW_MAX            128u  /* code points, after NFKC */
+#define ACCOUNT_PW_MAX_BYTES      1024u /* raw form field bytes */
 #define ACCOUNT_NAME_MAX          100u
 #define ACCOUNT_EMAIL_MAX         254u
-#define ACCOUNT_SESSION_IDLE_US   (2LL * 3600 * 1000000)   /* 2 hours */
-#define ACCOUNT_SESSION_ABS_US    (12LL * 3600 * 1000000)  /* 12 hours */
-#define ACCOUNT_SESSION_TOUCH_US  (60LL * 1000000)         /* last_seen granularity */
-#define ACCOUNT_LOGIN_STEP_US     (5LL * 60 * 1000000)     /* second-factor step */
+#define ACCOUNT_SESSION_IDLE_US   (2LL * 3600 * 1000000)  /* 2 hours */
+#define ACCOUNT_SESSION_ABS_US    (12LL * 3600 * 1000000) /* 12 hours */
+#define ACCOUNT_SESSION_TOUCH_US  (60LL * 1000000)        /* last_seen granularity */
+#define ACCOUNT_LOGIN_STEP_US     (5LL * 60 * 1000000)    /* second-factor step */
 #define ACCOUNT_VERIFY_TOKEN_US   (24LL * 3600 * 1000000)
 #define ACCOUNT_RESET_TOKEN_US    (30LL * 60 * 1000000)
-#define ACCOUNT_LOCK_AFTER        5      /* failures before the first lockout */
-#define ACCOUNT_LOCK_BASE_S       60     /* first lockout; doubles per further failure */
+#define ACCOUNT_LOCK_AFTER        5  /* failures before the first lockout */
+#define ACCOUNT_LOCK_BASE_S       60 /* first lockout; doubles per further failure */
 #define ACCOUNT_LOCK_MAX_S        3600
 #define ACCOUNT_ADDR_WINDOW_US    (15LL * 60 * 1000000)
-#define ACCOUNT_ADDR_MAX_FAIL     50     /* failures per address and window */
-#define ACCOUNT_OTP_MAX_TRIES     5      /* per second-factor step */
-#define ACCOUNT_MAIL_MAX_PER_ADDR 10     /* registration and reset mails per address and window */
+#define ACCOUNT_ADDR_MAX_FAIL     50 /* failures per address and window */
+#define ACCOUNT_OTP_MAX_TRIES     5  /* per second-factor step */
+#define ACCOUNT_MAIL_MAX_PER_ADDR 10 /* registration and reset mails per address and window */
 #define ACCOUNT_RECOVERY_CODES    10
 #define ACCOUNT_TXN_RETRIES       10
 #define ACCOUNT_ACQUIRE_MS        5000
 #define ACCOUNT_MAIL_QUEUE        "account.mail"
-#define ACCOUNT_LOGIN_COOKIE      "egov_login"   /* pending second-factor step */
+#define ACCOUNT_LOGIN_COOKIE      "egov_login" /* pending second-factor step */
 
 /* ------------------------------------------------------------------ */
 /* Helpers (util.c)                                                    */
@@ -87,7 +87,7 @@ bool account_password_verify(const char *encoded, const char *password);
 /* TOTP (totp.c)                                                       */
 /* ------------------------------------------------------------------ */
 
-#define ACCOUNT_TOTP_SECRET_LEN 20  /* bytes, as RFC 4226 recommends (160 bits) */
+#define ACCOUNT_TOTP_SECRET_LEN 20 /* bytes, as RFC 4226 recommends (160 bits) */
 #define ACCOUNT_TOTP_STEP_S     30
 #define ACCOUNT_TOTP_DIGITS     6
 
@@ -124,7 +124,7 @@ struct account_row {
     char state[16];
     bool email_verified;
     bool totp_enabled;
-    char totp_secret[64];   /* base32 */
+    char totp_secret[64]; /* base32 */
     int64_t totp_last_step;
     int64_t created_at;
 };
@@ -143,8 +143,8 @@ enum egov_ec account_validate_new(const struct egov_account_new *in, char nid[16
  * verification mail.
  */
 enum egov_ec account_add_full(struct egov_db *db, const struct egov_account_new *in,
-                              const char *actor, const char *addr, const char *rid,
-                              char id_out[37], const char **field,
+                              const char *actor, const char *addr, const char *rid, char id_out[37],
+                              const char **field,
                               enum egov_db_qs (*then)(struct egov_db_conn *, void *),
                               void *then_cls);
 /** Switches the development mailbox page on or off (module init). */
@@ -189,11 +189,11 @@ enum egov_db_qs account_token_issue(struct egov_db_conn *c, const char *account_
 enum egov_db_qs account_token_use(struct egov_db_conn *c, const char *token, const char *purpose,
                                   char account_id[37]);
 /** Enqueues an e-mail through the outbox inside the caller's transaction. */
-enum egov_db_qs account_mail_enqueue(struct egov_db_conn *c, const char *to,
-                                     const char *subject, const char *body, const char *link);
+enum egov_db_qs account_mail_enqueue(struct egov_db_conn *c, const char *to, const char *subject,
+                                     const char *body, const char *link);
 /** The job handler delivering account.mail jobs (to the development mailbox). */
-enum egov_job_result account_mail_job(struct egov_db *db, const char *job_id,
-                                      const char *payload, void *cls);
+enum egov_job_result account_mail_job(struct egov_db *db, const char *job_id, const char *payload,
+                                      void *cls);
 
 /* ------------------------------------------------------------------ */
 /* Sessions and CSRF (session.c, csrf.c)                               */

@@ -62,12 +62,24 @@ static int cmd_add(int argc, char **argv, const struct egov_module_env *env)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'i': nid = optarg; break;
-        case 'n': name = optarg; break;
-        case 'p': pwfile = optarg; break;
-        case 'e': email = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'i':
+            nid = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'p':
+            pwfile = optarg;
+            break;
+        case 'e':
+            email = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (nid == NULL || name == NULL || pwfile == NULL || optind != argc) {

@@ -15,8 +15,8 @@
 
 #include "account/account_int.h"
 
-#define CSRF_KEY_LEN    32
-#define CSRF_VALUE_MAX  64
+#define CSRF_KEY_LEN   32
+#define CSRF_VALUE_MAX 64
 
 static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t key[CSRF_KEY_LEN];

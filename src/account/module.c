@@ -119,9 +119,8 @@ static bool accounting_guard(struct egov_req *req, const char *agency)
         return true;
     if (agency != NULL) {
         char *res = egov_arena_printf(req->arena, "agency/%s/accounting", agency);
-        if (res != NULL &&
-            egov_authz_check(db, s.principal_id, "accounting.read", res, reason) ==
-                EGOV_AUTHZ_ALLOW)
+        if (res != NULL && egov_authz_check(db, s.principal_id, "accounting.read", res, reason) ==
+                               EGOV_AUTHZ_ALLOW)
             return true;
     }
     egov_reply_problem(req, EGOV_EC_GENERIC_FORBIDDEN, NULL, NULL);

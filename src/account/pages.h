@@ -10,8 +10,8 @@
 /** The local return_to of the query (or of @p form if not NULL); "/" if absent or unsafe. */
 const char *account_return_to(struct egov_req *req, const json_t *form);
 /** Adds the CSRF token and return_to to @p data (stolen) and renders @p tmpl. */
-void account_render(struct egov_req *req, unsigned int status, const char *tmpl,
-                    const char *title, json_t *data, const char *return_to);
+void account_render(struct egov_req *req, unsigned int status, const char *tmpl, const char *title,
+                    json_t *data, const char *return_to);
 /** The session as the JSON API shows it (new reference). */
 json_t *account_session_json(const struct egov_account_session *s);
 /** Lower-cases a recovery code and drops '-' and spaces. */

@@ -47,8 +47,8 @@ static const struct egov_db_stmt st_recovery_put = {
     "account_recovery_put",
     "INSERT INTO account_recovery (account_id, code_hash, created_at) VALUES ($1, $2, $3)", NULL};
 static const struct egov_db_stmt st_deactivate = {
-    "account_deactivate",
-    "UPDATE account SET state = 'deactivated', updated_at = $2 WHERE id = $1", NULL};
+    "account_deactivate", "UPDATE account SET state = 'deactivated', updated_at = $2 WHERE id = $1",
+    NULL};
 static const struct egov_db_stmt st_revoke_all = {
     "account_revoke_all_sessions",
     "UPDATE account_session SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
@@ -84,12 +84,12 @@ static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
         const char *id = egov_db_rows_text(r, i, 0);
         egov_time_rfc3339(egov_db_rows_int64(r, i, 1), created);
         egov_time_rfc3339(egov_db_rows_int64(r, i, 2), seen);
-        json_array_append_new(
-            t->sessions,
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", id, "created", created,
-                      "last_seen", seen, "client_addr", egov_db_rows_text(r, i, 3), "user_agent",
-                      egov_db_rows_text(r, i, 4), "amr", egov_db_rows_text(r, i, 5), "current",
-                      strcmp(id, t->current) == 0));
+        json_array_append_new(t->sessions, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id",
+                                                     id, "created", created, "last_seen", seen,
+                                                     "client_addr", egov_db_rows_text(r, i, 3),
+                                                     "user_agent", egov_db_rows_text(r, i, 4),
+                                                     "amr", egov_db_rows_text(r, i, 5), "current",
+                                                     strcmp(id, t->current) == 0));
     }
     egov_db_rows_free(r);
     r = NULL;
@@ -120,12 +120,11 @@ static void account_page(struct egov_req *req, const struct egov_account_session
         account_reply_db_error(req, qs < 0 ? qs : EGOV_DB_HARD_ERROR);
         return;
     }
-    json_t *d = json_pack("{s:s, s:s, s:s?, s:o, s:b, s:I, s:s, s:s?, s:s?}", "name",
-                          t.acct.name, "national_id", t.acct.national_id, "email",
-                          t.acct.email[0] != '\0' ? t.acct.email : NULL, "sessions", t.sessions,
-                          "totp_enabled", t.acct.totp_enabled, "recovery_left",
-                          (json_int_t)t.recovery_left, "acr", s->acr, "notice", notice, "error",
-                          error);
+    json_t *d = json_pack(
+        "{s:s, s:s, s:s?, s:o, s:b, s:I, s:s, s:s?, s:s?}", "name", t.acct.name, "national_id",
+        t.acct.national_id, "email", t.acct.email[0] != '\0' ? t.acct.email : NULL, "sessions",
+        t.sessions, "totp_enabled", t.acct.totp_enabled, "recovery_left",
+        (json_int_t)t.recovery_left, "acr", s->acr, "notice", notice, "error", error);
     account_render(req, status, "account/account", "Your account", d, NULL);
 }
 
@@ -218,16 +217,16 @@ static enum egov_db_qs secret_body(struct egov_db_conn *c, void *cls)
     t->stored = qs > 0;
     if (qs <= 0)
         return qs;
-    return egov_account_audit(c, t->account_id, "totp.start", t->account_id, t->addr, t->rid,
-                              NULL);
+    return egov_account_audit(c, t->account_id, "totp.start", t->account_id, t->addr, t->rid, NULL);
 }
 
 /* Renders the enrolment page for base32 secret @p secret. */
 static void enrol_page(struct egov_req *req, const struct egov_account_session *s,
                        unsigned int status, const char *secret, const char *error)
 {
-    char *label = egov_arena_printf(req->arena, "otpauth://totp/egov:%s?secret=%s&issuer=egov"
-                                                "&algorithm=SHA1&digits=6&period=30",
+    char *label = egov_arena_printf(req->arena,
+                                    "otpauth://totp/egov:%s?secret=%s&issuer=egov"
+                                    "&algorithm=SHA1&digits=6&period=30",
                                     s->national_id, secret);
     char *qr = label != NULL ? account_qr_data_uri(label) : NULL;
     if (qr == NULL) {
@@ -335,8 +334,8 @@ static enum egov_db_qs confirm_body(struct egov_db_conn *c, void *cls)
     if (a.totp_enabled || keylen <= 0 ||
         !account_totp_verify(key, (size_t)keylen, t->code, egov_now_us() / 1000000, 0, &step)) {
         egov_wipe(key, sizeof key);
-        return egov_account_audit(c, t->account_id, "totp.confirm_failure", t->account_id,
-                                  t->addr, t->rid, NULL);
+        return egov_account_audit(c, t->account_id, "totp.confirm_failure", t->account_id, t->addr,
+                                  t->rid, NULL);
     }
     egov_wipe(key, sizeof key);
     int64_t now = egov_now_us();
@@ -412,7 +411,8 @@ void account_handle_totp_disable(struct egov_req *req)
     struct egov_account_session s;
     if (!form_start(req, &s) || !recheck_password(req, &s))
         return;
-    struct simple_txn t = {s.account_id, egov_account_client_addr(req), req->request_id, NULL, {{0}}};
+    struct simple_txn t = {
+        s.account_id, egov_account_client_addr(req), req->request_id, NULL, {{0}}};
     enum egov_db_qs qs = account_txn(egov_req_db(req), true, disable_body, &t);
     if (qs < 0) {
         account_reply_db_error(req, qs);
@@ -433,8 +433,8 @@ static enum egov_db_qs recovery_body(struct egov_db_conn *c, void *cls)
     qs = make_recovery(c, t->account_id, t->codes);
     if (qs < 0)
         return qs;
-    qs = egov_account_audit(c, t->account_id, "recovery.regenerate", t->account_id, t->addr,
-                            t->rid, NULL);
+    qs = egov_account_audit(c, t->account_id, "recovery.regenerate", t->account_id, t->addr, t->rid,
+                            NULL);
     return qs < 0 ? qs : EGOV_DB_ONE_ROW;
 }
 
@@ -443,7 +443,8 @@ void account_handle_recovery(struct egov_req *req)
     struct egov_account_session s;
     if (!form_start(req, &s) || !recheck_password(req, &s))
         return;
-    struct simple_txn t = {s.account_id, egov_account_client_addr(req), req->request_id, NULL, {{0}}};
+    struct simple_txn t = {
+        s.account_id, egov_account_client_addr(req), req->request_id, NULL, {{0}}};
     enum egov_db_qs qs = account_txn(egov_req_db(req), true, recovery_body, &t);
     if (qs < 0) {
         account_reply_db_error(req, qs);
@@ -485,12 +486,14 @@ void account_handle_deactivate(struct egov_req *req)
         return;
     const char *confirm = account_form_str(req->form, "confirm");
     if (confirm == NULL || strcmp(confirm, "yes") != 0) {
-        account_page(req, &s, 400, NULL, "Tick the box to confirm that you want to close your account.");
+        account_page(req, &s, 400, NULL,
+                     "Tick the box to confirm that you want to close your account.");
         return;
     }
     if (!recheck_password(req, &s))
         return;
-    struct simple_txn t = {s.account_id, egov_account_client_addr(req), req->request_id, NULL, {{0}}};
+    struct simple_txn t = {
+        s.account_id, egov_account_client_addr(req), req->request_id, NULL, {{0}}};
     enum egov_db_qs qs = account_txn(egov_req_db(req), true, deactivate_body, &t);
     if (qs < 0) {
         account_reply_db_error(req, qs);

@@ -24,8 +24,8 @@
 static void admin_page(struct egov_req *req, const char *agency, unsigned int status,
                        const char *error)
 {
-    json_t *view = agency != NULL ? egov_authz_agency_view(egov_req_db(req), agency)
-                                  : json_object();
+    json_t *view =
+        agency != NULL ? egov_authz_agency_view(egov_req_db(req), agency) : json_object();
     if (view == NULL) {
         egov_reply_problem(req, EGOV_EC_DB_SOFT_ERROR, NULL, NULL);
         return;
@@ -89,8 +89,8 @@ static void after(struct egov_req *req, const char *agency, enum egov_ec ec)
 {
     if (ec == EGOV_EC_NONE) {
         const char *enc = account_urlencode(req, agency);
-        egov_reply_redirect(req, egov_arena_printf(req->arena, "/authz?agency=%s",
-                                                   enc != NULL ? enc : ""));
+        egov_reply_redirect(
+            req, egov_arena_printf(req->arena, "/authz?agency=%s", enc != NULL ? enc : ""));
         return;
     }
     if (ec == EGOV_EC_AUTHZ_NOT_ADMIN || ec == EGOV_EC_DB_SOFT_ERROR ||
@@ -120,8 +120,8 @@ void account_handle_authz_role(struct egov_req *req)
             line[n] = '\0';
             int k = sscanf(line, "%159s %539s %c", action, resource, &extra);
             if (k == 2)
-                json_array_append_new(perms, json_pack("{s:s, s:s}", "action", action,
-                                                       "resource", resource));
+                json_array_append_new(
+                    perms, json_pack("{s:s, s:s}", "action", action, "resource", resource));
             else if (k != EOF) {
                 json_decref(perms);
                 perms = NULL;
@@ -138,10 +138,9 @@ void account_handle_authz_role(struct egov_req *req)
         after(req, agency, EGOV_EC_AUTHZ_PATTERN_INVALID);
         return;
     }
-    enum egov_ec ec = egov_authz_role_create(egov_req_db(req), s.principal_id, agency,
-                                             name != NULL ? name : "", perms,
-                                             egov_account_client_addr(req), req->request_id, id,
-                                             NULL);
+    enum egov_ec ec =
+        egov_authz_role_create(egov_req_db(req), s.principal_id, agency, name != NULL ? name : "",
+                               perms, egov_account_client_addr(req), req->request_id, id, NULL);
     json_decref(perms);
     after(req, agency, ec);
 }

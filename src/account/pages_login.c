@@ -42,13 +42,13 @@ static const struct egov_db_stmt st_recovery_use = {
 
 const char *account_return_to(struct egov_req *req, const json_t *form)
 {
-    const char *r = form != NULL ? account_form_str(form, "return_to")
-                                 : egov_req_query(req, "return_to");
+    const char *r =
+        form != NULL ? account_form_str(form, "return_to") : egov_req_query(req, "return_to");
     return account_local_path(r) ? r : "/";
 }
 
-void account_render(struct egov_req *req, unsigned int status, const char *tmpl,
-                    const char *title, json_t *data, const char *return_to)
+void account_render(struct egov_req *req, unsigned int status, const char *tmpl, const char *title,
+                    json_t *data, const char *return_to)
 {
     if (data != NULL && json_object_get(data, "title") == NULL)
         json_object_set_new(data, "title", json_string(title));
@@ -108,8 +108,10 @@ static enum egov_db_qs pending_put_body(struct egov_db_conn *c, void *cls)
     enum egov_db_qs qs = egov_db_exec(c, &st_pending_del, del); /* sweep expired steps */
     if (qs < 0)
         return qs;
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->hash), EGOV_DB_PARAM_TEXT(t->account_id),
-                                EGOV_DB_PARAM_TEXT(t->amr), EGOV_DB_PARAM_INT64(now),
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->hash),
+                                EGOV_DB_PARAM_TEXT(t->account_id),
+                                EGOV_DB_PARAM_TEXT(t->amr),
+                                EGOV_DB_PARAM_INT64(now),
                                 EGOV_DB_PARAM_INT64(now + ACCOUNT_LOGIN_STEP_US),
                                 EGOV_DB_PARAM_END};
     return egov_db_exec(c, &st_pending_put, p);
@@ -129,7 +131,8 @@ void account_handle_login_post(struct egov_req *req)
     const char *prompt = account_form_str(form, "prompt");
     bool force = prompt != NULL && strcmp(prompt, "login") == 0;
     if (login == NULL || login[0] == '\0' || password == NULL || password[0] == '\0') {
-        login_page(req, 400, return_to, login, force, egov_ec_hint(EGOV_EC_ACCOUNT_BAD_CREDENTIALS));
+        login_page(req, 400, return_to, login, force,
+                   egov_ec_hint(EGOV_EC_ACCOUNT_BAD_CREDENTIALS));
         return;
     }
     enum egov_account_verdict v = egov_account_verify_password(
@@ -219,8 +222,8 @@ static void restart_login(struct egov_req *req, const char *return_to)
 {
     const char *enc = account_urlencode(req, return_to);
     egov_reply_cookie(req, ACCOUNT_LOGIN_COOKIE, "", -1);
-    egov_reply_redirect(req, egov_arena_printf(req->arena, "/login?return_to=%s",
-                                               enc != NULL ? enc : "%2F"));
+    egov_reply_redirect(
+        req, egov_arena_printf(req->arena, "/login?return_to=%s", enc != NULL ? enc : "%2F"));
 }
 
 void account_handle_otp_get(struct egov_req *req)
@@ -306,8 +309,8 @@ static enum egov_db_qs otp_body(struct egov_db_conn *c, void *cls)
         qs = egov_db_exec(c, &st_pending_del, d);
         if (qs < 0)
             return qs;
-        return egov_account_audit(c, t->account_id, "login.otp_exhausted", t->account_id,
-                                  t->addr, t->rid, NULL);
+        return egov_account_audit(c, t->account_id, "login.otp_exhausted", t->account_id, t->addr,
+                                  t->rid, NULL);
     }
     struct account_row acct;
     qs = account_load(c, t->account_id, &acct);
@@ -357,8 +360,8 @@ static enum egov_db_qs otp_body(struct egov_db_conn *c, void *cls)
         goto out;
     json_t *detail = json_pack("{s:s}", "method", t->method);
     qs = egov_account_audit(c, t->account_id,
-                            t->outcome == OTP_OK ? "login.otp" : "login.otp_failure",
-                            t->account_id, t->addr, t->rid, detail);
+                            t->outcome == OTP_OK ? "login.otp" : "login.otp_failure", t->account_id,
+                            t->addr, t->rid, detail);
     json_decref(detail);
 out:
     egov_wipe(key, sizeof key);
@@ -445,10 +448,9 @@ json_t *account_session_json(const struct egov_account_session *s)
     egov_time_rfc3339(s->created_us, created);
     egov_time_rfc3339(s->expires_us, expires);
     return json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:s}", "session_id", s->id,
-                     "account_id", s->account_id, "principal_id", s->principal_id, "name",
-                     s->name, "auth_time", (json_int_t)s->auth_time, "amr",
-                     amr != NULL ? amr : json_array(), "acr", s->acr, "created", created,
-                     "expires", expires);
+                     "account_id", s->account_id, "principal_id", s->principal_id, "name", s->name,
+                     "auth_time", (json_int_t)s->auth_time, "amr", amr != NULL ? amr : json_array(),
+                     "acr", s->acr, "created", created, "expires", expires);
 }
 
 void account_handle_session_api(struct egov_req *req)

@@ -53,10 +53,10 @@ static char *mail_link(struct egov_arena *a, const char *path_and_query)
 static void register_page(struct egov_req *req, unsigned int status, const json_t *form,
                           const char *error, const char *field)
 {
-    json_t *d = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "national_id",
-                          account_form_str(form, "national_id"), "name",
-                          account_form_str(form, "name"), "email",
-                          account_form_str(form, "email"), "error", error, "error_field", field);
+    json_t *d =
+        json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "national_id",
+                  account_form_str(form, "national_id"), "name", account_form_str(form, "name"),
+                  "email", account_form_str(form, "email"), "error", error, "error_field", field);
     account_render(req, status, "account/register", "Create an account", d, NULL);
 }
 
@@ -99,9 +99,8 @@ static enum egov_db_qs send_verify_mail(struct egov_db_conn *c, void *cls)
     egov_wipe(token, sizeof token);
     if (link == NULL || body == NULL)
         return EGOV_DB_HARD_ERROR;
-    return account_mail_enqueue(c, m->email,
-                                egov_i18n_gettext(lang, "Confirm your e-mail address"), body,
-                                link);
+    return account_mail_enqueue(c, m->email, egov_i18n_gettext(lang, "Confirm your e-mail address"),
+                                body, link);
 }
 
 void account_handle_register_post(struct egov_req *req)
@@ -134,10 +133,10 @@ void account_handle_register_post(struct egov_req *req)
         register_page(req, egov_ec_http_status(ec), form, egov_ec_hint(ec), field);
         return;
     }
-    account_render(req, 201, "account/registered", "Check your e-mail",
-                   json_pack("{s:s, s:b}", "email", lower, "dev_mailbox",
-                             account_dev_mailbox_enabled()),
-                   NULL);
+    account_render(
+        req, 201, "account/registered", "Check your e-mail",
+        json_pack("{s:s, s:b}", "email", lower, "dev_mailbox", account_dev_mailbox_enabled()),
+        NULL);
 }
 
 /* True if @p t is shaped like one of our tokens. */
@@ -251,9 +250,8 @@ static enum egov_db_qs reset_req_body(struct egov_db_conn *c, void *cls)
     if (qs < 0)
         return qs;
     const char *lang = t->req->lang;
-    char *link = mail_link(t->req->arena, egov_arena_printf(t->req->arena,
-                                                            "/password/reset/confirm?token=%s",
-                                                            token));
+    char *link = mail_link(
+        t->req->arena, egov_arena_printf(t->req->arena, "/password/reset/confirm?token=%s", token));
     egov_wipe(token, sizeof token);
     char *body = egov_arena_printf(
         t->req->arena, "%s\n\n%s\n",
@@ -263,12 +261,11 @@ static enum egov_db_qs reset_req_body(struct egov_db_conn *c, void *cls)
         link != NULL ? link : "");
     if (link == NULL || body == NULL)
         return EGOV_DB_HARD_ERROR;
-    qs = account_mail_enqueue(c, email, egov_i18n_gettext(lang, "Reset your password"), body,
-                              link);
+    qs = account_mail_enqueue(c, email, egov_i18n_gettext(lang, "Reset your password"), body, link);
     if (qs < 0)
         return qs;
-    return egov_account_audit(c, id, "password.reset_request", id,
-                              egov_account_client_addr(t->req), t->req->request_id, NULL);
+    return egov_account_audit(c, id, "password.reset_request", id, egov_account_client_addr(t->req),
+                              t->req->request_id, NULL);
 }
 
 void account_handle_reset_post(struct egov_req *req)
@@ -372,10 +369,12 @@ void account_handle_reset_confirm_post(struct egov_req *req)
     }
     enum egov_account_pw_problem pp = egov_account_password_check(password, NULL);
     if (pp != EGOV_ACCOUNT_PW_OK) {
-        static const enum egov_ec ecs[] = {
-            EGOV_EC_NONE, EGOV_EC_ACCOUNT_PASSWORD_TOO_SHORT, EGOV_EC_ACCOUNT_PASSWORD_TOO_LONG,
-            EGOV_EC_ACCOUNT_PASSWORD_INVALID, EGOV_EC_ACCOUNT_PASSWORD_COMMON,
-            EGOV_EC_ACCOUNT_PASSWORD_CONTEXT};
+        static const enum egov_ec ecs[] = {EGOV_EC_NONE,
+                                           EGOV_EC_ACCOUNT_PASSWORD_TOO_SHORT,
+                                           EGOV_EC_ACCOUNT_PASSWORD_TOO_LONG,
+                                           EGOV_EC_ACCOUNT_PASSWORD_INVALID,
+                                           EGOV_EC_ACCOUNT_PASSWORD_COMMON,
+                                           EGOV_EC_ACCOUNT_PASSWORD_CONTEXT};
         enum egov_ec ec = ecs[pp];
         account_render(req, 400, "account/reset_confirm", "Choose a new password",
                        json_pack("{s:s, s:s}", "token", token, "error", egov_ec_hint(ec)), NULL);
@@ -385,14 +384,13 @@ void account_handle_reset_confirm_post(struct egov_req *req)
         egov_reply_problem(req, EGOV_EC_GENERIC_INTERNAL, NULL, NULL);
         return;
     }
-    struct reset_txn t = {token, password, hash, egov_account_client_addr(req), req->request_id,
-                          EGOV_EC_NONE};
+    struct reset_txn t = {token,           password,    hash, egov_account_client_addr(req),
+                          req->request_id, EGOV_EC_NONE};
     enum egov_db_qs qs = account_txn(egov_req_db(req), true, reset_body, &t);
     egov_wipe(hash, sizeof hash);
     if (t.ec == EGOV_EC_ACCOUNT_PASSWORD_CONTEXT || t.ec == EGOV_EC_ACCOUNT_PASSWORD_COMMON) {
         account_render(req, 400, "account/reset_confirm", "Choose a new password",
-                       json_pack("{s:s, s:s}", "token", token, "error", egov_ec_hint(t.ec)),
-                       NULL);
+                       json_pack("{s:s, s:s}", "token", token, "error", egov_ec_hint(t.ec)), NULL);
         return;
     }
     if (qs < 0) {
@@ -429,12 +427,11 @@ static enum egov_db_qs mailbox_body(struct egov_db_conn *c, void *cls)
     for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++) {
         char at[32];
         egov_time_rfc3339(egov_db_rows_int64(r, i, 4), at);
-        json_array_append_new(t->list,
-                              json_pack("{s:s, s:s, s:s, s:s, s:s}", "to",
-                                        egov_db_rows_text(r, i, 0), "subject",
-                                        egov_db_rows_text(r, i, 1), "body",
-                                        egov_db_rows_text(r, i, 2), "link",
-                                        egov_db_rows_text(r, i, 3), "at", at));
+        json_array_append_new(t->list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "to",
+                                                 egov_db_rows_text(r, i, 0), "subject",
+                                                 egov_db_rows_text(r, i, 1), "body",
+                                                 egov_db_rows_text(r, i, 2), "link",
+                                                 egov_db_rows_text(r, i, 3), "at", at));
     }
     egov_db_rows_free(r);
     return qs;

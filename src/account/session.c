@@ -135,8 +135,7 @@ static bool token_shape_ok(const char *v)
     return true;
 }
 
-enum egov_db_qs egov_account_session_current(struct egov_req *req,
-                                             struct egov_account_session *out)
+enum egov_db_qs egov_account_session_current(struct egov_req *req, struct egov_account_session *out)
 {
     char hash[65];
     struct current_txn t;
@@ -192,12 +191,16 @@ static enum egov_db_qs create_body(struct egov_db_conn *c, void *cls)
             return qs;
     }
     egov_uuid7(o->id);
-    struct egov_db_param ins[] = {
-        EGOV_DB_PARAM_TEXT(o->id),   EGOV_DB_PARAM_TEXT(t->new_hash),
-        EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_INT64(t->now),
-        EGOV_DB_PARAM_TEXT(t->amr),  EGOV_DB_PARAM_TEXT(t->acr),
-        EGOV_DB_PARAM_INT64(t->now + ACCOUNT_SESSION_ABS_US), EGOV_DB_PARAM_TEXT(t->addr),
-        EGOV_DB_PARAM_TEXT(t->ua),   EGOV_DB_PARAM_END};
+    struct egov_db_param ins[] = {EGOV_DB_PARAM_TEXT(o->id),
+                                  EGOV_DB_PARAM_TEXT(t->new_hash),
+                                  EGOV_DB_PARAM_TEXT(t->account_id),
+                                  EGOV_DB_PARAM_INT64(t->now),
+                                  EGOV_DB_PARAM_TEXT(t->amr),
+                                  EGOV_DB_PARAM_TEXT(t->acr),
+                                  EGOV_DB_PARAM_INT64(t->now + ACCOUNT_SESSION_ABS_US),
+                                  EGOV_DB_PARAM_TEXT(t->addr),
+                                  EGOV_DB_PARAM_TEXT(t->ua),
+                                  EGOV_DB_PARAM_END};
     qs = egov_db_exec(c, &st_insert, ins);
     if (qs < 0)
         return qs;
@@ -207,8 +210,7 @@ static enum egov_db_qs create_body(struct egov_db_conn *c, void *cls)
     json_decref(detail);
     if (qs < 0)
         return qs;
-    qs = egov_accounting_record(c, EGOV_ACCOUNTING_LOGIN, t->acct.principal_id, NULL, "account",
-                                1);
+    qs = egov_accounting_record(c, EGOV_ACCOUNTING_LOGIN, t->acct.principal_id, NULL, "account", 1);
     return qs < 0 ? qs : EGOV_DB_ONE_ROW;
 }
 
@@ -294,7 +296,7 @@ struct revoke_txn {
     const char *account_id;
     const char *addr;
     const char *rid;
-    const char *token_hash;  /* revoke by token instead of id */
+    const char *token_hash; /* revoke by token instead of id */
 };
 
 static enum egov_db_qs revoke_body(struct egov_db_conn *c, void *cls)
@@ -326,10 +328,9 @@ static enum egov_db_qs revoke_body(struct egov_db_conn *c, void *cls)
     if (qs != EGOV_DB_ONE_ROW)
         return qs;
     json_t *detail = json_pack("{s:s}", "session", sid);
-    enum egov_db_qs aq = egov_account_audit(c, t->account_id != NULL ? t->account_id : acct,
-                                            t->token_hash != NULL ? "session.logout"
-                                                                  : "session.revoke",
-                                            acct, t->addr, t->rid, detail);
+    enum egov_db_qs aq = egov_account_audit(
+        c, t->account_id != NULL ? t->account_id : acct,
+        t->token_hash != NULL ? "session.logout" : "session.revoke", acct, t->addr, t->rid, detail);
     json_decref(detail);
     return aq < 0 ? aq : EGOV_DB_ONE_ROW;
 }
@@ -339,8 +340,7 @@ enum egov_db_qs egov_account_session_revoke(struct egov_db *db, struct egov_req 
 {
     if (session_id == NULL || !egov_uuid_valid(session_id))
         return EGOV_DB_NO_ROW;
-    struct revoke_txn t = {session_id, account_id,
-                           req != NULL ? egov_account_client_addr(req) : "",
+    struct revoke_txn t = {session_id, account_id, req != NULL ? egov_account_client_addr(req) : "",
                            req != NULL ? req->request_id : NULL, NULL};
     return account_txn(db, true, revoke_body, &t);
 }
@@ -434,8 +434,8 @@ bool egov_account_require(struct egov_req *req, const struct egov_account_requir
         return true;
     if (req->repr == EGOV_REPR_HTML) {
         const char *back = account_urlencode(req, self_url(req));
-        char *loc = egov_arena_printf(req->arena, "/login?return_to=%s%s", back != NULL ? back : "%2F",
-                                      weak ? "&prompt=login" : "");
+        char *loc = egov_arena_printf(req->arena, "/login?return_to=%s%s",
+                                      back != NULL ? back : "%2F", weak ? "&prompt=login" : "");
         egov_reply_redirect(req, loc != NULL ? loc : "/login");
     } else {
         egov_reply_header(req, "WWW-Authenticate", "Cookie realm=\"egov\"");

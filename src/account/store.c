@@ -10,8 +10,8 @@
 #include "account/account_int.h"
 #include "accounting/accounting.h"
 
-#define ACCOUNT_COLS                                                                       \
-    "id, principal_id, national_id, email, name, state, email_verified, totp_enabled,"    \
+#define ACCOUNT_COLS                                                                               \
+    "id, principal_id, national_id, email, name, state, email_verified, totp_enabled,"             \
     " totp_secret, totp_last_step, created_at"
 
 static const struct egov_db_stmt st_load = {
@@ -23,12 +23,11 @@ static const struct egov_db_stmt st_insert = {
     " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, 0, 0, $8, $8)",
     NULL};
 static const struct egov_db_stmt st_exists = {
-    "account_exists",
-    "SELECT id FROM account WHERE national_id = $1 OR ($2 <> '' AND email = $2)",
+    "account_exists", "SELECT id FROM account WHERE national_id = $1 OR ($2 <> '' AND email = $2)",
     "SELECT id FROM account WHERE national_id = $1 OR ($2::text <> '' AND email = $2::text)"};
 static const struct egov_db_stmt st_by_nid = {
-    "account_by_national_id",
-    "SELECT id FROM account WHERE national_id = $1 AND state = 'active'", NULL};
+    "account_by_national_id", "SELECT id FROM account WHERE national_id = $1 AND state = 'active'",
+    NULL};
 static const struct egov_db_stmt st_login = {
     "account_login_lookup",
     "SELECT id, password_hash, state, locked_until, totp_enabled, principal_id FROM account"
@@ -45,8 +44,8 @@ static const struct egov_db_stmt st_ok = {
     "account_login_ok",
     "UPDATE account SET failed_count = 0, locked_until = 0, updated_at = $2 WHERE id = $1", NULL};
 static const struct egov_db_stmt st_throttle_get = {
-    "account_throttle_get",
-    "SELECT count, window_start FROM account_throttle WHERE key = $1", NULL};
+    "account_throttle_get", "SELECT count, window_start FROM account_throttle WHERE key = $1",
+    NULL};
 static const struct egov_db_stmt st_throttle_hit = {
     "account_throttle_hit",
     "INSERT INTO account_throttle (key, window_start, count) VALUES ($1, $2, 1)"
@@ -280,16 +279,15 @@ static enum egov_db_qs account_add_on(struct egov_db_conn *c, void *cls)
     egov_uuid7(t->id);
     egov_uuid7(t->principal);
     int64_t now = egov_now_us();
-    struct egov_db_param p[] = {
-        EGOV_DB_PARAM_TEXT(t->id),
-        EGOV_DB_PARAM_TEXT(t->principal),
-        EGOV_DB_PARAM_TEXT(t->nid),
-        EGOV_DB_PARAM_TEXT(t->email[0] != '\0' ? t->email : NULL),
-        EGOV_DB_PARAM_TEXT(t->in->name),
-        EGOV_DB_PARAM_TEXT(t->hash),
-        EGOV_DB_PARAM_TEXT(t->in->active ? "active" : "pending"),
-        EGOV_DB_PARAM_INT64(now),
-        EGOV_DB_PARAM_END};
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->id),
+                                EGOV_DB_PARAM_TEXT(t->principal),
+                                EGOV_DB_PARAM_TEXT(t->nid),
+                                EGOV_DB_PARAM_TEXT(t->email[0] != '\0' ? t->email : NULL),
+                                EGOV_DB_PARAM_TEXT(t->in->name),
+                                EGOV_DB_PARAM_TEXT(t->hash),
+                                EGOV_DB_PARAM_TEXT(t->in->active ? "active" : "pending"),
+                                EGOV_DB_PARAM_INT64(now),
+                                EGOV_DB_PARAM_END};
     qs = egov_db_exec(c, &st_insert, p);
     if (qs < 0)
         return qs;
@@ -309,8 +307,8 @@ static enum egov_db_qs account_add_on(struct egov_db_conn *c, void *cls)
 }
 
 enum egov_ec account_add_full(struct egov_db *db, const struct egov_account_new *in,
-                              const char *actor, const char *addr, const char *rid,
-                              char id_out[37], const char **field,
+                              const char *actor, const char *addr, const char *rid, char id_out[37],
+                              const char **field,
                               enum egov_db_qs (*then)(struct egov_db_conn *, void *),
                               void *then_cls)
 {
@@ -499,21 +497,20 @@ static enum egov_db_qs outcome_body(struct egov_db_conn *c, void *cls)
                 return qs;
         }
         if (strcmp(t->event, "login.throttled") != 0) {
-            struct egov_db_param h[] = {EGOV_DB_PARAM_TEXT(l->addr_key), EGOV_DB_PARAM_INT64(t->now),
-                                        EGOV_DB_PARAM_INT64(t->now - ACCOUNT_ADDR_WINDOW_US),
-                                        EGOV_DB_PARAM_END};
+            struct egov_db_param h[] = {
+                EGOV_DB_PARAM_TEXT(l->addr_key), EGOV_DB_PARAM_INT64(t->now),
+                EGOV_DB_PARAM_INT64(t->now - ACCOUNT_ADDR_WINDOW_US), EGOV_DB_PARAM_END};
             qs = egov_db_exec(c, &st_throttle_hit, h);
             if (qs < 0)
                 return qs;
         }
-        qs = egov_accounting_record(c, EGOV_ACCOUNTING_LOGIN_FAILED,
-                                    l->found ? l->principal : NULL, NULL, "account", 1);
+        qs = egov_accounting_record(c, EGOV_ACCOUNTING_LOGIN_FAILED, l->found ? l->principal : NULL,
+                                    NULL, "account", 1);
         if (qs < 0)
             return qs;
     }
-    json_t *detail = t->lock_until > 0 ? json_pack("{s:I}", "locked_until_us",
-                                                   (json_int_t)t->lock_until)
-                                       : NULL;
+    json_t *detail =
+        t->lock_until > 0 ? json_pack("{s:I}", "locked_until_us", (json_int_t)t->lock_until) : NULL;
     qs = egov_account_audit(c, l->found ? l->id : "anonymous", t->event, l->found ? l->id : NULL,
                             t->addr, t->rid, detail);
     json_decref(detail);
@@ -523,9 +520,8 @@ static enum egov_db_qs outcome_body(struct egov_db_conn *c, void *cls)
 enum egov_account_verdict egov_account_verify_password(struct egov_db *db, const char *login,
                                                        const char *password,
                                                        const char *client_addr,
-                                                       const char *request_id,
-                                                       char account_id[37], bool *has_totp,
-                                                       unsigned int *retry_after_s)
+                                                       const char *request_id, char account_id[37],
+                                                       bool *has_totp, unsigned int *retry_after_s)
 {
     struct lookup_txn l;
     char norm_login[ACCOUNT_EMAIL_MAX + 1], addr_key[96];
@@ -555,8 +551,7 @@ enum egov_account_verdict egov_account_verify_password(struct egov_db *db, const
         return EGOV_ACCOUNT_ERROR;
 
     struct outcome_txn o = {&l, false, "login.failure", client_addr, request_id, l.now, 0};
-    if (l.addr_count >= ACCOUNT_ADDR_MAX_FAIL &&
-        l.addr_window > l.now - ACCOUNT_ADDR_WINDOW_US) {
+    if (l.addr_count >= ACCOUNT_ADDR_MAX_FAIL && l.addr_window > l.now - ACCOUNT_ADDR_WINDOW_US) {
         o.event = "login.throttled";
         retry = (unsigned int)((l.addr_window + ACCOUNT_ADDR_WINDOW_US - l.now) / 1000000 + 1);
         v = EGOV_ACCOUNT_THROTTLED;
@@ -606,8 +601,8 @@ enum egov_db_qs account_token_issue(struct egov_db_conn *c, const char *account_
         return EGOV_DB_HARD_ERROR;
     account_hash_hex(token, hash);
     int64_t now = egov_now_us();
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(hash), EGOV_DB_PARAM_TEXT(account_id),
-                                EGOV_DB_PARAM_TEXT(purpose), EGOV_DB_PARAM_INT64(now),
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(hash),          EGOV_DB_PARAM_TEXT(account_id),
+                                EGOV_DB_PARAM_TEXT(purpose),       EGOV_DB_PARAM_INT64(now),
                                 EGOV_DB_PARAM_INT64(now + ttl_us), EGOV_DB_PARAM_END};
     return egov_db_exec(c, &st_token_put, p);
 }
@@ -654,20 +649,19 @@ static enum egov_db_qs mail_body(struct egov_db_conn *c, void *cls)
     struct mail_txn *t = cls;
     char id[37];
     egov_uuid7(id);
-    struct egov_db_param p[] = {
-        EGOV_DB_PARAM_TEXT(id),
-        EGOV_DB_PARAM_TEXT(t->job_id),
-        EGOV_DB_PARAM_TEXT(egov_json_get_str(t->mail, "to", "")),
-        EGOV_DB_PARAM_TEXT(egov_json_get_str(t->mail, "subject", "")),
-        EGOV_DB_PARAM_TEXT(egov_json_get_str(t->mail, "body", "")),
-        EGOV_DB_PARAM_TEXT(egov_json_get_str(t->mail, "link", "")),
-        EGOV_DB_PARAM_INT64(egov_now_us()),
-        EGOV_DB_PARAM_END};
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(id),
+                                EGOV_DB_PARAM_TEXT(t->job_id),
+                                EGOV_DB_PARAM_TEXT(egov_json_get_str(t->mail, "to", "")),
+                                EGOV_DB_PARAM_TEXT(egov_json_get_str(t->mail, "subject", "")),
+                                EGOV_DB_PARAM_TEXT(egov_json_get_str(t->mail, "body", "")),
+                                EGOV_DB_PARAM_TEXT(egov_json_get_str(t->mail, "link", "")),
+                                EGOV_DB_PARAM_INT64(egov_now_us()),
+                                EGOV_DB_PARAM_END};
     return egov_db_exec(c, &st_mail_put, p);
 }
 
-enum egov_job_result account_mail_job(struct egov_db *db, const char *job_id,
-                                      const char *payload, void *cls)
+enum egov_job_result account_mail_job(struct egov_db *db, const char *job_id, const char *payload,
+                                      void *cls)
 {
     struct egov_json_error err;
     (void)cls;

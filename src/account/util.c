@@ -79,8 +79,8 @@ const char *account_form_str(const json_t *form, const char *name)
 
 void account_reply_db_error(struct egov_req *req, enum egov_db_qs qs)
 {
-    egov_reply_problem(req, qs == EGOV_DB_SOFT_ERROR ? EGOV_EC_DB_SOFT_ERROR : EGOV_EC_DB_HARD_ERROR,
-                       NULL, NULL);
+    egov_reply_problem(
+        req, qs == EGOV_DB_SOFT_ERROR ? EGOV_EC_DB_SOFT_ERROR : EGOV_EC_DB_HARD_ERROR, NULL, NULL);
 }
 
 bool account_page_common(struct egov_req *req, json_t *data, const char *return_to)
@@ -90,8 +90,7 @@ bool account_page_common(struct egov_req *req, json_t *data, const char *return_
         return false;
     if (json_object_set_new(data, "csrf_token", json_string(tok)) != 0)
         return false;
-    if (return_to != NULL &&
-        json_object_set_new(data, "return_to", json_string(return_to)) != 0)
+    if (return_to != NULL && json_object_set_new(data, "return_to", json_string(return_to)) != 0)
         return false;
     return true;
 }

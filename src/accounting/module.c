@@ -121,13 +121,12 @@ static void cli_usage(FILE *out)
 int accounting_cli_run(int argc, char **argv, const struct egov_module_env *env)
 {
     static const struct option longopts[] = {
-        {"day", required_argument, NULL, 'd'},   {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},    {"kind", required_argument, NULL, 'k'},
+        {"day", required_argument, NULL, 'd'},    {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},     {"kind", required_argument, NULL, 'k'},
         {"agency", required_argument, NULL, 'a'}, {"service", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *day = NULL, *from = NULL, *to = NULL, *kind = NULL, *agency = NULL,
-               *service = NULL;
+    const char *day = NULL, *from = NULL, *to = NULL, *kind = NULL, *agency = NULL, *service = NULL;
     int ch, rc = 1;
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         cli_usage(argc < 2 ? stderr : stdout);
@@ -137,14 +136,30 @@ int accounting_cli_run(int argc, char **argv, const struct egov_module_env *env)
     optind = 1;
     while ((ch = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'd': day = optarg; break;
-        case 'f': from = optarg; break;
-        case 't': to = optarg; break;
-        case 'k': kind = optarg; break;
-        case 'a': agency = optarg; break;
-        case 's': service = optarg; break;
-        case 'h': cli_usage(stdout); return 0;
-        default: cli_usage(stderr); return 2;
+        case 'd':
+            day = optarg;
+            break;
+        case 'f':
+            from = optarg;
+            break;
+        case 't':
+            to = optarg;
+            break;
+        case 'k':
+            kind = optarg;
+            break;
+        case 'a':
+            agency = optarg;
+            break;
+        case 's':
+            service = optarg;
+            break;
+        case 'h':
+            cli_usage(stdout);
+            return 0;
+        default:
+            cli_usage(stderr);
+            return 2;
         }
     }
     char today[11];

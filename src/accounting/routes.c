@@ -39,10 +39,9 @@ static json_t *usage_for(struct egov_req *req)
                                       to != NULL ? to : to_def, arg(req, "kind"), agency,
                                       arg(req, "service"), &ec);
     if (j == NULL)
-        egov_reply_problem(req, ec,
-                           ec == EGOV_EC_ACCOUNTING_RANGE_INVALID ? (from != NULL ? "from" : "to")
-                                                                  : NULL,
-                           NULL);
+        egov_reply_problem(
+            req, ec, ec == EGOV_EC_ACCOUNTING_RANGE_INVALID ? (from != NULL ? "from" : "to") : NULL,
+            NULL);
     return j;
 }
 
@@ -69,7 +68,8 @@ static void handle_report(struct egov_req *req)
         return;
     }
     egov_buf_free(&svg);
-    json_object_set_new(j, "has_rows", json_boolean(json_array_size(json_object_get(j, "rows")) > 0));
+    json_object_set_new(j, "has_rows",
+                        json_boolean(json_array_size(json_object_get(j, "rows")) > 0));
     egov_reply_view(req, 200, "accounting/report", "Usage report", j);
 }
 

@@ -28,17 +28,16 @@ static const struct egov_db_stmt st_agg_insert = {
     "INSERT INTO accounting_daily (day, kind, agency, service, events, principals, updated_at)"
     " SELECT day, kind, agency, service, SUM(n), COUNT(DISTINCT principal), $2::bigint"
     " FROM accounting_usage WHERE day = $1 GROUP BY day, kind, agency, service"};
-#define FILTERS                                                                  \
-    " AND ($4 = '' OR kind = $4) AND ($5 = '' OR agency = $5)"                   \
+#define FILTERS                                                                                    \
+    " AND ($4 = '' OR kind = $4) AND ($5 = '' OR agency = $5)"                                     \
     " AND ($6 = '' OR service = $6)"
-#define FILTERS_PG                                                               \
-    " AND ($4::text = '' OR kind = $4::text) AND ($5::text = '' OR agency = $5::text)" \
+#define FILTERS_PG                                                                                 \
+    " AND ($4::text = '' OR kind = $4::text) AND ($5::text = '' OR agency = $5::text)"             \
     " AND ($6::text = '' OR service = $6::text)"
 static const struct egov_db_stmt st_daily = {
     "accounting_daily_range",
     "SELECT day, kind, agency, service, events, principals FROM accounting_daily"
-    " WHERE day >= $1 AND day <= $2 AND day < $3" FILTERS
-    " ORDER BY day, kind, agency, service",
+    " WHERE day >= $1 AND day <= $2 AND day < $3" FILTERS " ORDER BY day, kind, agency, service",
     "SELECT day, kind, agency, service, events, principals FROM accounting_daily"
     " WHERE day >= $1 AND day <= $2 AND day < $3" FILTERS_PG
     " ORDER BY day, kind, agency, service"};
@@ -183,18 +182,20 @@ static enum egov_db_qs add_rows(struct egov_db_conn *c, const struct egov_db_stm
                                 struct usage_txn *t)
 {
     struct egov_db_rows *r = NULL;
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->from),   EGOV_DB_PARAM_TEXT(t->to),
-                                EGOV_DB_PARAM_TEXT(t->today),  EGOV_DB_PARAM_TEXT(t->kind),
-                                EGOV_DB_PARAM_TEXT(t->agency), EGOV_DB_PARAM_TEXT(t->service),
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->from),
+                                EGOV_DB_PARAM_TEXT(t->to),
+                                EGOV_DB_PARAM_TEXT(t->today),
+                                EGOV_DB_PARAM_TEXT(t->kind),
+                                EGOV_DB_PARAM_TEXT(t->agency),
+                                EGOV_DB_PARAM_TEXT(t->service),
                                 EGOV_DB_PARAM_END};
     enum egov_db_qs qs = egov_db_query(c, st, p, &r);
     for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++) {
-        json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "day",
-                                egov_db_rows_text(r, i, 0), "kind", egov_db_rows_text(r, i, 1),
-                                "agency", egov_db_rows_text(r, i, 2), "service",
-                                egov_db_rows_text(r, i, 3), "events",
-                                (json_int_t)egov_db_rows_int64(r, i, 4), "principals",
-                                (json_int_t)egov_db_rows_int64(r, i, 5));
+        json_t *row =
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "day", egov_db_rows_text(r, i, 0), "kind",
+                      egov_db_rows_text(r, i, 1), "agency", egov_db_rows_text(r, i, 2), "service",
+                      egov_db_rows_text(r, i, 3), "events", (json_int_t)egov_db_rows_int64(r, i, 4),
+                      "principals", (json_int_t)egov_db_rows_int64(r, i, 5));
         if (json_array_append_new(t->rows, row) != 0)
             qs = EGOV_DB_HARD_ERROR;
     }
@@ -220,8 +221,13 @@ json_t *egov_accounting_usage(struct egov_db *db, const char *from, const char *
     int64_t fd, td;
     char today[11];
     json_t *days = NULL, *out = NULL;
-    struct usage_txn t = {from, to, today, kind != NULL ? kind : "", agency != NULL ? agency : "",
-                          service != NULL ? service : "", json_array()};
+    struct usage_txn t = {from,
+                          to,
+                          today,
+                          kind != NULL ? kind : "",
+                          agency != NULL ? agency : "",
+                          service != NULL ? service : "",
+                          json_array()};
     *ec = EGOV_EC_NONE;
     if (!accounting_parse_day(from, &fd) || !accounting_parse_day(to, &td) || td < fd ||
         td - fd > 365) {
@@ -285,10 +291,11 @@ void egov_accounting_svg_chart(const json_t *days, const char *title, struct ego
             max = v;
     }
     json_int_t scale = max > 0 ? max : 1;
-    egov_buf_printf(out,
-                    "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\""
-                    " role=\"img\" aria-labelledby=\"chart-title\"><title id=\"chart-title\">",
-                    W, H);
+    egov_buf_printf(
+        out,
+        "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\""
+        " role=\"img\" aria-labelledby=\"chart-title\"><title id=\"chart-title\">",
+        W, H);
     egov_buf_html_escape(out, title != NULL ? title : "", title != NULL ? strlen(title) : 0);
     egov_buf_puts(out, "</title>");
     int plot_w = W - left - right, plot_h = H - top - bottom;

@@ -3,8 +3,8 @@
  * resolvers, the JSON API and the `egov authz` verb.
  *
  *   POST /api/authz/check                 {subject, action, resource} -> {decision, reason}
- *   POST /api/authz/grants/check          {consumer, service_id, method, path} -> {decision, reason}
- *   GET  /api/authz/agencies/{agency}     roles, members, admins, grants, audit (admins only)
+ *   POST /api/authz/grants/check          {consumer, service_id, method, path} -> {decision,
+ * reason} GET  /api/authz/agencies/{agency}     roles, members, admins, grants, audit (admins only)
  *   POST /api/authz/roles                 {agency, name, permissions:[{action, resource}]}
  *   POST /api/authz/assignments           {subject, role_id, assign?}
  *   POST /api/authz/admins                {subject, agency}
@@ -159,14 +159,14 @@ static void handle_check(struct egov_req *req)
     };
     if (!egov_authz_caller(req, caller) || egov_req_parse_json(req, spec) == NULL)
         return;
-    enum egov_authz_decision d = egov_authz_check(egov_req_db(req), subject, action, resource,
-                                                  reason);
+    enum egov_authz_decision d =
+        egov_authz_check(egov_req_db(req), subject, action, resource, reason);
     if (d == EGOV_AUTHZ_ERROR) {
         egov_reply_problem(req, EGOV_EC_DB_SOFT_ERROR, NULL, NULL);
         return;
     }
-    egov_reply_json(req, 200, json_pack("{s:s, s:s}", "decision", decision_name(d), "reason",
-                                         reason));
+    egov_reply_json(req, 200,
+                    json_pack("{s:s, s:s}", "decision", decision_name(d), "reason", reason));
 }
 
 static void handle_grant_check(struct egov_req *req)
@@ -188,8 +188,8 @@ static void handle_grant_check(struct egov_req *req)
         egov_reply_problem(req, EGOV_EC_DB_SOFT_ERROR, NULL, NULL);
         return;
     }
-    egov_reply_json(req, 200, json_pack("{s:s, s:s}", "decision", decision_name(d), "reason",
-                                        reason));
+    egov_reply_json(req, 200,
+                    json_pack("{s:s, s:s}", "decision", decision_name(d), "reason", reason));
 }
 
 static void reply_ec(struct egov_req *req, enum egov_ec ec, const char *field, json_t *ok)
@@ -234,9 +234,9 @@ static void handle_role_create(struct egov_req *req)
     if (!egov_authz_caller(req, caller) || egov_req_parse_json(req, spec) == NULL)
         return;
     enum egov_ec ec = egov_authz_role_create(egov_req_db(req), caller, agency, name, perms,
-                                             client_addr(req), req->request_id, id,
-                                             &field);
-    reply_ec(req, ec, field, json_pack("{s:s, s:s, s:s}", "id", id, "agency", agency, "name", name));
+                                             client_addr(req), req->request_id, id, &field);
+    reply_ec(req, ec, field,
+             json_pack("{s:s, s:s, s:s}", "id", id, "agency", agency, "name", name));
 }
 
 static void handle_assign(struct egov_req *req)
@@ -255,8 +255,7 @@ static void handle_assign(struct egov_req *req)
     enum egov_ec ec = egov_authz_assign(egov_req_db(req), caller, subject, role, assign,
                                         client_addr(req), req->request_id);
     reply_ec(req, ec, ec == EGOV_EC_AUTHZ_PATTERN_INVALID ? "subject" : "role_id",
-             json_pack("{s:s, s:s, s:b}", "subject", subject, "role_id", role, "assigned",
-                       assign));
+             json_pack("{s:s, s:s, s:b}", "subject", subject, "role_id", role, "assigned", assign));
 }
 
 static void handle_admin_add(struct egov_req *req)
@@ -290,9 +289,9 @@ static void handle_grant_add(struct egov_req *req)
     };
     if (!egov_authz_caller(req, caller) || egov_req_parse_json(req, spec) == NULL)
         return;
-    enum egov_ec ec = egov_authz_grant_add(egov_req_db(req), caller, consumer, service, agency,
-                                           method, path, client_addr(req),
-                                           req->request_id, id, &field);
+    enum egov_ec ec =
+        egov_authz_grant_add(egov_req_db(req), caller, consumer, service, agency, method, path,
+                             client_addr(req), req->request_id, id, &field);
     reply_ec(req, ec, field != NULL ? field : "provider_agency",
              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", id, "consumer", consumer,
                        "service_id", service, "provider_agency", agency, "method", method, "path",
@@ -305,8 +304,8 @@ static void handle_grant_revoke(struct egov_req *req)
     const char *id = egov_req_param(req, "id");
     if (!egov_authz_caller(req, caller))
         return;
-    enum egov_ec ec = egov_authz_grant_revoke(egov_req_db(req), caller, id,
-                                              client_addr(req), req->request_id);
+    enum egov_ec ec =
+        egov_authz_grant_revoke(egov_req_db(req), caller, id, client_addr(req), req->request_id);
     if (ec == EGOV_EC_NONE)
         egov_reply_json(req, 200, json_pack("{s:s, s:b}", "id", id, "revoked", 1));
     else
@@ -355,8 +354,8 @@ int authz_cli_run(int argc, char **argv, const struct egov_module_env *env)
         {"method", required_argument, NULL, 'm'},   {"path", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    const char *subject = NULL, *agency = NULL, *action = NULL, *resource = NULL,
-               *consumer = NULL, *service = NULL, *method = NULL, *path = NULL;
+    const char *subject = NULL, *agency = NULL, *action = NULL, *resource = NULL, *consumer = NULL,
+               *service = NULL, *method = NULL, *path = NULL;
     int ch, skip, rc = 1;
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         cli_usage(argc < 2 ? stderr : stdout);
@@ -374,16 +373,36 @@ int authz_cli_run(int argc, char **argv, const struct egov_module_env *env)
     optind = 1;
     while ((ch = getopt_long(argc - skip, argv + skip, "h", longopts, NULL)) != -1) {
         switch (ch) {
-        case 's': subject = optarg; break;
-        case 'a': agency = optarg; break;
-        case 'x': action = optarg; break;
-        case 'r': resource = optarg; break;
-        case 'c': consumer = optarg; break;
-        case 'v': service = optarg; break;
-        case 'm': method = optarg; break;
-        case 'p': path = optarg; break;
-        case 'h': cli_usage(stdout); return 0;
-        default: cli_usage(stderr); return 2;
+        case 's':
+            subject = optarg;
+            break;
+        case 'a':
+            agency = optarg;
+            break;
+        case 'x':
+            action = optarg;
+            break;
+        case 'r':
+            resource = optarg;
+            break;
+        case 'c':
+            consumer = optarg;
+            break;
+        case 'v':
+            service = optarg;
+            break;
+        case 'm':
+            method = optarg;
+            break;
+        case 'p':
+            path = optarg;
+            break;
+        case 'h':
+            cli_usage(stdout);
+            return 0;
+        default:
+            cli_usage(stderr);
+            return 2;
         }
     }
     if ((is_admin && (subject == NULL || agency == NULL)) ||

@@ -159,8 +159,8 @@ static enum egov_db_qs check_body(struct egov_db_conn *c, void *cls)
             continue;
         t->allow = true;
         if (t->reason != NULL)
-            snprintf(t->reason, EGOV_AUTHZ_REASON_MAX,
-                     "role \"%s\" of agency %s permits %s on %s", name, agency, action, res);
+            snprintf(t->reason, EGOV_AUTHZ_REASON_MAX, "role \"%s\" of agency %s permits %s on %s",
+                     name, agency, action, res);
     }
     egov_db_rows_free(r);
     return qs;
@@ -199,8 +199,7 @@ enum egov_authz_decision egov_authz_check(struct egov_db *db, const char *subjec
     }
     if (!t.allow && reason != NULL)
         snprintf(reason, EGOV_AUTHZ_REASON_MAX,
-                 "no role of the subject in agency %s permits %s on this resource", agency,
-                 action);
+                 "no role of the subject in agency %s permits %s on this resource", agency, action);
     return t.allow ? EGOV_AUTHZ_ALLOW : EGOV_AUTHZ_DENY;
 }
 
@@ -235,9 +234,9 @@ enum egov_authz_decision egov_authz_grant_check(struct egov_db *db, const char *
                                                 const char *service_id, const char *method,
                                                 const char *path, const char **reason)
 {
-    static const char *const reasons[] = {
-        "no grant for this consumer and service", "the method is not granted",
-        "the path is not granted", "granted"};
+    static const char *const reasons[] = {"no grant for this consumer and service",
+                                          "the method is not granted", "the path is not granted",
+                                          "granted"};
     const char *dummy;
     if (reason == NULL)
         reason = &dummy;
@@ -287,8 +286,7 @@ static enum egov_db_qs admin_on(struct egov_db_conn *c, const char *actor, const
 }
 
 static enum egov_db_qs audit(struct egov_db_conn *c, const char *actor, const char *action,
-                             const char *agency, json_t *detail, const char *addr,
-                             const char *rid)
+                             const char *agency, json_t *detail, const char *addr, const char *rid)
 {
     char id[37];
     char *d = detail != NULL ? egov_json_dumps(detail) : NULL;
@@ -378,10 +376,14 @@ static enum egov_ec change_ec(enum egov_db_qs qs, const struct change *t, enum e
     if (qs < 0)
         return qs_ec(qs);
     switch (t->outcome) {
-    case CHG_NOT_ADMIN: return EGOV_EC_AUTHZ_NOT_ADMIN;
-    case CHG_UNKNOWN: return unknown;
-    case CHG_CONFLICT: return EGOV_EC_GENERIC_CONFLICT;
-    default: return EGOV_EC_NONE;
+    case CHG_NOT_ADMIN:
+        return EGOV_EC_AUTHZ_NOT_ADMIN;
+    case CHG_UNKNOWN:
+        return unknown;
+    case CHG_CONFLICT:
+        return EGOV_EC_GENERIC_CONFLICT;
+    default:
+        return EGOV_EC_NONE;
     }
 }
 
@@ -413,8 +415,8 @@ enum egov_ec egov_authz_admin_add(struct egov_db *db, const char *actor, const c
         !authz_pattern_ok(agency, 64, false) ||
         (strchr(agency, '*') != NULL && strcmp(agency, "*") != 0))
         return EGOV_EC_AUTHZ_PATTERN_INVALID;
-    struct change t = {.actor = actor, .addr = client_addr, .rid = request_id, .a = subject,
-                       .b = agency};
+    struct change t = {
+        .actor = actor, .addr = client_addr, .rid = request_id, .a = subject, .b = agency};
     enum egov_db_qs qs = authz_txn(db, true, admin_add_body, &t);
     return change_ec(qs, &t, EGOV_EC_AUTHZ_NOT_ADMIN);
 }
@@ -445,10 +447,10 @@ static enum egov_db_qs role_body(struct egov_db_conn *conn, void *cls)
     }
     json_array_foreach(t->perms, i, perm)
     {
-        struct egov_db_param pp[] = {
-            EGOV_DB_PARAM_TEXT(t->id_out),
-            EGOV_DB_PARAM_TEXT(egov_json_get_str(perm, "action", "")),
-            EGOV_DB_PARAM_TEXT(egov_json_get_str(perm, "resource", "")), EGOV_DB_PARAM_END};
+        struct egov_db_param pp[] = {EGOV_DB_PARAM_TEXT(t->id_out),
+                                     EGOV_DB_PARAM_TEXT(egov_json_get_str(perm, "action", "")),
+                                     EGOV_DB_PARAM_TEXT(egov_json_get_str(perm, "resource", "")),
+                                     EGOV_DB_PARAM_END};
         qs = egov_db_exec(conn, &st_perm_put, pp);
         if (qs < 0)
             return qs;
@@ -491,8 +493,13 @@ enum egov_ec egov_authz_role_create(struct egov_db *db, const char *actor, const
             return EGOV_EC_AUTHZ_PATTERN_INVALID;
         }
     }
-    struct change t = {.actor = actor, .addr = client_addr, .rid = request_id, .a = agency,
-                       .b = name, .perms = permissions, .id_out = id_out};
+    struct change t = {.actor = actor,
+                       .addr = client_addr,
+                       .rid = request_id,
+                       .a = agency,
+                       .b = name,
+                       .perms = permissions,
+                       .id_out = id_out};
     enum egov_db_qs qs = authz_txn(db, true, role_body, &t);
     return change_ec(qs, &t, EGOV_EC_AUTHZ_ROLE_UNKNOWN);
 }
@@ -554,8 +561,12 @@ enum egov_ec egov_authz_assign(struct egov_db *db, const char *actor, const char
         return EGOV_EC_AUTHZ_PATTERN_INVALID;
     if (role_id == NULL || !egov_uuid_valid(role_id))
         return EGOV_EC_AUTHZ_ROLE_UNKNOWN;
-    struct change t = {.actor = actor, .addr = client_addr, .rid = request_id, .a = subject,
-                       .b = role_id, .flag = assign};
+    struct change t = {.actor = actor,
+                       .addr = client_addr,
+                       .rid = request_id,
+                       .a = subject,
+                       .b = role_id,
+                       .flag = assign};
     enum egov_db_qs qs = authz_txn(db, true, assign_body, &t);
     return change_ec(qs, &t, EGOV_EC_AUTHZ_ROLE_UNKNOWN);
 }
@@ -573,9 +584,9 @@ static enum egov_db_qs grant_add_body(struct egov_db_conn *conn, void *cls)
         return EGOV_DB_NO_ROW;
     }
     egov_uuid7(t->id_out);
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->id_out), EGOV_DB_PARAM_TEXT(t->a),
-                                EGOV_DB_PARAM_TEXT(t->b),      EGOV_DB_PARAM_TEXT(t->c),
-                                EGOV_DB_PARAM_TEXT(t->d),      EGOV_DB_PARAM_TEXT(t->e),
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->id_out),      EGOV_DB_PARAM_TEXT(t->a),
+                                EGOV_DB_PARAM_TEXT(t->b),           EGOV_DB_PARAM_TEXT(t->c),
+                                EGOV_DB_PARAM_TEXT(t->d),           EGOV_DB_PARAM_TEXT(t->e),
                                 EGOV_DB_PARAM_INT64(egov_now_us()), EGOV_DB_PARAM_END};
     qs = egov_db_exec(conn, &st_grant_put, p);
     if (qs < 0)
@@ -611,8 +622,14 @@ enum egov_ec egov_authz_grant_add(struct egov_db *db, const char *actor, const c
         *field = "path";
     if (*field != NULL)
         return EGOV_EC_AUTHZ_PATTERN_INVALID;
-    struct change t = {.actor = actor, .addr = client_addr, .rid = request_id, .a = consumer,
-                       .b = service_id, .c = provider_agency, .d = method, .e = path,
+    struct change t = {.actor = actor,
+                       .addr = client_addr,
+                       .rid = request_id,
+                       .a = consumer,
+                       .b = service_id,
+                       .c = provider_agency,
+                       .d = method,
+                       .e = path,
                        .id_out = id_out};
     enum egov_db_qs qs = authz_txn(db, true, grant_add_body, &t);
     return change_ec(qs, &t, EGOV_EC_AUTHZ_GRANT_UNKNOWN);
@@ -642,8 +659,8 @@ static enum egov_db_qs grant_revoke_body(struct egov_db_conn *conn, void *cls)
     qs = egov_db_exec(conn, &st_grant_revoke, p);
     if (qs < 0)
         return qs;
-    return audit(conn, t->actor, "grant.revoke", agency, json_pack("{s:s}", "grant", t->a),
-                 t->addr, t->rid);
+    return audit(conn, t->actor, "grant.revoke", agency, json_pack("{s:s}", "grant", t->a), t->addr,
+                 t->rid);
 }
 
 enum egov_ec egov_authz_grant_revoke(struct egov_db *db, const char *actor, const char *grant_id,
@@ -673,8 +690,8 @@ static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
     json_t *roles = json_array(), *admins = json_array(), *grants = json_array(),
            *auditl = json_array();
     json_decref(t->out);
-    t->out = json_pack("{s:s, s:o, s:o, s:o, s:o}", "agency", t->agency, "roles", roles,
-                       "admins", admins, "grants", grants, "audit", auditl);
+    t->out = json_pack("{s:s, s:o, s:o, s:o, s:o}", "agency", t->agency, "roles", roles, "admins",
+                       admins, "grants", grants, "audit", auditl);
     if (t->out == NULL)
         return EGOV_DB_HARD_ERROR;
     enum egov_db_qs qs = egov_db_query(c, &st_view_roles, p, &r);
@@ -682,8 +699,8 @@ static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
     for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++) {
         const char *id = egov_db_rows_text(r, i, 0);
         if (role == NULL || strcmp(egov_json_get_str(role, "id", ""), id) != 0) {
-            role = json_pack("{s:s, s:s, s:[], s:[]}", "id", id, "name",
-                             egov_db_rows_text(r, i, 1), "permissions", "members");
+            role = json_pack("{s:s, s:s, s:[], s:[]}", "id", id, "name", egov_db_rows_text(r, i, 1),
+                             "permissions", "members");
             if (json_array_append_new(roles, role) != 0)
                 qs = EGOV_DB_HARD_ERROR;
         }
@@ -721,11 +738,11 @@ static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
     qs = egov_db_query(c, &st_view_grants, p, &r);
     for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++)
         json_array_append_new(
-            grants, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", egov_db_rows_text(r, i, 0),
-                              "consumer", egov_db_rows_text(r, i, 1), "service_id",
-                              egov_db_rows_text(r, i, 2), "method", egov_db_rows_text(r, i, 3),
-                              "path", egov_db_rows_text(r, i, 4), "revoked",
-                              !egov_db_rows_is_null(r, i, 5)));
+            grants,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", egov_db_rows_text(r, i, 0),
+                      "consumer", egov_db_rows_text(r, i, 1), "service_id",
+                      egov_db_rows_text(r, i, 2), "method", egov_db_rows_text(r, i, 3), "path",
+                      egov_db_rows_text(r, i, 4), "revoked", !egov_db_rows_is_null(r, i, 5)));
     egov_db_rows_free(r);
     r = NULL;
     if (qs < 0)
@@ -735,10 +752,9 @@ static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
         char at[32];
         egov_time_rfc3339(egov_db_rows_int64(r, i, 0), at);
         const char *d = egov_db_rows_text(r, i, 3);
-        json_array_append_new(auditl, json_pack("{s:s, s:s, s:s, s:s}", "at", at, "actor",
-                                                egov_db_rows_text(r, i, 1), "action",
-                                                egov_db_rows_text(r, i, 2), "detail",
-                                                d != NULL ? d : ""));
+        json_array_append_new(
+            auditl, json_pack("{s:s, s:s, s:s, s:s}", "at", at, "actor", egov_db_rows_text(r, i, 1),
+                              "action", egov_db_rows_text(r, i, 2), "detail", d != NULL ? d : ""));
     }
     egov_db_rows_free(r);
     return qs < 0 ? qs : EGOV_DB_ONE_ROW;

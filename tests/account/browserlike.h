@@ -74,8 +74,9 @@ __attribute__((unused)) static void jar_set(struct jar *j, const char *name, con
 }
 
 /* One request with the jar's cookies; HTML unless @p accept says otherwise. */
-__attribute__((unused)) static long jar_req(struct jar *j, const struct egov_test_server *srv, const char *method,
-                    const char *path, const char *form, struct egov_test_response *out)
+__attribute__((unused)) static long jar_req(struct jar *j, const struct egov_test_server *srv,
+                                            const char *method, const char *path, const char *form,
+                                            struct egov_test_response *out)
 {
     char cookie[2048] = "Cookie: ";
     for (unsigned int i = 0; i < j->n; i++) {
@@ -86,8 +87,7 @@ __attribute__((unused)) static long jar_req(struct jar *j, const struct egov_tes
                  j->value[i]);
     }
     const char *hdrs[] = {cookie, "Accept: text/html",
-                          form != NULL ? "Content-Type: application/x-www-form-urlencoded"
-                                       : NULL,
+                          form != NULL ? "Content-Type: application/x-www-form-urlencoded" : NULL,
                           NULL};
     memset(out, 0, sizeof *out);
     if (!egov_test_http(srv, method, path, hdrs, form, form != NULL ? strlen(form) : 0, out))
@@ -97,8 +97,9 @@ __attribute__((unused)) static long jar_req(struct jar *j, const struct egov_tes
 }
 
 /* Same as jar_req() and frees the response; returns the status. */
-__attribute__((unused)) static long jar_status(struct jar *j, const struct egov_test_server *srv, const char *method,
-                       const char *path, const char *form)
+__attribute__((unused)) static long jar_status(struct jar *j, const struct egov_test_server *srv,
+                                               const char *method, const char *path,
+                                               const char *form)
 {
     struct egov_test_response r;
     long s = jar_req(j, srv, method, path, form, &r);
@@ -107,7 +108,8 @@ __attribute__((unused)) static long jar_status(struct jar *j, const struct egov_
 }
 
 /* Copies the value="..." following @p marker in @p html into @p out. */
-__attribute__((unused)) static bool html_value_after(const char *html, const char *marker, char *out, size_t outlen)
+__attribute__((unused)) static bool html_value_after(const char *html, const char *marker,
+                                                     char *out, size_t outlen)
 {
     const char *p = html != NULL ? strstr(html, marker) : NULL;
     if (p == NULL || (p = strstr(p, "value=\"")) == NULL)
@@ -122,8 +124,8 @@ __attribute__((unused)) static bool html_value_after(const char *html, const cha
 }
 
 /* GETs @p path and returns its CSRF token in @p tok (44 bytes). */
-__attribute__((unused)) static bool jar_csrf(struct jar *j, const struct egov_test_server *srv, const char *path,
-                     char tok[64])
+__attribute__((unused)) static bool jar_csrf(struct jar *j, const struct egov_test_server *srv,
+                                             const char *path, char tok[64])
 {
     struct egov_test_response r;
     long s = jar_req(j, srv, "GET", path, NULL, &r);

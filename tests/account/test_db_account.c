@@ -64,9 +64,8 @@ static int setup(void **state)
     o.threads = 2;
     o.db = db;
     o.datadir = getenv("EGOV_DATADIR");
-    const struct egov_route_table *tables[] = {egov_account_module.routes,
-                                               egov_accounting_module.routes,
-                                               egov_authz_module.routes, NULL};
+    const struct egov_route_table *tables[] = {
+        egov_account_module.routes, egov_accounting_module.routes, egov_authz_module.routes, NULL};
     return egov_test_inproc_start(tables, &o, &srv) ? 0 : -1;
 }
 
@@ -87,8 +86,8 @@ static void run_jobs(void)
 }
 
 /* Logs in; returns the HTTP status of the POST and leaves the Location in @p loc. */
-static long login(struct jar *j, const char *who, const char *pw, const char *return_to,
-                  char *loc, size_t loclen)
+static long login(struct jar *j, const char *who, const char *pw, const char *return_to, char *loc,
+                  size_t loclen)
 {
     char tok[64], form[1024];
     if (!jar_csrf(j, &srv, "/login?prompt=login", tok))
@@ -120,7 +119,8 @@ static void test_add_and_verify(void **state)
             break;
     }
     in.national_id = "B12000000"; /* too short */
-    assert_int_equal(egov_account_add(db, &in, NULL, id, &field), EGOV_EC_ACCOUNT_NATIONAL_ID_INVALID);
+    assert_int_equal(egov_account_add(db, &in, NULL, id, &field),
+                     EGOV_EC_ACCOUNT_NATIONAL_ID_INVALID);
     assert_string_equal(field, "national_id");
     in.national_id = nid;
     in.password = "password1";
@@ -136,23 +136,23 @@ static void test_add_and_verify(void **state)
 
     bool totp = true;
     unsigned int retry = 0;
-    assert_int_equal(egov_account_verify_password(db, nid, PW, "192.0.2.1", "r1", acct, &totp,
-                                                  &retry),
-                     EGOV_ACCOUNT_OK);
+    assert_int_equal(
+        egov_account_verify_password(db, nid, PW, "192.0.2.1", "r1", acct, &totp, &retry),
+        EGOV_ACCOUNT_OK);
     assert_false(totp);
     assert_int_equal(egov_account_verify_password(db, nid, "wrong password!", "192.0.2.1", NULL,
                                                   acct, NULL, &retry),
                      EGOV_ACCOUNT_BAD_CREDENTIALS);
-    assert_int_equal(egov_account_verify_password(db, "Z999999999", PW, "192.0.2.1", NULL, acct,
-                                                  NULL, &retry),
-                     EGOV_ACCOUNT_BAD_CREDENTIALS);
+    assert_int_equal(
+        egov_account_verify_password(db, "Z999999999", PW, "192.0.2.1", NULL, acct, NULL, &retry),
+        EGOV_ACCOUNT_BAD_CREDENTIALS);
     /* lockout after five failures, even with the right password */
     for (int i = 0; i < 4; i++)
         egov_account_verify_password(db, nid, "wrong password!", "192.0.2.2", NULL, acct, NULL,
                                      &retry);
-    assert_int_equal(egov_account_verify_password(db, nid, PW, "192.0.2.3", NULL, acct, NULL,
-                                                  &retry),
-                     EGOV_ACCOUNT_LOCKED);
+    assert_int_equal(
+        egov_account_verify_password(db, nid, PW, "192.0.2.3", NULL, acct, NULL, &retry),
+        EGOV_ACCOUNT_LOCKED);
     assert_true(retry > 0 && retry <= 61);
     assert_true(count_rows("login.failure") >= 6);
     assert_true(count_rows("login.locked") >= 1);
@@ -240,17 +240,19 @@ static void test_register_totp_reset(void **state)
     assert_true(account_national_id_valid(nid));
 
     assert_true(jar_csrf(&j, &srv, "/register", tok));
-    snprintf(form, sizeof form,
-             "csrf_token=%s&national_id=%s&name=%%E6%%9E%%97%%22%%3E%%3Cb%%3E&email=Lin%%40Example.TW"
-             "&password=password",
-             tok, nid);
+    snprintf(
+        form, sizeof form,
+        "csrf_token=%s&national_id=%s&name=%%E6%%9E%%97%%22%%3E%%3Cb%%3E&email=Lin%%40Example.TW"
+        "&password=password",
+        tok, nid);
     assert_int_equal(jar_req(&j, &srv, "POST", "/register", form, &r), 400); /* common password */
     assert_null(strstr(r.body, "\"><b>"));
     egov_test_response_free(&r);
-    snprintf(form, sizeof form,
-             "csrf_token=%s&national_id=%s&name=%%E6%%9E%%97%%22%%3E%%3Cb%%3E&email=Lin%%40Example.TW"
-             "&password=correct+horse+battery+staple",
-             tok, nid);
+    snprintf(
+        form, sizeof form,
+        "csrf_token=%s&national_id=%s&name=%%E6%%9E%%97%%22%%3E%%3Cb%%3E&email=Lin%%40Example.TW"
+        "&password=correct+horse+battery+staple",
+        tok, nid);
     assert_int_equal(jar_status(&j, &srv, "POST", "/register", form), 201);
     /* pending: cannot log in yet */
     assert_int_equal(login(&j, nid, PW, "/", loc, sizeof loc), 403);

@@ -72,7 +72,7 @@ static void test_totp_vectors(void **state)
     static const struct {
         int64_t t;
         unsigned int code;
-    } v[] = {{59, 287082}, {1111111109, 81804}, {1111111111, 50471},
+    } v[] = {{59, 287082},       {1111111109, 81804},  {1111111111, 50471},
              {1234567890, 5924}, {2000000000, 279037}, {20000000000LL, 353130}};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         unsigned int code = 0;
@@ -82,7 +82,7 @@ static void test_totp_vectors(void **state)
     int64_t step = 0;
     assert_true(account_totp_verify(key, 20, "287082", 59, 0, &step));
     assert_int_equal(step, 1);
-    assert_true(account_totp_verify(key, 20, "287082", 59 + 30, 0, &step)); /* one step late */
+    assert_true(account_totp_verify(key, 20, "287082", 59 + 30, 0, &step));  /* one step late */
     assert_false(account_totp_verify(key, 20, "287082", 59 + 90, 0, &step)); /* too late */
     assert_false(account_totp_verify(key, 20, "287082", 59, 1, &step));      /* replay */
     assert_false(account_totp_verify(key, 20, "28708", 59, 0, &step));
@@ -109,10 +109,10 @@ static void test_national_id(void **state)
     (void)state;
     assert_true(account_national_id_valid("A123456789"));
     assert_false(account_national_id_valid("A123456788"));
-    assert_false(account_national_id_valid("A323456789"));   /* second digit 3 */
-    assert_true(account_national_id_valid("AC01234567"));    /* old resident format */
-    assert_true(account_national_id_valid("A800000014"));    /* 2021 resident format */
-    assert_false(account_national_id_valid("a123456789"));   /* callers upper-case first */
+    assert_false(account_national_id_valid("A323456789")); /* second digit 3 */
+    assert_true(account_national_id_valid("AC01234567"));  /* old resident format */
+    assert_true(account_national_id_valid("A800000014"));  /* 2021 resident format */
+    assert_false(account_national_id_valid("a123456789")); /* callers upper-case first */
     assert_false(account_national_id_valid("A12345678"));
     assert_false(account_national_id_valid("A1234567890"));
     assert_false(account_national_id_valid(""));
@@ -146,9 +146,12 @@ static void test_qr(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_password_rules), cmocka_unit_test(test_nfkc_and_hash),
-        cmocka_unit_test(test_totp_vectors),   cmocka_unit_test(test_base32),
-        cmocka_unit_test(test_national_id),    cmocka_unit_test(test_local_path),
+        cmocka_unit_test(test_password_rules),
+        cmocka_unit_test(test_nfkc_and_hash),
+        cmocka_unit_test(test_totp_vectors),
+        cmocka_unit_test(test_base32),
+        cmocka_unit_test(test_national_id),
+        cmocka_unit_test(test_local_path),
         cmocka_unit_test(test_qr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,8 +95,8 @@ static void test_record_aggregate_query(void **state)
     u = egov_accounting_usage(db, from, today, NULL, NULL, NULL, &ec);
     assert_non_null(u);
     assert_int_equal(json_array_size(json_object_get(u, "days")), 7);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(u, "days"), 6),
-                                                        "events")),
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_array_get(json_object_get(u, "days"), 6), "events")),
                      43);
 
     /* the chart: one bar per day, labels escaped, no script */
@@ -132,15 +132,16 @@ static void test_api_guard(void **state)
     assert_int_equal(r.status, 403);
     egov_test_response_free(&r);
     const char *allow[] = {"X-Test-Allow: 1", NULL};
-    assert_true(egov_test_http(&srv, "GET", "/api/accounting/usage?kind=login", allow, NULL, 0, &r));
+    assert_true(
+        egov_test_http(&srv, "GET", "/api/accounting/usage?kind=login", allow, NULL, 0, &r));
     assert_int_equal(r.status, 200);
     json_t *j = json_loads(r.body, 0, NULL);
     assert_int_equal(json_array_size(json_object_get(j, "days")), 30);
     assert_int_equal(json_integer_value(json_object_get(j, "total")), 3);
     json_decref(j);
     egov_test_response_free(&r);
-    assert_true(egov_test_http(&srv, "GET", "/api/accounting/usage?from=2026-13-01", allow, NULL,
-                               0, &r));
+    assert_true(
+        egov_test_http(&srv, "GET", "/api/accounting/usage?from=2026-13-01", allow, NULL, 0, &r));
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "\"from\""));
     egov_test_response_free(&r);

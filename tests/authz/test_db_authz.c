@@ -52,8 +52,8 @@ static int setup(void **state)
     o.threads = 2;
     o.db = db;
     o.datadir = getenv("EGOV_DATADIR");
-    const struct egov_route_table *tables[] = {egov_account_module.routes,
-                                               egov_authz_module.routes, NULL};
+    const struct egov_route_table *tables[] = {egov_account_module.routes, egov_authz_module.routes,
+                                               NULL};
     if (!egov_test_inproc_start(tables, &o, &srv))
         return -1;
     /* agencies: a root with two children */
