@@ -133,6 +133,15 @@ enum egov_db_qs auth_write(struct egov_db *db, egov_db_txn_fn fn, void *cls);
 /** URL-encodes @p s into @p b. */
 void auth_url_encode(struct egov_buf *b, const char *s);
 
+/* ---- usage.c ---- */
+
+/** Counts @p n client-credentials tokens of @p client_id (agency may be ""); written later. */
+void auth_usage_count(const char *client_id, const char *agency, int64_t n);
+/** Starts the thread that writes the counts to accounting every few seconds. */
+bool auth_usage_start(struct egov_db *db);
+/** Stops it, writing what is left. */
+void auth_usage_stop(void);
+
 /* ---- clientauth.c ---- */
 
 /**
@@ -156,6 +165,7 @@ void auth_handle_logout(struct egov_req *req);
 void auth_handle_clients_api_list(struct egov_req *req);
 void auth_handle_clients_api_create(struct egov_req *req);
 void auth_handle_clients_page(struct egov_req *req);
+void auth_handle_consents(struct egov_req *req);
 
 /* ---- the CLI ---- */
 int auth_cli_oidc(int argc, char **argv, const struct egov_module_env *env);

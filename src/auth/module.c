@@ -106,6 +106,10 @@ static const struct egov_route routes[] = {
     {EGOV_M_GET, "/api/oidc/clients", auth_handle_clients_api_list, 0, 0, "oidc-clients"},
     {EGOV_M_POST, "/api/oidc/clients", auth_handle_clients_api_create, 65536, EGOV_ROUTE_JSON_BODY,
      "oidc-clients"},
+    {EGOV_M_GET | EGOV_M_POST, "/oidc/clients", auth_handle_clients_page, 65536,
+     EGOV_ROUTE_FORM_BODY, "oidc-clients-page"},
+    {EGOV_M_GET | EGOV_M_POST, "/oidc/consents", auth_handle_consents, 4096, EGOV_ROUTE_FORM_BODY,
+     "oidc-consents"},
     EGOV_ROUTE_END,
 };
 
@@ -122,11 +126,16 @@ static bool auth_init(const struct egov_module_env *env)
         egov_error("the pairwise subject secret cannot be loaded or created");
         return false;
     }
+    if (!auth_usage_start(env->db)) {
+        egov_error("the token usage recorder cannot start");
+        return false;
+    }
     return true;
 }
 
 static void auth_fini(void)
 {
+    auth_usage_stop();
     auth_keys_fini();
 }
 

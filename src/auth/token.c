@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accounting/accounting.h"
 #include "auth/auth_int.h"
 
 static const struct egov_db_stmt st_code_get = {
@@ -265,6 +266,8 @@ static enum egov_db_qs code_body(struct egov_db_conn *c, void *cls)
     qs = egov_db_exec(c, &st_code_use,
                       (struct egov_db_param[]){EGOV_DB_PARAM_TEXT(x->hash),
                                                EGOV_DB_PARAM_INT64(now), EGOV_DB_PARAM_END});
+    if (qs == EGOV_DB_NO_ROW)
+        qs = EGOV_DB_SOFT_ERROR; /* lost a race with another use of the code: retry and see */
     if (qs == EGOV_DB_ONE_ROW)
         qs = egov_db_exec(c, &st_grant_insert,
                           (struct egov_db_param[]){
@@ -277,8 +280,10 @@ static enum egov_db_qs code_body(struct egov_db_conn *c, void *cls)
     egov_db_rows_free(rows);
     if (qs >= 0 && x->want_refresh)
         qs = new_refresh(c, x->is.grant_id, x->is.refresh);
-    if (qs == EGOV_DB_NO_ROW)
-        qs = EGOV_DB_SOFT_ERROR; /* lost a race with another use of the code: retry and see */
+    if (qs >= 0)
+        qs = egov_accounting_record(c, EGOV_ACCOUNTING_TOKEN, x->is.principal,
+                                    x->client->agency[0] ? x->client->agency : NULL, x->client->id,
+                                    1);
     return qs;
 }
 
@@ -392,7 +397,12 @@ static enum egov_db_qs refresh_body(struct egov_db_conn *c, void *cls)
         return EGOV_DB_SOFT_ERROR;
     if (qs < 0)
         return qs;
-    return new_refresh(c, x->is.grant_id, x->is.refresh);
+    qs = new_refresh(c, x->is.grant_id, x->is.refresh);
+    if (qs >= 0)
+        qs = egov_accounting_record(c, EGOV_ACCOUNTING_TOKEN, x->is.principal,
+                                    x->client->agency[0] ? x->client->agency : NULL, x->client->id,
+                                    1);
+    return qs;
 }
 
 static void grant_refresh(struct egov_req *req, const struct auth_client *c)
@@ -443,6 +453,8 @@ static void grant_client_credentials(struct egov_req *req, const struct auth_cli
         copy(is.scope, sizeof(is.scope), scope);
     }
     reply_tokens(req, c, &is, false);
+    if (req->status == 200)
+        auth_usage_count(c->id, c->agency, 1);
 }
 
 void auth_handle_token(struct egov_req *req)

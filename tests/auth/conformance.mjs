@@ -60,7 +60,9 @@ const logoutUri = `${rpBase}/bye`;
 // --- set-up: one citizen, four clients ---------------------------------------
 const pwFile = path.join(workDir, 'pw');
 fs.writeFileSync(pwFile, PASSWORD + '\n', { mode: 0o600 });
-cli('account', 'add', '--national-id', NATIONAL_ID, '--name', NAME, '--password-file', pwFile);
+const person = JSON.parse(cli('account', 'add', '--national-id', NATIONAL_ID, '--name', NAME, '--password-file', pwFile));
+const AGENCY = '376470000A';
+cli('authz', 'admin', 'add', '--subject', person.principal_id, '--agency', AGENCY);
 
 function addClient(auth) {
   const out = cli('oidc', 'client', 'add', '--name', `RP ${auth}`, '--redirect-uri', redirectUri,
@@ -154,8 +156,12 @@ async function journey(url, { consent = 'allow', onConsent } = {}) {
       await fillLogin(page);
       continue;
     }
-    if (now.pathname === '/oidc/authorize' && await page.locator('button[name="consent_decision"]').count() === 0)
+    if (now.pathname === '/oidc/authorize' && await page.locator('button[name="consent_decision"]').count() === 0) {
+      // the "returning to the application" page may be refreshing right now
+      const left = await page.waitForURL((u) => u.origin === rpBase, { timeout: 5000 }).then(() => true, () => false);
+      if (left) continue;
       throw new Error(`no consent form at ${page.url()}: ${(await page.textContent('body')).replace(/\s+/g, ' ').slice(0, 400)}`);
+    }
     if (now.pathname === '/oidc/authorize') {
       if (onConsent) await onConsent(page);
       await submitAndSettle(page, page.locator(`button[name="consent_decision"][value="${consent}"]`));
@@ -342,6 +348,54 @@ const rt5 = await client.refreshTokenGrant(confBasic, t5.refresh_token);
 await client.tokenRevocation(confBasic, rt5.refresh_token);
 await expectError(client.refreshTokenGrant(confBasic, rt5.refresh_token), 'revocation: a revoked refresh token gives invalid_grant',
   (e, code) => code === 'invalid_grant');
+
+// --- registration by an agency administrator: API and page -------------------------------
+const apiBody = { client_name: 'Agency <b>portal</b> 測試', agency: AGENCY, redirect_uris: [redirectUri],
+  token_endpoint_auth_method: 'client_secret_post' };
+const regApi = await page.request.post(`${base}/api/oidc/clients`, { data: apiBody });
+const regJson = await regApi.json();
+check(regApi.status() === 201 && regJson.agency === AGENCY && typeof regJson.client_secret === 'string',
+  'API: an agency administrator registers a client of the agency', `${regApi.status()} ${JSON.stringify(regJson).slice(0, 200)}`);
+const regOther = await page.request.post(`${base}/api/oidc/clients`, { data: { ...apiBody, agency: '999999999Z' } });
+check(regOther.status() === 403, 'API: nobody registers clients of an agency they do not administer', regOther.status());
+const regBad = await page.request.post(`${base}/api/oidc/clients`, { data: { ...apiBody, redirect_uris: ['http://evil.example/cb'] } });
+check(regBad.status() === 400 && (await regBad.json()).field === 'redirect_uris', 'API: a plain-http redirect URI is refused, naming the field');
+const anon = await fetch(`${base}/api/oidc/clients?agency=${AGENCY}`);
+check(anon.status === 401, 'API: the client list needs a signed-in administrator');
+const listed = await (await page.request.get(`${base}/api/oidc/clients?agency=${AGENCY}`)).json();
+check(listed.clients?.some((c) => c.client_id === regJson.client_id && c.client_secret === undefined),
+  'API: the agency\'s clients are listed, without secrets');
+await page.goto(`${base}/oidc/clients?agency=${AGENCY}`);
+check(/Agency &lt;b&gt;portal&lt;\/b&gt; 測試/.test(await page.content()), 'clients page: names are HTML-escaped');
+await page.fill('#client-name', 'Page registered app');
+await page.fill('#client-redirects', `${redirectUri}\n${rpBase}/cb2`);
+await page.selectOption('#client-auth', 'client_secret_basic');
+await Promise.all([page.waitForNavigation(), page.click('form[action="/oidc/clients"] button[type="submit"]')]);
+const pageText = await page.textContent('main');
+const pageId = (await page.locator('dd code').first().textContent())?.trim();
+const pageSecret = (await page.locator('dd code').nth(1).textContent())?.trim();
+check(/client_secret/.test(pageText) && pageId && pageSecret, 'clients page: the form registers a client and shows its secret once');
+const confAgency = await client.discovery(issuerUrl, pageId, undefined, client.ClientSecretBasic(pageSecret), opts);
+const ccA = await client.clientCredentialsGrant(confAgency);
+const ccClaims = jose.decodeJwt(ccA.access_token);
+check(ccClaims.agency === AGENCY && ccClaims.client_id === pageId, 'an agency client\'s access token names its agency');
+
+// --- the person withdraws a consent: the application's tokens die with it -------------------
+const fw = await codeFlow(confPost);
+const tw = await exchange(confPost, fw);
+await page.goto(`${base}/oidc/consents`);
+const row = page.locator('tr', { hasText: 'RP client_secret_post' });
+check(await row.count() === 1, 'consents page lists the application');
+await Promise.all([page.waitForNavigation(), row.locator('button').click()]);
+check(/撤回|withdrawn/.test(await page.textContent('main')), 'consents page confirms the withdrawal');
+const rw = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${tw.access_token}` } });
+check(rw.status === 401, 'after withdrawal the access token is refused');
+await expectError(client.refreshTokenGrant(confPost, tw.refresh_token), 'after withdrawal the refresh token is refused',
+  (e, code) => code === 'invalid_grant');
+let askedAgain = false;
+const fw2 = await codeFlow(confPost, {}, { onConsent: async () => { askedAgain = true; } });
+await exchange(confPost, fw2);
+check(askedAgain, 'after withdrawal the consent page is shown again');
 
 // --- RP-initiated logout, then prompt=none → login_required ---------------------------------
 const fl = await codeFlow(confBasic);

@@ -429,13 +429,82 @@ static void test_authorize_refusals(void **state)
     assert_non_null(strstr(loc, "lang=en"));
 }
 
+static const struct egov_db_stmt st_put_key = {
+    "test_oidc_put_key",
+    "INSERT INTO oidc_key (kid, alg, private_pem, public_jwk, created_at, sign_from)"
+    " VALUES ($1, 'ES256', 'not used', $2, $3, $3)",
+    NULL};
+
+/* Signs @p claims with @p k as an access token would be. */
+static char *sign_at(const struct egov_jose_key *k, int64_t exp, const char *aud, const char *typ)
+{
+    json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "iss", "http://test", "sub",
+                          "someone", "aud", aud, "client_id", "c1", "scope", "", "iat",
+                          (json_int_t)(exp - 600), "exp", (json_int_t)exp, "jti", "j-1");
+    char *t = egov_jose_sign(k, c, typ);
+    json_decref(c);
+    return t;
+}
+
+static void test_verify_claims(void **state)
+{
+    (void)state;
+    int64_t now = egov_now_us() / 1000000;
+    /* a key published in oidc_key as the provider publishes its own */
+    struct egov_jose_key *k = egov_jose_key_generate(EGOV_JOSE_ES256, "test-key-1");
+    struct egov_jose_key *stranger = egov_jose_key_generate(EGOV_JOSE_ES256, "test-key-2");
+    json_t *jwk = egov_jose_key_public_jwk(k);
+    char *jwk_s = egov_json_dumps(jwk);
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    assert_non_null(c);
+    assert_int_equal(egov_db_exec(c, &st_put_key,
+                                  (struct egov_db_param[]){
+                                      EGOV_DB_PARAM_TEXT("test-key-1"), EGOV_DB_PARAM_TEXT(jwk_s),
+                                      EGOV_DB_PARAM_INT64(now), EGOV_DB_PARAM_END}),
+                     1);
+    egov_db_release(c);
+    sleep(2); /* key caches re-read the table for an unknown kid at most once a second */
+
+    char *ok = sign_at(k, now + 60, EGOV_AUTH_AUDIENCE, "at+jwt");
+    char *expired = sign_at(k, now - 5, EGOV_AUTH_AUDIENCE, "at+jwt");
+    char *wrong_aud = sign_at(k, now + 60, "https://other.example", "at+jwt");
+    char *id_token = sign_at(k, now + 60, EGOV_AUTH_AUDIENCE, "JWT");
+    char *unknown = sign_at(stranger, now + 60, EGOV_AUTH_AUDIENCE, "at+jwt");
+    struct egov_auth_claims cl;
+    assert_int_equal(egov_auth_token_verify(db, ok, &cl), EGOV_AUTH_OK);
+    assert_string_equal(cl.sub, "someone");
+    assert_int_equal(egov_auth_token_verify(db, expired, NULL), EGOV_AUTH_EXPIRED);
+    assert_int_equal(egov_auth_token_verify(db, wrong_aud, NULL), EGOV_AUTH_MALFORMED);
+    assert_int_equal(egov_auth_token_verify(db, id_token, NULL), EGOV_AUTH_MALFORMED);
+    assert_int_equal(egov_auth_token_verify(db, unknown, NULL), EGOV_AUTH_MALFORMED);
+
+    /* the node refuses the expired one at userinfo with RFC 6750's error */
+    char bearer[4096];
+    snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s", expired);
+    const char *hb[] = {bearer, NULL};
+    long st;
+    json_t *u = get_json("/oidc/userinfo", hb, &st);
+    assert_int_equal(st, 401);
+    assert_string_equal(json_string_value(json_object_get(u, "error")), "invalid_token");
+    json_decref(u);
+
+    egov_free(ok);
+    egov_free(expired);
+    egov_free(wrong_aud);
+    egov_free(id_token);
+    egov_free(unknown);
+    egov_free(jwk_s);
+    json_decref(jwk);
+    egov_jose_key_free(k);
+    egov_jose_key_free(stranger);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_discovery),
-        cmocka_unit_test(test_cli_refusals),
-        cmocka_unit_test(test_client_credentials),
-        cmocka_unit_test(test_authorize_refusals),
+        cmocka_unit_test(test_discovery),          cmocka_unit_test(test_cli_refusals),
+        cmocka_unit_test(test_client_credentials), cmocka_unit_test(test_authorize_refusals),
+        cmocka_unit_test(test_verify_claims),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
