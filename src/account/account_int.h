@@ -37,6 +37,7 @@
 #define ACCOUNT_TXN_RETRIES       10
 #define ACCOUNT_ACQUIRE_MS        5000
 #define ACCOUNT_MAIL_QUEUE        "account.mail"
+#define ACCOUNT_CLEANUP_QUEUE     "account.cleanup"
 #define ACCOUNT_LOGIN_COOKIE      "egov_login" /* pending second-factor step */
 
 /* ------------------------------------------------------------------ */
@@ -194,6 +195,22 @@ enum egov_db_qs account_mail_enqueue(struct egov_db_conn *c, const char *to, con
 /** The job handler delivering account.mail jobs (to the development mailbox). */
 enum egov_job_result account_mail_job(struct egov_db *db, const char *job_id, const char *payload,
                                       void *cls);
+
+/* ------------------------------------------------------------------ */
+/* Clean-up (cleanup.c)                                                */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Deletes, as of @p now, sessions ended more than a day ago, expired
+ * tokens and sign-in steps, and old throttle windows.  Returns the rows
+ * removed, or -1 on database errors.
+ */
+int64_t account_cleanup_run(struct egov_db *db, int64_t now);
+/** Enqueues the clean-up job unless one is waiting.  False on database errors. */
+bool account_cleanup_schedule(struct egov_db *db, unsigned int delay_ms);
+/** The clean-up job handler (runs account_cleanup_run, then schedules the next run). */
+enum egov_job_result account_cleanup_job(struct egov_db *db, const char *job_id,
+                                         const char *payload, void *cls);
 
 /* ------------------------------------------------------------------ */
 /* Sessions and CSRF (session.c, csrf.c)                               */

@@ -154,10 +154,13 @@ static bool account_init(const struct egov_module_env *env)
     egov_accounting_set_guard(accounting_guard);
     egov_oid_set_actor_resolver(oid_actor);
     if (!egov_jobs_register(ACCOUNT_MAIL_QUEUE, account_mail_job, NULL) ||
+        !egov_jobs_register(ACCOUNT_CLEANUP_QUEUE, account_cleanup_job, NULL) ||
         !egov_authz_register_caller(session_caller)) {
-        egov_error("account: cannot register the mail job or the caller resolver");
+        egov_error("account: cannot register the job handlers or the caller resolver");
         return false;
     }
+    if (env->db != NULL && !account_cleanup_schedule(env->db, 60u * 1000u))
+        egov_warn("account: the clean-up job could not be scheduled now");
     return true;
 }
 

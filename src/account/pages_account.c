@@ -24,6 +24,11 @@ static const struct egov_db_stmt st_sessions = {
     " WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_seen > $3"
     " ORDER BY created_at DESC LIMIT 50",
     NULL};
+static const struct egov_db_stmt st_activity = {
+    "account_activity_list",
+    "SELECT at, event, client_addr FROM account_audit WHERE account_id = $1"
+    " ORDER BY at DESC LIMIT 20",
+    NULL};
 static const struct egov_db_stmt st_recovery_left = {
     "account_recovery_left",
     "SELECT COUNT(*) FROM account_recovery WHERE account_id = $1 AND used_at IS NULL", NULL};
@@ -63,8 +68,44 @@ struct view_txn {
     const char *current;
     struct account_row acct;
     json_t *sessions;
+    json_t *activity;
     int64_t recovery_left;
 };
+
+/* What the audit events mean to the account holder (msgids). */
+static const struct {
+    const char *event, *text;
+} event_texts[] = {
+    {"account.create", "Account created"},
+    {"account.verify", "E-mail address confirmed"},
+    {"account.deactivate", "Account closed"},
+    {"session.create", "Signed in"},
+    {"session.logout", "Signed out"},
+    {"session.revoke", "A session was signed out"},
+    {"login.password", "Password accepted"},
+    {"login.failure", "Wrong password"},
+    {"login.locked", "Sign-in refused: account locked"},
+    {"login.throttled", "Sign-in refused: too many attempts"},
+    {"login.inactive", "Sign-in refused: account not active"},
+    {"login.otp", "Verification code accepted"},
+    {"login.otp_failure", "Wrong verification code"},
+    {"login.otp_exhausted", "Too many wrong verification codes"},
+    {"totp.start", "Two-step verification set-up started"},
+    {"totp.enable", "Two-step verification turned on"},
+    {"totp.disable", "Two-step verification turned off"},
+    {"totp.confirm_failure", "Wrong code while setting up two-step verification"},
+    {"recovery.regenerate", "New recovery codes made"},
+    {"password.reset_request", "Password reset requested"},
+    {"password.reset", "Password changed by reset"},
+};
+
+static const char *event_text(const char *event)
+{
+    for (size_t i = 0; event != NULL && i < sizeof event_texts / sizeof event_texts[0]; i++)
+        if (strcmp(event, event_texts[i].event) == 0)
+            return event_texts[i].text;
+    return event != NULL ? event : "";
+}
 
 static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
 {
@@ -96,6 +137,19 @@ static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
     if (qs < 0)
         return qs;
     struct egov_db_param q[] = {EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_END};
+    json_array_clear(t->activity);
+    qs = egov_db_query(c, &st_activity, q, &r);
+    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++) {
+        char at[32];
+        egov_time_rfc3339(egov_db_rows_int64(r, i, 0), at);
+        json_array_append_new(t->activity, json_pack("{s:s, s:s, s:s}", "at", at, "what",
+                                                     event_text(egov_db_rows_text(r, i, 1)), "from",
+                                                     egov_db_rows_text(r, i, 2)));
+    }
+    egov_db_rows_free(r);
+    r = NULL;
+    if (qs < 0)
+        return qs;
     qs = egov_db_query(c, &st_recovery_left, q, &r);
     t->recovery_left = qs == EGOV_DB_ONE_ROW ? egov_db_rows_int64(r, 0, 0) : 0;
     egov_db_rows_free(r);
@@ -110,20 +164,24 @@ static void account_page(struct egov_req *req, const struct egov_account_session
     t.account_id = s->account_id;
     t.current = s->id;
     t.sessions = json_array();
-    if (t.sessions == NULL) {
+    t.activity = json_array();
+    if (t.sessions == NULL || t.activity == NULL) {
+        json_decref(t.sessions);
+        json_decref(t.activity);
         egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
         return;
     }
     enum egov_db_qs qs = account_txn(egov_req_db(req), false, view_body, &t);
     if (qs != EGOV_DB_ONE_ROW) {
         json_decref(t.sessions);
+        json_decref(t.activity);
         account_reply_db_error(req, qs < 0 ? qs : EGOV_DB_HARD_ERROR);
         return;
     }
     json_t *d = json_pack(
-        "{s:s, s:s, s:s?, s:o, s:b, s:I, s:s, s:s?, s:s?}", "name", t.acct.name, "national_id",
+        "{s:s, s:s, s:s?, s:o, s:o, s:b, s:I, s:s, s:s?, s:s?}", "name", t.acct.name, "national_id",
         t.acct.national_id, "email", t.acct.email[0] != '\0' ? t.acct.email : NULL, "sessions",
-        t.sessions, "totp_enabled", t.acct.totp_enabled, "recovery_left",
+        t.sessions, "activity", t.activity, "totp_enabled", t.acct.totp_enabled, "recovery_left",
         (json_int_t)t.recovery_left, "acr", s->acr, "notice", notice, "error", error);
     account_render(req, status, "account/account", "Your account", d, NULL);
 }

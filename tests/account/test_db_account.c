@@ -203,6 +203,8 @@ static void test_login_pages(void **state)
     assert_int_equal(jar_req(&j, &srv, "GET", "/account", NULL, &r), 200);
     assert_null(strstr(r.body, "<script>alert"));
     assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt; 𠀀"));
+    assert_non_null(strstr(r.body, "activity-title"));
+    assert_non_null(strstr(r.body, "127.0.0.1"));
     egov_test_response_free(&r);
 
     /* no open redirect */
@@ -454,6 +456,31 @@ static void test_deactivate_and_throttle(void **state)
                      EGOV_ACCOUNT_BAD_CREDENTIALS);
 }
 
+static void test_cleanup(void **state)
+{
+    (void)state;
+    static const struct egov_db_stmt st = {"t_session_count",
+                                           "SELECT COUNT(*) FROM account_session", NULL};
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param none[] = {EGOV_DB_PARAM_END};
+    assert_int_equal(egov_db_query(c, &st, none, &r), EGOV_DB_ONE_ROW);
+    int64_t before = egov_db_rows_int64(r, 0, 0);
+    egov_db_rows_free(r);
+    egov_db_release(c);
+    assert_true(before > 0);
+    /* nothing is due now: live sessions stay */
+    assert_int_equal(account_cleanup_run(db, egov_now_us()) >= 0, 1);
+    /* three days on, every session has ended more than a day ago */
+    assert_true(account_cleanup_run(db, egov_now_us() + 3LL * 86400 * 1000000) >= before);
+    c = egov_db_acquire(db, 5000);
+    r = NULL;
+    assert_int_equal(egov_db_query(c, &st, none, &r), EGOV_DB_ONE_ROW);
+    assert_int_equal(egov_db_rows_int64(r, 0, 0), 0);
+    egov_db_rows_free(r);
+    egov_db_release(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_login_pages),
         cmocka_unit_test(test_register_totp_reset),
         cmocka_unit_test(test_deactivate_and_throttle),
+        cmocka_unit_test(test_cleanup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
