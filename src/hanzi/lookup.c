@@ -33,21 +33,14 @@ static int cand_cmp(const void *a, const void *b, void *ctx)
     return x->cp < y->cp ? -1 : x->cp > y->cp;
 }
 
-/* True if one of @p c's readings is the syllable (tone 0 = any tone). */
-static bool reading_matches(const struct hz_db *db, const struct hz_char *c,
-                            const uint8_t letters[3], uint8_t tone)
+/* True if one of @p c's readings is @p syl (tone 0 = any tone). */
+static bool reading_matches(const struct hz_db *db, const struct hz_char *c, uint32_t syl)
 {
-    const char *z = hz_db_zhuyin(db, c);
-    while (*z != '\0') {
-        size_t l = strcspn(z, " ");
-        uint8_t cl[3], ct;
-        if (hz_zhuyin_parse(z, l, false, cl, &ct) == l && memcmp(cl, letters, 3) == 0 &&
-            (tone == 0 || tone == ct))
+    const uint32_t *r = db->syl + c->syl_off;
+    uint32_t mask = (syl & 0xFF) == 0 ? 0xFFFFFF00u : 0xFFFFFFFFu;
+    for (unsigned i = 0; i < c->nsyl; i++)
+        if ((r[i] & mask) == syl)
             return true;
-        z += l;
-        while (*z == ' ')
-            z++;
-    }
     return false;
 }
 
@@ -135,7 +128,7 @@ json_t *egov_hanzi_lookup(const struct egov_hanzi_lookup_query *q, enum egov_ec 
             continue;
         if (q->residual >= 0 && c->residual != q->residual)
             continue;
-        if (by_zhuyin && !reading_matches(db, c, letters, tone))
+        if (by_zhuyin && !reading_matches(db, c, HZ_SYL(letters[0], letters[1], letters[2], tone)))
             continue;
         hits[nh++] = (uint32_t)i;
     }

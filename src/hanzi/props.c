@@ -46,6 +46,7 @@ static void db_free(struct hz_db *db)
     egov_free(db->c);
     egov_free(db->index);
     egov_free(db->pool);
+    egov_free(db->syl);
     egov_free(db->vp);
     egov_free(db);
 }
@@ -522,6 +523,39 @@ fail:
     return ok;
 }
 
+/* Parses every character's readings once, for lookups by reading. */
+static bool parse_readings(struct hz_db *db)
+{
+    size_t cap = db->n + 1024;
+    db->syl = egov_malloc(cap * sizeof(*db->syl));
+    if (db->syl == NULL)
+        return false;
+    for (size_t i = 0; i < db->n; i++) {
+        struct hz_char *c = &db->c[i];
+        const char *z = db->pool + c->zhuyin;
+        c->syl_off = (uint32_t)db->nsyl;
+        while (*z != '\0' && c->nsyl < UINT8_MAX) {
+            size_t l = strcspn(z, " ");
+            uint8_t letters[3], tone;
+            if (hz_zhuyin_parse(z, l, false, letters, &tone) == l) {
+                if (db->nsyl == cap) {
+                    uint32_t *n = egov_realloc(db->syl, cap * 2 * sizeof(*n));
+                    if (n == NULL)
+                        return false;
+                    db->syl = n;
+                    cap *= 2;
+                }
+                db->syl[db->nsyl++] = HZ_SYL(letters[0], letters[1], letters[2], tone);
+                c->nsyl++;
+            }
+            z += l;
+            while (*z == ' ')
+                z++;
+        }
+    }
+    return true;
+}
+
 /* Fills residual strokes that are still unknown: total - the radical's strokes. */
 static void fill_residuals(struct hz_db *db)
 {
@@ -597,6 +631,8 @@ static struct hz_db *db_load(const char *vardir, const char *unihan_dir, char *e
     if (!build_classes(db))
         goto oom;
     fill_residuals(db);
+    if (!parse_readings(db))
+        goto oom;
     for (size_t i = 0; i < db->n; i++) {
         struct hz_char *c = &db->c[i];
         if (c->cns != 0)

@@ -34,7 +34,13 @@ struct hz_char {
     uint8_t radical;  /**< 0 unknown */
     int8_t residual;  /**< -1 unknown */
     uint8_t from_cns; /**< 1 if the official Properties supplied the values */
+    uint8_t nsyl;     /**< readings parsed into syl[syl_off ..] */
+    uint32_t syl_off;
 };
+
+/** A reading packed for comparison: three bopomofo (cp - 0x3104) and the tone. */
+#define HZ_SYL(l0, l1, l2, tone)                                                                   \
+    ((uint32_t)(l0) << 24 | (uint32_t)(l1) << 16 | (uint32_t)(l2) << 8 | (uint32_t)(tone))
 
 /** A declared variant pair (both directions are stored). */
 struct hz_vpair {
@@ -49,6 +55,8 @@ struct hz_db {
     int32_t *index; /**< HZ_CP_LIMIT entries: position in c + 1, 0 = none */
     char *pool;     /**< NUL-separated reading strings; pool[0] = "" */
     size_t pool_len, pool_cap;
+    uint32_t *syl;       /**< parsed readings (HZ_SYL), per character in order */
+    size_t nsyl;
     struct hz_vpair *vp; /**< sorted by (a, b) */
     size_t nvp, vpcap;
     uint32_t rad_cp[215];     /**< unified ideograph of each Kangxi radical */
