@@ -11,6 +11,7 @@
  * HTTP (the caller must pass the guard a higher module registers; without
  * one every request gets 403):
  *   GET /api/accounting/usage?from=YYYY-MM-DD&to=YYYY-MM-DD[&kind=&agency=&service=]
+ *   GET /api/accounting/principals/{principal}/usage?from=&to=  (platform administrators)
  *   GET /accounting (report page with a server-rendered SVG bar chart)
  */
 #ifndef EGOV_ACCOUNTING_H
@@ -69,6 +70,19 @@ int egov_accounting_aggregate_day(struct egov_db *db, const char *day);
 json_t *egov_accounting_usage(struct egov_db *db, const char *from, const char *to,
                               const char *kind, const char *agency, const char *service,
                               enum egov_ec *ec);
+
+/**
+ * Usage of one principal between UTC days @p from and @p to (inclusive, at
+ * most 366 days), read from the raw records (kept ACCOUNTING_KEEP_DAYS).
+ * Returns a new JSON object {principal, from, to, rows:[{day, kind,
+ * agency, service, events}], total} (caller decrefs) or NULL with @p ec
+ * set (ACCOUNTING_RANGE_INVALID, GENERIC_PARAMETER_MALFORMED, DB_*).
+ */
+json_t *egov_accounting_principal_usage(struct egov_db *db, const char *principal, const char *from,
+                                        const char *to, enum egov_ec *ec);
+
+/** Days the raw usage records are kept (the daily aggregates are kept for ever). */
+#define ACCOUNTING_KEEP_DAYS 400
 
 /**
  * Renders a bar chart of the "days" array of egov_accounting_usage() as

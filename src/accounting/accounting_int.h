@@ -15,6 +15,8 @@ void accounting_day_of(int64_t us, char out[11]);
 bool accounting_parse_day(const char *s, int64_t *epoch_day);
 /** Runs @p fn in a transaction on a connection of @p db. */
 enum egov_db_qs accounting_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, void *cls);
+/** Deletes raw records older than ACCOUNTING_KEEP_DAYS before @p now_us; rows removed or -1. */
+int64_t accounting_purge(struct egov_db *db, int64_t now_us);
 /** The aggregation job handler. */
 enum egov_job_result accounting_aggregate_job(struct egov_db *db, const char *job_id,
                                               const char *payload, void *cls);

@@ -92,7 +92,7 @@ enum egov_job_result accounting_aggregate_job(struct egov_db *db, const char *jo
     accounting_day_of(now - 86400LL * 1000000LL, yesterday);
     /* yesterday again: rows written just before midnight by a slow transaction */
     if (egov_accounting_aggregate_day(db, yesterday) < 0 ||
-        egov_accounting_aggregate_day(db, today) < 0)
+        egov_accounting_aggregate_day(db, today) < 0 || accounting_purge(db, now) < 0)
         return EGOV_JOB_RETRY;
     if (!accounting_schedule(db, AGG_INTERVAL_MS))
         return EGOV_JOB_RETRY;

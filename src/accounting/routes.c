@@ -73,7 +73,37 @@ static void handle_report(struct egov_req *req)
     egov_reply_view(req, 200, "accounting/report", "Usage report", j);
 }
 
+static void handle_principal_api(struct egov_req *req)
+{
+    char from_def[11], to_def[11];
+    egov_accounting_guard_fn g = accounting_guard();
+    if (g == NULL) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_FORBIDDEN, NULL, NULL);
+        return;
+    }
+    if (!g(req, NULL)) /* the usage of a person: platform administrators only */
+        return;
+    int64_t now = egov_now_us();
+    accounting_day_of(now, to_def);
+    accounting_day_of(now - (int64_t)(DEFAULT_DAYS - 1) * 86400LL * 1000000LL, from_def);
+    const char *from = arg(req, "from"), *to = arg(req, "to");
+    enum egov_ec ec;
+    json_t *j = egov_accounting_principal_usage(egov_req_db(req), egov_req_param(req, "principal"),
+                                                from != NULL ? from : from_def,
+                                                to != NULL ? to : to_def, &ec);
+    if (j == NULL) {
+        egov_reply_problem(req, ec,
+                           ec == EGOV_EC_ACCOUNTING_RANGE_INVALID ? (from != NULL ? "from" : "to")
+                                                                  : "principal",
+                           NULL);
+        return;
+    }
+    egov_reply_json(req, 200, j);
+}
+
 static const struct egov_route routes[] = {
+    {EGOV_M_GET, "/api/accounting/principals/{principal}/usage", handle_principal_api, 0, 0,
+     "accounting-principal-usage"},
     {EGOV_M_GET, "/api/accounting/usage", handle_usage_api, 0, 0, "accounting-usage"},
     {EGOV_M_GET, "/accounting", handle_report, 0, 0, "accounting-report"},
     EGOV_ROUTE_END,

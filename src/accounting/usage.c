@@ -278,6 +278,97 @@ fail:
     return NULL;
 }
 
+static const struct egov_db_stmt st_principal = {
+    "accounting_principal",
+    "SELECT day, kind, agency, service, SUM(n) FROM accounting_usage"
+    " WHERE principal = $1 AND day >= $2 AND day <= $3"
+    " GROUP BY day, kind, agency, service ORDER BY day, kind, agency, service",
+    NULL};
+static const struct egov_db_stmt st_purge = {"accounting_purge",
+                                             "DELETE FROM accounting_usage WHERE day < $1", NULL};
+
+struct principal_txn {
+    const char *principal, *from, *to;
+    json_t *rows;
+    json_int_t total;
+};
+
+static enum egov_db_qs principal_body(struct egov_db_conn *c, void *cls)
+{
+    struct principal_txn *t = cls;
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->principal), EGOV_DB_PARAM_TEXT(t->from),
+                                EGOV_DB_PARAM_TEXT(t->to), EGOV_DB_PARAM_END};
+    json_array_clear(t->rows);
+    t->total = 0;
+    enum egov_db_qs qs = egov_db_query(c, &st_principal, p, &r);
+    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++) {
+        json_int_t n = (json_int_t)egov_db_rows_int64(r, i, 4);
+        t->total += n;
+        if (json_array_append_new(t->rows, json_pack("{s:s, s:s, s:s, s:s, s:I}", "day",
+                                                     egov_db_rows_text(r, i, 0), "kind",
+                                                     egov_db_rows_text(r, i, 1), "agency",
+                                                     egov_db_rows_text(r, i, 2), "service",
+                                                     egov_db_rows_text(r, i, 3), "events", n)) != 0)
+            qs = EGOV_DB_HARD_ERROR;
+    }
+    egov_db_rows_free(r);
+    return qs < 0 ? qs : EGOV_DB_ONE_ROW;
+}
+
+json_t *egov_accounting_principal_usage(struct egov_db *db, const char *principal, const char *from,
+                                        const char *to, enum egov_ec *ec)
+{
+    int64_t fd, td;
+    *ec = EGOV_EC_NONE;
+    if (principal == NULL || principal[0] == '\0' || strlen(principal) > 127 ||
+        !egov_utf8_valid(principal, strlen(principal), NULL)) {
+        *ec = EGOV_EC_GENERIC_PARAMETER_MALFORMED;
+        return NULL;
+    }
+    if (!accounting_parse_day(from, &fd) || !accounting_parse_day(to, &td) || td < fd ||
+        td - fd > 365) {
+        *ec = EGOV_EC_ACCOUNTING_RANGE_INVALID;
+        return NULL;
+    }
+    struct principal_txn t = {principal, from, to, json_array(), 0};
+    if (t.rows == NULL) {
+        *ec = EGOV_EC_GENERIC_OOM;
+        return NULL;
+    }
+    enum egov_db_qs qs = accounting_txn(db, false, principal_body, &t);
+    if (qs < 0) {
+        json_decref(t.rows);
+        *ec = qs == EGOV_DB_SOFT_ERROR ? EGOV_EC_DB_SOFT_ERROR : EGOV_EC_DB_HARD_ERROR;
+        return NULL;
+    }
+    json_t *out = json_pack("{s:s, s:s, s:s, s:o, s:I}", "principal", principal, "from", from, "to",
+                            to, "rows", t.rows, "total", t.total);
+    if (out == NULL)
+        *ec = EGOV_EC_GENERIC_OOM;
+    return out;
+}
+
+struct purge_txn {
+    const char *before;
+};
+
+static enum egov_db_qs purge_body(struct egov_db_conn *c, void *cls)
+{
+    struct purge_txn *t = cls;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->before), EGOV_DB_PARAM_END};
+    return egov_db_exec(c, &st_purge, p);
+}
+
+int64_t accounting_purge(struct egov_db *db, int64_t now_us)
+{
+    char before[11];
+    accounting_day_of(now_us - (int64_t)ACCOUNTING_KEEP_DAYS * 86400LL * 1000000LL, before);
+    struct purge_txn t = {before};
+    enum egov_db_qs qs = accounting_txn(db, true, purge_body, &t);
+    return qs < 0 ? -1 : (int64_t)qs;
+}
+
 void egov_accounting_svg_chart(const json_t *days, const char *title, struct egov_buf *out)
 {
     const int W = 720, H = 260, left = 56, bottom = 40, top = 16, right = 8;

@@ -113,6 +113,19 @@ static void test_record_aggregate_query(void **state)
     egov_buf_free(&b);
     json_decref(u);
 
+    /* one principal's usage, from the raw records */
+    u = egov_accounting_principal_usage(db, "p1", from, today, &ec);
+    assert_non_null(u);
+    assert_int_equal(json_integer_value(json_object_get(u, "total")), 2);
+    assert_int_equal(json_array_size(json_object_get(u, "rows")), 1);
+    json_decref(u);
+    assert_null(egov_accounting_principal_usage(db, "", from, today, &ec));
+    assert_int_equal(ec, EGOV_EC_GENERIC_PARAMETER_MALFORMED);
+    /* raw records past the keeping period go; today's stay */
+    assert_int_equal(accounting_purge(db, egov_now_us()), 0);
+    assert_int_equal(
+        accounting_purge(db, egov_now_us() + (ACCOUNTING_KEEP_DAYS + 1) * 86400LL * 1000000LL), 4);
+
     assert_null(egov_accounting_usage(db, today, from, NULL, NULL, NULL, &ec));
     assert_int_equal(ec, EGOV_EC_ACCOUNTING_RANGE_INVALID);
     assert_null(egov_accounting_usage(db, "2020-01-01", "2026-01-01", NULL, NULL, NULL, &ec));
@@ -123,6 +136,8 @@ static void test_api_guard(void **state)
 {
     (void)state;
     struct egov_test_response r;
+    for (int i = 0; i < 3; i++) /* the first test purged everything */
+        assert_int_equal(egov_accounting_record_db(db, "login", "p1", "A01", "account", 1), 1);
     /* no guard registered: nobody may read */
     assert_true(egov_test_http(&srv, "GET", "/api/accounting/usage", NULL, NULL, 0, &r));
     assert_int_equal(r.status, 403);
@@ -150,6 +165,10 @@ static void test_api_guard(void **state)
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "<svg class=\"chart\""));
     assert_null(strstr(r.body, "<b>"));
+    egov_test_response_free(&r);
+    assert_true(
+        egov_test_http(&srv, "GET", "/api/accounting/principals/p1/usage", allow, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
     egov_test_response_free(&r);
     egov_accounting_set_guard(NULL);
     assert_true(guard_calls >= 4);
