@@ -456,6 +456,67 @@ static void test_deactivate_and_throttle(void **state)
                      EGOV_ACCOUNT_BAD_CREDENTIALS);
 }
 
+/* Every form of the module refuses a post without its CSRF token, and
+ * garbage in the fields, and changes nothing. */
+static void test_forms_refuse_forgery(void **state)
+{
+    (void)state;
+    static const struct egov_db_stmt st = {
+        "t_change_count",
+        "SELECT (SELECT COUNT(*) FROM account_audit) + (SELECT COUNT(*) FROM account)"
+        " + (SELECT COUNT(*) FROM authz_role) + (SELECT COUNT(*) FROM account_session"
+        " WHERE revoked_at IS NULL)",
+        NULL};
+    char id[37], loc[256];
+    struct jar j = {0};
+    struct egov_account_new in = {"E100000000", "Forged Forms", NULL, PW, true};
+    static char nid[11] = "E10000000x";
+    for (char d = '0'; d <= '9'; d++) {
+        nid[9] = d;
+        if (account_national_id_valid(nid))
+            break;
+    }
+    in.national_id = nid;
+    assert_int_equal(egov_account_add(db, &in, NULL, id, NULL), EGOV_EC_NONE);
+    assert_int_equal(login(&j, nid, PW, "/", loc, sizeof loc), 303);
+
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param none[] = {EGOV_DB_PARAM_END};
+    assert_int_equal(egov_db_query(c, &st, none, &r), EGOV_DB_ONE_ROW);
+    int64_t before = egov_db_rows_int64(r, 0, 0);
+    egov_db_rows_free(r);
+
+    static const char *const bodies[] = {
+        "session_id=x&password=correct+horse+battery+staple&confirm=yes&agency=*&name=evil",
+        "csrf_token=&login=A123456789&password=x",
+        "csrf_token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=123456",
+        "csrf_token=%3Cscript%3E&name=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "csrf_token=x%00y&login=%00",
+        "",
+    };
+    unsigned int forms = 0;
+    for (const struct egov_route *rt = account_routes.routes; rt->pattern != NULL; rt++) {
+        if (rt->methods != EGOV_M_POST)
+            continue;
+        forms++;
+        for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++) {
+            long st_code = jar_status(&j, &srv, "POST", rt->pattern, bodies[b]);
+            if (st_code != 403 && st_code != 400)
+                fprintf(stderr, "%s with body %zu answered %ld\n", rt->pattern, b, st_code);
+            assert_true(st_code == 403 || st_code == 400);
+        }
+    }
+    assert_true(forms >= 15);
+    r = NULL;
+    assert_int_equal(egov_db_query(c, &st, none, &r), EGOV_DB_ONE_ROW);
+    assert_int_equal(egov_db_rows_int64(r, 0, 0), before);
+    egov_db_rows_free(r);
+    egov_db_release(c);
+    /* the session still works: nothing was revoked or deactivated */
+    assert_int_equal(jar_status(&j, &srv, "GET", "/api/account/session", NULL), 200);
+}
+
 static void test_cleanup(void **state)
 {
     (void)state;
@@ -484,11 +545,9 @@ static void test_cleanup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_add_and_verify),
-        cmocka_unit_test(test_login_pages),
-        cmocka_unit_test(test_register_totp_reset),
-        cmocka_unit_test(test_deactivate_and_throttle),
-        cmocka_unit_test(test_cleanup),
+        cmocka_unit_test(test_add_and_verify),       cmocka_unit_test(test_login_pages),
+        cmocka_unit_test(test_register_totp_reset),  cmocka_unit_test(test_deactivate_and_throttle),
+        cmocka_unit_test(test_forms_refuse_forgery), cmocka_unit_test(test_cleanup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
