@@ -372,7 +372,7 @@ enum egov_ec egov_directory_export_ldif(struct egov_db *db, const char *root_id,
         }
     }
     qsort(nodes, count, sizeof(*nodes), cmp_node);
-    egov_buf_puts(out, "version: 1\n\n");
+    egov_buf_puts(out, "version: 1\n"); /* OpenLDAP wants the first dn right after it */
     for (size_t i = 0; i < count; i++)
         put_entry(out, &nodes[i], lc.rows);
     if (out->oom)

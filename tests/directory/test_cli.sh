@@ -76,6 +76,31 @@ n=$(grep -c '^dn' "$tmp/a.ldif")
 [ "$n" -gt 8189 ] && ok "LDIF has $n entries" || bad "LDIF has $n entries"
 head -1 "$tmp/a.ldif" | grep -qx 'version: 1' && ok "LDIF version line" || bad "LDIF version line"
 awk 'length($0) > 76 { exit 1 }' "$tmp/a.ldif" && ok "LDIF lines folded at 76" || bad "LDIF line longer than 76"
+# OpenLDAP's own tools, where Debian's ldap-utils and slapd are installed:
+# ldapadd parses every record, slapadd checks each entry against the schema
+if command -v ldapadd >/dev/null; then
+  added=$(ldapadd -n -x -H ldap://127.0.0.1:1 -f "$tmp/a.ldif" 2>&1 | grep -c '^!adding new entry')
+  [ "$added" -eq "$n" ] && ok "ldapadd -n reads all $added entries" || bad "ldapadd -n read $added of $n entries"
+else
+  echo "skip ldapadd check (ldap-utils not installed)"
+fi
+if [ -x /usr/sbin/slapadd ] && [ -r /etc/ldap/schema/core.schema ]; then
+  mkdir -p "$tmp/ldapdb"
+  cat >"$tmp/slapd.conf" <<CONF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+suffix "c=TW"
+directory $tmp/ldapdb
+CONF
+  # slapadd takes no version line; the schema check is what counts here
+  tail -n +2 "$tmp/a.ldif" >"$tmp/b.ldif"
+  expect "slapadd accepts every entry under the LDAP schema" 0 '' -- /usr/sbin/slapadd -u -f "$tmp/slapd.conf" -l "$tmp/b.ldif"
+else
+  echo "skip slapadd check (slapd not installed)"
+fi
 expect "directory export-ldif of a subtree" 0 'description: OID 2.16.886.101.20003.20001$' -- \
   "$EGOV_BIN" directory export-ldif --root 2.16.886.101.20003.20001 --db "$db"
 expect "check-id valid" 0 'A123456789	valid	national_id' -- "$EGOV_BIN" directory check-id A123456789 A800000014 04595252
