@@ -224,6 +224,55 @@ bool egov_backoffice_spawn(const char *egov_bin, const struct egov_backoffice_op
 bool egov_backoffice_child_stop(struct egov_backoffice_child *c, int sig);
 
 /* ------------------------------------------------------------------ */
+/* The back offices of `egov demo`                                     */
+/* ------------------------------------------------------------------ */
+
+/** What egov_backoffice_demo_start() needs from the node. */
+struct egov_backoffice_demo_options {
+    const char *egov_bin;    /**< the egov program (children and `egov account/oidc` runs) */
+    const char *node_url;    /**< "http://127.0.0.1:PORT" of the running node */
+    const char *node_db_url; /**< the node's database URL (for the account and oidc verbs) */
+    const char *vardir;      /**< VAR: demo.json, demo/ (back-office databases, consumer key) */
+    const char *shared_data; /**< folder with geocode/ and cns11643/, or NULL */
+    uint64_t seed;           /**< population seed */
+    unsigned int people;     /**< population size */
+    unsigned int base_port;  /**< back offices on base_port+1..+6 (stable across runs); 0 = any */
+};
+
+struct egov_backoffice_demo;
+
+/**
+ * Before the node starts its modules: imports the 全字庫 tables from
+ * @p shared_data/cns11643 into @p vardir unless they are there already, so
+ * that the node (its gateway transcodes) and the tax and vehicle back
+ * offices load them.  Returns false with a message in @p err if they are
+ * missing and cannot be imported (those two back offices then stay off).
+ */
+bool egov_backoffice_demo_prepare(const char *vardir, const char *shared_data, char *err,
+                                  size_t errlen);
+
+/**
+ * Starts the six back offices as children of the calling process (each
+ * with its own SQLite database under VAR/demo/ and the generated
+ * population), registers their services, the consumer system
+ * TW/GOV/NDC/one-window (signing key in VAR/demo/consumer-key.pem, an
+ * OAuth client), grants, legal bases, the household registry as publisher
+ * and the others as subscribers of household.address-changed in the
+ * node's database @p node_db, makes a demo citizen and a platform
+ * administrator, and writes VAR/demo.json (URLs, service ids with their
+ * paths, credentials, passwords, and under "not_wired" whatever could not
+ * be set up).  Returns NULL with a message in @p err only if nothing could
+ * be started.  Stop with egov_backoffice_demo_stop().
+ */
+struct egov_backoffice_demo *
+egov_backoffice_demo_start(struct egov_db *node_db, const struct egov_backoffice_demo_options *o,
+                           char *err, size_t errlen);
+/** What was written to demo.json (borrowed), for printing. */
+const json_t *egov_backoffice_demo_doc(const struct egov_backoffice_demo *d);
+/** Stops the children (SIGTERM, waiting for each) and frees @p d.  NULL is a no-op. */
+void egov_backoffice_demo_stop(struct egov_backoffice_demo *d);
+
+/* ------------------------------------------------------------------ */
 /* Synthetic population                                                */
 /* ------------------------------------------------------------------ */
 

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,24 +17,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backoffice/backoffice.h"
 #include "cli/cli.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
 static void serve_usage(FILE *out, const char *cmd)
 {
-    fprintf(out,
-            "usage: egov %s [--listen HOST:PORT] [--db sqlite:PATH|postgresql://...]\n"
-            "       %*s [--config FILE] [--log-level LEVEL] [--no-migrate]\n\n"
-            "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; port 0 = any free)\n"
-            "  --db URL             database: sqlite:PATH (default sqlite:var/egov.db)\n"
-            "                       or postgresql://user@host/dbname\n"
-            "  --config FILE        INI configuration file (see `egov config show`)\n"
-            "  --log-level LEVEL    debug, info, warn or error\n"
-            "  --no-migrate         do not apply pending migrations at start\n"
-            "  -h, --help           show this help\n\n"
-            "Prints `listening on http://HOST:PORT` when ready; stops on Ctrl-C or SIGTERM.\n",
-            cmd, (int)strlen(cmd) + 5, "");
+    fprintf(
+        out,
+        "usage: egov %s [--listen HOST:PORT] [--db sqlite:PATH|postgresql://...]\n"
+        "       %*s [--config FILE] [--log-level LEVEL] [--no-migrate]\n\n"
+        "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; port 0 = any free)\n"
+        "  --db URL             database: sqlite:PATH (default sqlite:var/egov.db)\n"
+        "                       or postgresql://user@host/dbname\n"
+        "  --config FILE        INI configuration file (see `egov config show`)\n"
+        "  --log-level LEVEL    debug, info, warn or error\n"
+        "  --no-migrate         do not apply pending migrations at start\n"
+        "  -h, --help           show this help\n\n"
+        "Prints `listening on http://HOST:PORT` when ready; stops on Ctrl-C or SIGTERM.\n",
+        cmd, (int)strlen(cmd) + 5, "");
 }
 
 struct egov_db *egov_cli_open_db(const struct egov_config *cfg)
@@ -96,11 +99,20 @@ static int parse_options(int argc, char **argv, const char *cmd, struct egov_con
     bool ok = true;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'l': ok &= egov_config_set(cfg, "http.listen", optarg, &probs); break;
-        case 'd': ok &= egov_config_set(cfg, "db.url", optarg, &probs); break;
-        case 'L': ok &= egov_config_set(cfg, "log.level", optarg, &probs); break;
-        case 'M': cfg->migrate_on_start = false; break;
-        case 'c': break;
+        case 'l':
+            ok &= egov_config_set(cfg, "http.listen", optarg, &probs);
+            break;
+        case 'd':
+            ok &= egov_config_set(cfg, "db.url", optarg, &probs);
+            break;
+        case 'L':
+            ok &= egov_config_set(cfg, "log.level", optarg, &probs);
+            break;
+        case 'M':
+            cfg->migrate_on_start = false;
+            break;
+        case 'c':
+            break;
         default:
             serve_usage(stderr, cmd);
             return 2;
@@ -126,6 +138,68 @@ static void ensure_vardir(const struct egov_config *cfg)
         fprintf(stderr, "egov: cannot create %s: %s\n", cfg->vardir, strerror(errno));
 }
 
+/* The reference data folder of the demo: EGOV_SHARED_DATA, or ../shared/data if present. */
+static const char *demo_shared_data(void)
+{
+    const char *shared = getenv("EGOV_SHARED_DATA");
+    struct stat st;
+    if (shared == NULL && stat("../shared/data", &st) == 0)
+        shared = "../shared/data";
+    return shared;
+}
+
+/*
+ * `egov demo`: starts the six back offices as children, wires them to this
+ * node's gateway and writes VAR/demo.json.  The population size comes from
+ * EGOV_DEMO_PEOPLE (default 10000), the reference data (geocode/,
+ * cns11643/) from EGOV_SHARED_DATA or ../shared/data when present.  A
+ * node on a fixed port (8080) puts its back offices on the next six ports
+ * (8081-8086), so a restart finds the same URLs registered.
+ * Returns NULL (after a message) if nothing could be started.
+ */
+static struct egov_backoffice_demo *start_backoffices(const struct egov_config *cfg,
+                                                      struct egov_db *db, const char *node_url,
+                                                      unsigned int node_port)
+{
+    char self[PATH_MAX], err[512] = "";
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        fprintf(stderr, "egov demo: cannot find the egov program: %s\n", strerror(errno));
+        return NULL;
+    }
+    self[n] = '\0';
+    const char *shared = demo_shared_data();
+    unsigned long people = 10000;
+    const char *pe = getenv("EGOV_DEMO_PEOPLE");
+    if (pe != NULL) {
+        char *end = NULL;
+        people = strtoul(pe, &end, 10);
+        if (end == pe || *end != '\0' || people < 1 || people > 1000000) {
+            fprintf(stderr, "egov demo: EGOV_DEMO_PEOPLE must be 1..1000000\n");
+            return NULL;
+        }
+    }
+    struct egov_backoffice_demo_options o = {
+        .egov_bin = self,
+        .node_url = node_url,
+        .node_db_url = cfg->db_url,
+        .vardir = cfg->vardir,
+        .shared_data = shared,
+        .seed = 1,
+        .people = (unsigned int)people,
+        /* a node on a fixed port gets its back offices on the next six */
+        .base_port = node_port,
+    };
+    const char *colon = strrchr(cfg->listen, ':');
+    if (colon != NULL && strcmp(colon, ":0") == 0)
+        o.base_port = 0;
+    fprintf(stderr, "egov demo: starting the back offices with %lu people...\n", people);
+    struct egov_backoffice_demo *d = egov_backoffice_demo_start(db, &o, err, sizeof(err));
+    if (d == NULL)
+        fprintf(stderr, "egov demo: the back offices did not start: %s\n", err);
+    return d;
+}
+
 /* Runs a node with @p cfg until a signal.  Returns the exit code. */
 static int run_node(const struct egov_config *cfg, bool demo)
 {
@@ -133,6 +207,7 @@ static int run_node(const struct egov_config *cfg, bool demo)
     struct egov_db *db = NULL;
     struct egov_server *srv = NULL;
     struct egov_jobs *jobs = NULL;
+    struct egov_backoffice_demo *backoffices = NULL;
     bool modules_started = false;
     char err[512] = "";
     sigset_t sigs;
@@ -225,15 +300,22 @@ static int run_node(const struct egov_config *cfg, bool demo)
         snprintf(host, sizeof(host), "[::1]");
     printf("listening on http://%s:%u\n", host, egov_server_port(srv));
     if (demo) {
+        char node_url[200];
+        snprintf(node_url, sizeof(node_url), "http://%s:%u", host, egov_server_port(srv));
+        fflush(stdout);
+        backoffices = start_backoffices(cfg, db, node_url, egov_server_port(srv));
         char shown[512];
         printf("\n  egov demo is running.\n"
                "  Portal:    http://%s:%u/\n"
                "  Health:    http://%s:%u/healthz\n"
                "  Metrics:   http://%s:%u/metrics\n"
-               "  Database:  %s\n\n"
+               "  Database:  %s\n"
+               "  Back offices, services, accounts and passwords: %s%s\n\n"
                "  Press Ctrl-C to stop.\n",
                host, egov_server_port(srv), host, egov_server_port(srv), host,
-               egov_server_port(srv), egov_db_url_redact(cfg->db_url, shown, sizeof(shown)));
+               egov_server_port(srv), egov_db_url_redact(cfg->db_url, shown, sizeof(shown)),
+               backoffices != NULL ? cfg->vardir : "(the back offices did not start)",
+               backoffices != NULL ? "/demo.json" : "");
     }
     fflush(stdout);
     egov_info("node started on %s (%s)", cfg->listen, egov_db_kind_name(db));
@@ -241,10 +323,13 @@ static int run_node(const struct egov_config *cfg, bool demo)
     int sig = 0;
     sigwait(&sigs, &sig);
     egov_info("signal %d: stopping", sig);
+    egov_backoffice_demo_stop(backoffices);
+    backoffices = NULL;
     egov_server_stop(srv, SHUTDOWN_GRACE_MS);
     rc = 0;
 
 done:
+    egov_backoffice_demo_stop(backoffices);
     egov_jobs_stop(jobs);
     egov_server_destroy(srv);
     if (modules_started)
@@ -272,5 +357,12 @@ int egov_cli_demo(int argc, char **argv)
         return rc;
     /* The demo runs over plain HTTP on loopback; browsers accept Secure
      * cookies from http://127.0.0.1 and localhost, so cookies stay Secure. */
+    ensure_vardir(&cfg);
+    char err[512] = "";
+    if (!egov_backoffice_demo_prepare(cfg.vardir, demo_shared_data(), err, sizeof(err)))
+        fprintf(stderr,
+                "egov demo: no 全字庫 tables (%s); the tax and vehicle back offices "
+                "will not start\n",
+                err);
     return run_node(&cfg, true);
 }

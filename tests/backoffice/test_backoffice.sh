@@ -122,9 +122,9 @@ pids=()
 
 # generation speed (this build may carry sanitizers: a small population)
 start_s=$(date +%s%N)
-"$EGOV_BIN" backoffice household --people 20000 --db "sqlite:$tmp/big.db" --generate-only 2>/dev/null
+"$EGOV_BIN" backoffice household --people 10000 --db "sqlite:$tmp/big.db" --generate-only 2>/dev/null
 rc=$?
 ms=$(( ($(date +%s%N) - start_s) / 1000000 ))
-[ $rc = 0 ] && [ $ms -lt 30000 ] && ok "20,000 people in $ms ms" || bad "generation: exit $rc, $ms ms"
+[ $rc = 0 ] && [ $ms -lt 20000 ] && ok "10,000 people in $ms ms" || bad "generation: exit $rc, $ms ms"
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
