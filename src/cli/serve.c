@@ -24,19 +24,18 @@
 
 static void serve_usage(FILE *out, const char *cmd)
 {
-    fprintf(
-        out,
-        "usage: egov %s [--listen HOST:PORT] [--db sqlite:PATH|postgresql://...]\n"
-        "       %*s [--config FILE] [--log-level LEVEL] [--no-migrate]\n\n"
-        "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; port 0 = any free)\n"
-        "  --db URL             database: sqlite:PATH (default sqlite:var/egov.db)\n"
-        "                       or postgresql://user@host/dbname\n"
-        "  --config FILE        INI configuration file (see `egov config show`)\n"
-        "  --log-level LEVEL    debug, info, warn or error\n"
-        "  --no-migrate         do not apply pending migrations at start\n"
-        "  -h, --help           show this help\n\n"
-        "Prints `listening on http://HOST:PORT` when ready; stops on Ctrl-C or SIGTERM.\n",
-        cmd, (int)strlen(cmd) + 5, "");
+    fprintf(out,
+            "usage: egov %s [--listen HOST:PORT] [--db sqlite:PATH|postgresql://...]\n"
+            "       %*s [--config FILE] [--log-level LEVEL] [--no-migrate]\n\n"
+            "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080; port 0 = any free)\n"
+            "  --db URL             database: sqlite:PATH (default sqlite:var/egov.db)\n"
+            "                       or postgresql://user@host/dbname\n"
+            "  --config FILE        INI configuration file (see `egov config show`)\n"
+            "  --log-level LEVEL    debug, info, warn or error\n"
+            "  --no-migrate         do not apply pending migrations at start\n"
+            "  -h, --help           show this help\n\n"
+            "Prints `listening on http://HOST:PORT` when ready; stops on Ctrl-C or SIGTERM.\n",
+            cmd, (int)strlen(cmd) + 5, "");
 }
 
 struct egov_db *egov_cli_open_db(const struct egov_config *cfg)
@@ -99,20 +98,11 @@ static int parse_options(int argc, char **argv, const char *cmd, struct egov_con
     bool ok = true;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'l':
-            ok &= egov_config_set(cfg, "http.listen", optarg, &probs);
-            break;
-        case 'd':
-            ok &= egov_config_set(cfg, "db.url", optarg, &probs);
-            break;
-        case 'L':
-            ok &= egov_config_set(cfg, "log.level", optarg, &probs);
-            break;
-        case 'M':
-            cfg->migrate_on_start = false;
-            break;
-        case 'c':
-            break;
+        case 'l': ok &= egov_config_set(cfg, "http.listen", optarg, &probs); break;
+        case 'd': ok &= egov_config_set(cfg, "db.url", optarg, &probs); break;
+        case 'L': ok &= egov_config_set(cfg, "log.level", optarg, &probs); break;
+        case 'M': cfg->migrate_on_start = false; break;
+        case 'c': break;
         default:
             serve_usage(stderr, cmd);
             return 2;
