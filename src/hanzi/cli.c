@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "hanzi/hanzi_routes.h"
@@ -23,12 +24,10 @@ static int usage(FILE *f)
     return f == stdout ? 0 : 2;
 }
 
-static bool load(const struct egov_module_env *env)
+static bool load(const struct egov_module_env *env, bool unihan)
 {
     char err[256];
-    if (egov_hanzi_db_get())
-        return true;
-    if (!egov_hanzi_tables_load(env->cfg->vardir, err, sizeof err)) {
+    if (!egov_hanzi_tables_load_opts(env->cfg->vardir, unihan, err, sizeof err)) {
         fprintf(stderr, "egov hanzi: cannot load the character tables: %s\n", err);
         return false;
     }
@@ -54,7 +53,12 @@ static int cmd_conv(int argc, char **argv, const struct egov_module_env *env)
         fprintf(stderr, "egov hanzi conv: --policy: must be strict, replace or private\n");
         return 2;
     }
-    if (!load(env))
+    /* Unihan (read in about half a second) is needed only for CNS codes */
+    bool cns = false;
+    static const char *const cns_names[] = {"cns", "cns11643", "euc-tw", "euctw"};
+    for (size_t i = 0; i < sizeof cns_names / sizeof cns_names[0]; i++)
+        cns = cns || strcasecmp(from, cns_names[i]) == 0 || strcasecmp(to, cns_names[i]) == 0;
+    if (!load(env, cns))
         return 1;
     const struct egov_hanzi_encoding *ef = egov_hanzi_encoding_by_name(from);
     const struct egov_hanzi_encoding *et = egov_hanzi_encoding_by_name(to);
@@ -111,7 +115,7 @@ static int cmd_info(int argc, char **argv, const struct egov_module_env *env)
     uint32_t cp;
     if (argc != 3)
         return usage(stderr);
-    if (!load(env))
+    if (!load(env, true))
         return 1;
     if (!egov_hanzi_char_parse(argv[2], &cp)) {
         fprintf(stderr, "egov hanzi info: \"%s\" is not one character, U+XXXX or a known CNS code\n",

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hanzi/props_internal.h"
 #include "hanzi/table.h"
 
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -566,6 +567,79 @@ static bool glibc_cns(struct egov_hanzi_db *db)
     return true;
 }
 
+/* ------------------------------------------------------------------ */
+/* Built-in source: Unihan kIRG_TSource (Debian's unicode-data)        */
+/* ------------------------------------------------------------------ */
+
+struct tsource_ctx {
+    struct egov_hanzi_db *db;
+    unsigned long added;
+};
+
+/* "T1-4421", "TF-216C" (plane 15), "T13-2A44" (plane 13); "TU-..." has no CNS code. */
+static bool tsource_parse(const char *v, uint32_t *cns)
+{
+    unsigned long plane;
+    char *end;
+    if (v[0] != 'T')
+        return false;
+    if (((v[1] >= '1' && v[1] <= '9') || (v[1] >= 'A' && v[1] <= 'F')) && v[2] == '-') {
+        plane = (unsigned long)(v[1] <= '9' ? v[1] - '0' : v[1] - 'A' + 10);
+        v += 2;
+    } else {
+        errno = 0;
+        plane = strtoul(v + 1, &end, 10);
+        if (errno || end == v + 1 || *end != '-' || plane > EGOV_HANZI_MAX_PLANE)
+            return false;
+        v = end;
+    }
+    /* v is now "-XXXX" */
+    char code[16];
+    if (strlen(v) != 5)
+        return false;
+    snprintf(code, sizeof code, "%u%.5s", (unsigned)plane & 0xFFu, v);
+    return egov_hanzi_cns_parse(code, cns);
+}
+
+static bool tsource_line(uint32_t cp, const char *field, const char *value, void *ctx, char *err,
+                         size_t errlen)
+{
+    struct tsource_ctx *c = ctx;
+    uint32_t cns;
+    if (strcmp(field, "kIRG_TSource") != 0 || !tsource_parse(value, &cns) ||
+        (cns >> 16) > EGOV_HANZI_MAX_PLANE)
+        return true;
+    if (egov_hanzi_db_cp_of(c->db, cns) || egov_hanzi_db_cns_of(c->db, cp))
+        return true; /* glibc had it first */
+    if (!egov_hanzi_db_set_cns(c->db, cns, cp)) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    c->added++;
+    return true;
+}
+
+/* Adds the CNS codes Unihan knows and glibc's EUC-TW lacks (planes 8-15 and
+ * later additions).  A missing Unihan file is not an error: *added stays 0. */
+static bool unihan_cns(struct egov_hanzi_db *db, unsigned long *added, char *err, size_t errlen)
+{
+    const char *dir = getenv("EGOV_UNIHAN_DIR");
+    char path[1024];
+    struct tsource_ctx c = {db, 0};
+    if (!dir || !*dir)
+        dir = "/usr/share/unicode";
+    snprintf(path, sizeof path, "%.900s/Unihan_IRGSources.txt.bz2", dir);
+    FILE *f = fopen(path, "rb");
+    *added = 0;
+    if (!f)
+        return true;
+    fclose(f);
+    if (!hz_unihan_each(dir, "IRGSources", tsource_line, &c, err, errlen))
+        return false;
+    *added = c.added;
+    return true;
+}
+
 bool egov_hanzi_table_from_glibc(struct egov_hanzi_db *db, char *err, size_t errlen)
 {
     struct egov_hanzi_encoding *e = egov_hanzi_db_add(db, "cp950", EGOV_HANZI_K_DBCS);
@@ -587,11 +661,17 @@ bool egov_hanzi_table_from_glibc(struct egov_hanzi_db *db, char *err, size_t err
 
 bool egov_hanzi_tables_load(const char *vardir, char *err, size_t errlen)
 {
+    return egov_hanzi_tables_load_opts(vardir, true, err, errlen);
+}
+
+bool egov_hanzi_tables_load_opts(const char *vardir, bool unihan, char *err, size_t errlen)
+{
     char path[1024];
     struct egov_hanzi_db *db;
     /* loaded already from the same place: nothing to do (readers may be using it) */
     pthread_mutex_lock(&db_lock);
-    bool same = db_current && strcmp(db_current->vardir, vardir ? vardir : "") == 0;
+    bool same = db_current && strcmp(db_current->vardir, vardir ? vardir : "") == 0 &&
+                (db_current->unihan || !unihan);
     pthread_mutex_unlock(&db_lock);
     if (same)
         return true;
@@ -617,8 +697,12 @@ bool egov_hanzi_tables_load(const char *vardir, char *err, size_t errlen)
             snprintf(err, errlen, "glibc iconv cannot convert EUC-TW (or out of memory)");
             goto fail;
         }
-        snprintf(db->source, sizeof db->source, "glibc");
+        unsigned long added = 0;
+        if (unihan && !unihan_cns(db, &added, err, errlen))
+            goto fail;
+        snprintf(db->source, sizeof db->source, added ? "glibc+unihan" : "glibc");
     }
+    db->unihan = unihan;
     snprintf(db->vardir, sizeof db->vardir, "%s", vardir ? vardir : "");
     egov_hanzi_db_publish(db);
     return true;

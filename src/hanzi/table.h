@@ -68,6 +68,7 @@ struct egov_hanzi_db {
     unsigned int nenc;
     char source[64];
     char vardir[512]; /**< where it was loaded from ("" for none) */
+    bool unihan;      /**< Unihan kIRG_TSource was wanted (fresh machines: planes 8-15) */
 };
 
 /** The database currently loaded, or NULL (read-only once published). */
@@ -110,6 +111,12 @@ uint32_t egov_hanzi_db_cp_of(const struct egov_hanzi_db *db, uint32_t cns);
 /** Publishes @p db as the loaded database (takes it; the previous one is freed at unload). */
 void egov_hanzi_db_publish(struct egov_hanzi_db *db);
 
+/**
+ * egov_hanzi_tables_load() with a choice: @p unihan false skips reading
+ * Unihan's kIRG_TSource when no tables were imported (CNS then covers
+ * glibc's planes 1-7 only), for short-lived commands that convert Big5.
+ */
+bool egov_hanzi_tables_load_opts(const char *vardir, bool unihan, char *err, size_t errlen);
 /** Fills @p db from glibc iconv (CP950 and EUC-TW).  False with @p err if iconv lacks them. */
 bool egov_hanzi_table_from_glibc(struct egov_hanzi_db *db, char *err, size_t errlen);
 /** Reads a tables.bin written by egov_hanzi_import() into @p db.  False with @p err. */

@@ -6,50 +6,64 @@
 
 #include "pki/pki_int.h"
 
-#define CRL_JOB_EVERY_MS (3600u * 1000u) /* CRLs live 24 h and are renewed at half-life */
-
 static const struct egov_db_stmt st_crl_job_pending = {
     "pki_crl_job_pending",
     "SELECT COUNT(*) FROM egov_job WHERE queue = 'pki.crl' AND state IN ('pending', 'running')"
     " AND id <> $1",
     NULL};
+static const struct egov_db_stmt st_ca_count = {"pki_ca_count", "SELECT COUNT(*) FROM pki_ca",
+                                                NULL};
 
-struct ensure_txn {
+enum egov_db_qs pki_crl_job_schedule(struct egov_db_conn *c, const char *self,
+                                     unsigned int delay_ms)
+{
+    struct egov_db_rows *rows = NULL;
+    struct egov_db_param none[] = {EGOV_DB_PARAM_END};
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(self), EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_query(c, &st_ca_count, none, &rows);
+    int64_t n = qs > 0 ? egov_db_rows_int64(rows, 0, 0) : 0;
+
+    egov_db_rows_free(rows);
+    rows = NULL;
+    if (qs < 0 || n == 0) /* no hierarchy, no CRLs to renew */
+        return qs < 0 ? qs : EGOV_DB_NO_ROW;
+    qs = egov_db_query(c, &st_crl_job_pending, p, &rows);
+    n = qs > 0 ? egov_db_rows_int64(rows, 0, 0) : 0;
+    egov_db_rows_free(rows);
+    if (qs < 0 || n > 0)
+        return qs < 0 ? qs : EGOV_DB_NO_ROW;
+    return egov_job_enqueue(c, EGOV_PKI_CRL_QUEUE, "{}", delay_ms, NULL);
+}
+
+struct schedule_txn {
     const char *self;
     unsigned int delay_ms;
 };
 
-static enum egov_db_qs ensure_body(struct egov_db_conn *c, void *cls)
+static enum egov_db_qs schedule_body(struct egov_db_conn *c, void *cls)
 {
-    const struct ensure_txn *t = cls;
-    struct egov_db_rows *rows = NULL;
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->self), EGOV_DB_PARAM_END};
-    enum egov_db_qs qs = egov_db_query(c, &st_crl_job_pending, p, &rows);
-    int64_t pending = qs > 0 ? egov_db_rows_int64(rows, 0, 0) : 0;
+    const struct schedule_txn *t = cls;
 
-    egov_db_rows_free(rows);
-    if (qs < 0 || pending > 0)
-        return qs < 0 ? qs : EGOV_DB_NO_ROW;
-    return egov_job_enqueue(c, EGOV_PKI_CRL_QUEUE, "{}", t->delay_ms, NULL);
+    return pki_crl_job_schedule(c, t->self, t->delay_ms);
 }
 
 /* Enqueues the next CRL run unless another one (not @p self) is pending. */
 static bool schedule(struct egov_db *db, const char *self, unsigned int delay_ms)
 {
-    struct ensure_txn t = {self, delay_ms};
+    struct schedule_txn t = {self, delay_ms};
     struct egov_db_conn *c = egov_db_acquire(db, 5000);
     enum egov_db_qs qs;
 
     if (c == NULL)
         return false;
-    qs = egov_db_txn(c, true, 10, ensure_body, &t);
+    qs = egov_db_txn(c, true, 10, schedule_body, &t);
     egov_db_release(c);
     return qs >= 0;
 }
 
 bool pki_crl_job_ensure(struct egov_db *db)
 {
-    return schedule(db, "", 0);
+    return schedule(db, "", PKI_CRL_JOB_EVERY_MS);
 }
 
 enum egov_job_result pki_crl_job(struct egov_db *db, const char *job_id, const char *payload,
@@ -60,14 +74,15 @@ enum egov_job_result pki_crl_job(struct egov_db *db, const char *job_id, const c
 
     (void)payload;
     (void)cls;
-    if (pki_keystore() == NULL)
-        return EGOV_JOB_RETRY; /* a node with the CA keys will take it */
-    ec = egov_pki_crl_refresh(db, false, err, sizeof(err));
-    if (ec != EGOV_EC_NONE && ec != EGOV_EC_PKI_NOT_INITIALISED) {
-        egov_warn("pki: CRL refresh failed: %s %s", egov_ec_name(ec), err);
-        return EGOV_JOB_RETRY;
-    }
-    return schedule(db, job_id, CRL_JOB_EVERY_MS) ? EGOV_JOB_DONE : EGOV_JOB_RETRY;
+    if (pki_keystore() != NULL) {
+        ec = egov_pki_crl_refresh(db, false, err, sizeof(err));
+        if (ec != EGOV_EC_NONE && ec != EGOV_EC_PKI_NOT_INITIALISED) {
+            egov_warn("pki: CRL refresh failed: %s %s", egov_ec_name(ec), err);
+            return EGOV_JOB_RETRY;
+        }
+    } else
+        egov_warn("pki: CRL renewal due, but this node has no CA keys");
+    return schedule(db, job_id, PKI_CRL_JOB_EVERY_MS) ? EGOV_JOB_DONE : EGOV_JOB_RETRY;
 }
 
 static bool pki_init(const struct egov_module_env *env)

@@ -410,7 +410,9 @@ static enum egov_db_qs init_body(struct egov_db_conn *c, void *cls)
         if (t->ec != EGOV_EC_NONE)
             return t->ec == EGOV_EC_DB_SOFT_ERROR ? EGOV_DB_SOFT_ERROR : EGOV_DB_HARD_ERROR;
     }
-    return EGOV_DB_ONE_ROW;
+    /* the CRLs are renewed by a job from now on */
+    qs = pki_crl_job_schedule(c, "", PKI_CRL_JOB_EVERY_MS);
+    return qs < 0 ? qs : EGOV_DB_ONE_ROW;
 }
 
 enum egov_ec egov_pki_init(struct egov_db *db, const char *base_url, char *err, size_t errlen)

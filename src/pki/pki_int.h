@@ -59,7 +59,16 @@ void pki_handle_login_page(struct egov_req *req);
 /** Job handler for EGOV_PKI_CRL_QUEUE. */
 enum egov_job_result pki_crl_job(struct egov_db *db, const char *job_id, const char *payload,
                                  void *cls);
-/** Makes sure one CRL job is pending (at start-up).  False on DB errors. */
+/**
+ * Inside the caller's transaction: enqueues the next CRL job after
+ * @p delay_ms unless the hierarchy does not exist or a job other than
+ * @p self ("" for none) is pending.
+ */
+enum egov_db_qs pki_crl_job_schedule(struct egov_db_conn *c, const char *self,
+                                     unsigned int delay_ms);
+/** Makes sure one CRL job is pending once the hierarchy exists (at start-up). */
 bool pki_crl_job_ensure(struct egov_db *db);
+/** How often the CRL job runs. */
+#define PKI_CRL_JOB_EVERY_MS (3600u * 1000u)
 
 #endif /* EGOV_PKI_INT_H */

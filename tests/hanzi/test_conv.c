@@ -206,6 +206,10 @@ static void test_char_parse_and_info(void **state)
     assert_true(egov_hanzi_cns_parse("15-7E7E", &cns));
     egov_hanzi_cns_format(cns, buf);
     assert_string_equal(buf, "15-7E7E");
+    /* planes beyond glibc's seven come from Unihan kIRG_TSource (unicode-data) */
+    assert_string_equal(egov_hanzi_tables_source(), "glibc+unihan");
+    assert_int_equal(egov_hanzi_cns_of(0x3406), 0x0F216C);
+    assert_int_equal(egov_hanzi_cp_of_cns(0x0F216C), 0x3406);
     json_t *o = egov_hanzi_char_info(0x81FA);
     assert_non_null(o);
     assert_string_equal(json_string_value(json_object_get(o, "cns")), "1-6A57");

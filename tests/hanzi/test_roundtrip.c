@@ -60,6 +60,52 @@ static bool reported(const char *file, unsigned line)
     return nlisted && bsearch(&k, notes_idx, nlisted, sizeof *notes_idx, cmp_line) != NULL;
 }
 
+/*
+ * The built-in sources of a fresh machine (glibc EUC-TW, Unihan
+ * kIRG_TSource) against the official CNS -> Unicode tables: how many
+ * official entries they give the same way, differently, or not at all.
+ */
+static unsigned long fresh_same, fresh_diff, fresh_missing;
+
+static void compare_fresh(void)
+{
+    static const char *const files[] = {"BMP", "2", "3", "15"};
+    char err[256], path[1400], line[128];
+    egov_hanzi_tables_unload();
+    if (!egov_hanzi_tables_load(NULL, err, sizeof err))
+        fail_msg("load: %s", err);
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/MapingTables/Unicode/CNS2UNICODE_Unicode %s.txt", srcdir,
+                 files[i]);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        while (fgets(line, sizeof line, f)) {
+            char *tab = strchr(line, '\t');
+            uint32_t cns;
+            if (!tab)
+                continue;
+            *tab = '\0';
+            unsigned long cp = strtoul(tab + 1, NULL, 16);
+            if (!egov_hanzi_cns_parse(line, &cns))
+                continue;
+            uint32_t have = egov_hanzi_cp_of_cns(cns);
+            if (cp >= 0xF0000) /* private use: only the official tables have these */
+                continue;
+            if (!have)
+                fresh_missing++;
+            else if (have == cp)
+                fresh_same++;
+            else
+                fresh_diff++;
+        }
+        fclose(f);
+    }
+    printf("built-in sources (%s) against the official CNS -> Unicode tables: %lu the same, "
+           "%lu different, %lu missing\n",
+           egov_hanzi_tables_source(), fresh_same, fresh_diff, fresh_missing);
+    egov_hanzi_tables_unload();
+}
+
 static int setup(void **state)
 {
     const char *shared = getenv("EGOV_SHARED_DATA");
@@ -71,6 +117,7 @@ static int setup(void **state)
         fprintf(stderr, "no $EGOV_SHARED_DATA/cns11643: skipped\n");
         exit(77);
     }
+    compare_fresh();
     snprintf(vardir, sizeof vardir, "%s/hanzi-roundtrip-%ld", tmp ? tmp : "/tmp", (long)getpid());
     mkdir(tmp ? tmp : "/tmp", 0755);
     egov_buf_init(&rep.notes);
@@ -242,6 +289,9 @@ static void test_every_entry(void **state)
     assert_int_equal(all.ok + all.listed, all.entries);
     /* the characters that matter: the Unicode tables round-trip but for 2 duplicates */
     assert_true(all.ok > 200000);
+    /* a fresh machine's sources agree with the official tables where they have a code */
+    assert_true(fresh_same > 55000);
+    assert_true(fresh_diff * 100 < fresh_same);
 }
 
 static void test_plane15_private_use(void **state)

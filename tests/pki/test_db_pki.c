@@ -25,6 +25,7 @@
 #include "directory/directory.h"
 #include "oid/oid.h"
 #include "pki/pki.h"
+#include "pki/pki_int.h"
 #include "testlib.h"
 
 #define NATIONAL_ID "A123456789"
@@ -115,6 +116,24 @@ static int teardown(void **state)
     return 0;
 }
 
+static const struct egov_db_stmt st_jobs = {
+    "t_pki_jobs", "SELECT COUNT(*) FROM egov_job WHERE queue = 'pki.crl' AND state = 'pending'",
+    NULL};
+
+static int64_t crl_jobs_pending(void)
+{
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *rows = NULL;
+    struct egov_db_param none[] = {EGOV_DB_PARAM_END};
+    int64_t n;
+
+    assert_int_equal(egov_db_query(c, &st_jobs, none, &rows), EGOV_DB_ONE_ROW);
+    n = egov_db_rows_int64(rows, 0, 0);
+    egov_db_rows_free(rows);
+    egov_db_release(c);
+    return n;
+}
+
 static void test_init(void **state)
 {
     (void)state;
@@ -122,10 +141,19 @@ static void test_init(void **state)
     uint8_t *der = NULL;
     size_t len = 0;
     assert_int_equal(egov_pki_crl_get(db, "citizen", &der, &len), EGOV_EC_PKI_NOT_INITIALISED);
+    assert_true(pki_crl_job_ensure(db)); /* no hierarchy: no job */
+    assert_int_equal(crl_jobs_pending(), 0);
     assert_int_equal(egov_pki_init(db, "ftp://x", err, sizeof(err)), EGOV_EC_PKI_REQUEST_INVALID);
     assert_int_equal(egov_pki_init(db, "http://127.0.0.1:8080", err, sizeof(err)), EGOV_EC_NONE);
     assert_int_equal(egov_pki_init(db, "http://127.0.0.1:8080", err, sizeof(err)),
                      EGOV_EC_PKI_ALREADY_INITIALISED);
+    /* init scheduled the CRL job; running it renews nothing yet and keeps one pending */
+    assert_int_equal(crl_jobs_pending(), 1);
+    assert_int_equal(pki_crl_job(db, "00000000-0000-7000-8000-000000000000", "{}", NULL),
+                     EGOV_JOB_DONE);
+    assert_int_equal(crl_jobs_pending(), 1);
+    assert_true(pki_crl_job_ensure(db));
+    assert_int_equal(crl_jobs_pending(), 1);
 }
 
 static void test_issue_profiles(void **state)
