@@ -87,8 +87,21 @@ void auth_handle_clients_api_create(struct egov_req *req)
         return;
     if (!require_admin(req, agency, &s))
         return;
-    struct auth_client_new in = {name, agency, method, redirects, logouts,        grants,
-                                 jwks, scope,  alg,    st,        s.principal_id, false};
+    struct auth_client_new in = {name,
+                                 agency,
+                                 method,
+                                 redirects,
+                                 logouts,
+                                 grants,
+                                 jwks,
+                                 scope,
+                                 alg,
+                                 st,
+                                 s.principal_id,
+                                 false,
+                                 s.account_id,
+                                 egov_account_client_addr(req),
+                                 req->request_id};
     enum egov_ec ec;
     const char *field = NULL;
     char detail[256];
@@ -202,8 +215,14 @@ void auth_handle_clients_page(struct egov_req *req)
             return;
         }
     }
-    struct auth_client_new in = {name, agency, method, redirects, logouts,        NULL,
-                                 jwks, NULL,   NULL,   NULL,      s.principal_id, false};
+    struct auth_client_new in = {name,           agency,
+                                 method,         redirects,
+                                 logouts,        NULL,
+                                 jwks,           NULL,
+                                 NULL,           NULL,
+                                 s.principal_id, false,
+                                 s.account_id,   egov_account_client_addr(req),
+                                 req->request_id};
     enum egov_ec ec;
     const char *field = NULL;
     char detail[256];

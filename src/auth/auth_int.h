@@ -67,6 +67,10 @@ struct auth_client_new {
     const char *subject_type; /* may be NULL = pairwise */
     const char *created_by;   /* account id or NULL (CLI) */
     bool jwks_later;          /* private_key_jwt without keys yet (the CLI sets them next) */
+    const char
+        *audit_account;     /* the administrator's account id for the audit log, NULL = "system" */
+    const char *audit_addr; /* their address, may be NULL */
+    const char *audit_rid;  /* the request id, may be NULL */
 };
 
 /**

@@ -248,6 +248,7 @@ struct code_ins {
     const struct egov_account_session *s;
     const char *hash, *grant_id, *amr, *claims;
     bool store_consent;
+    const char *addr; /* the browser's address, for the audit log */
 };
 
 static enum egov_db_qs code_ins_body(struct egov_db_conn *c, void *cls)
@@ -261,6 +262,13 @@ static enum egov_db_qs code_ins_body(struct egov_db_conn *c, void *cls)
                                                    EGOV_DB_PARAM_TEXT(x->a->client.id),
                                                    EGOV_DB_PARAM_TEXT(x->a->granted),
                                                    EGOV_DB_PARAM_INT64(now), EGOV_DB_PARAM_END});
+        if (qs < 0)
+            return qs;
+        json_t *detail =
+            json_pack("{s:s, s:s}", "client_id", x->a->client.id, "scope", x->a->granted);
+        qs = egov_account_audit(c, x->s->account_id, "oidc.consent", x->s->account_id, x->addr,
+                                x->a->req->request_id, detail);
+        json_decref(detail);
         if (qs < 0)
             return qs;
     }
@@ -310,7 +318,8 @@ static void issue_code(struct areq *a, const struct egov_account_session *s, boo
     }
     auth_hash_hex(code, hash);
     egov_uuid7(grant_id);
-    struct code_ins x = {a, s, hash, grant_id, amr, claims, store_consent};
+    struct code_ins x = {a,   s,      hash,          grant_id,
+                         amr, claims, store_consent, egov_account_client_addr(a->req)};
     enum egov_db_qs qs = auth_write(egov_req_db(a->req), code_ins_body, &x);
     egov_free(amr);
     egov_free(claims);

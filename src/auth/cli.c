@@ -69,8 +69,8 @@ static int client_add(int argc, char **argv, const struct egov_module_env *env)
         rc = 1;
         goto done;
     }
-    struct auth_client_new in = {name, NULL, method, uris, NULL, NULL,
-                                 NULL, NULL, NULL,   NULL, NULL, true};
+    struct auth_client_new in = {name, NULL, method, uris, NULL, NULL, NULL, NULL,
+                                 NULL, NULL, NULL,   true, NULL, NULL, NULL};
     enum egov_ec ec;
     const char *field = NULL;
     char detail[256];

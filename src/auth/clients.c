@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "account/account.h"
 #include "auth/auth_int.h"
 
 #define DEFAULT_SCOPE "openid profile email address phone offline_access " AUTH_SCOPE_NATIONAL_ID
@@ -201,7 +202,7 @@ json_t *auth_client_json(const struct auth_client *c)
 
 struct insert_ctx {
     const struct auth_client *c;
-    const char *created_by;
+    const struct auth_client_new *in;
     char *redirects, *logouts, *grants, *jwks;
 };
 
@@ -223,11 +224,20 @@ static enum egov_db_qs insert_body(struct egov_db_conn *conn, void *cls)
         EGOV_DB_PARAM_TEXT(x->logouts),
         EGOV_DB_PARAM_TEXT(x->grants),
         EGOV_DB_PARAM_TEXT(x->jwks),
-        EGOV_DB_PARAM_TEXT(x->created_by),
+        EGOV_DB_PARAM_TEXT(x->in->created_by),
         EGOV_DB_PARAM_INT64(egov_now_us()),
         EGOV_DB_PARAM_END,
     };
-    return egov_db_exec(conn, &st_client_insert, p);
+    enum egov_db_qs qs = egov_db_exec(conn, &st_client_insert, p);
+    if (qs < 0)
+        return qs;
+    json_t *detail = json_pack("{s:s, s:s, s:s}", "client_id", c->id, "client_name", c->name,
+                               "agency", c->agency);
+    enum egov_db_qs qa = egov_account_audit(
+        conn, x->in->audit_account ? x->in->audit_account : "system", "oidc.client.create",
+        x->in->audit_account, x->in->audit_addr, x->in->audit_rid, detail);
+    json_decref(detail);
+    return qa < 0 ? qa : qs;
 }
 
 /* Scopes a client may register: the ones the provider supports. */
@@ -257,7 +267,7 @@ json_t *auth_client_register(struct egov_db *db, const struct auth_client_new *i
     char secret[64] = "";
     char host[256] = "";
     json_t *out = NULL;
-    struct insert_ctx x = {&c, in->created_by, NULL, NULL, NULL, NULL};
+    struct insert_ctx x = {&c, in, NULL, NULL, NULL, NULL};
     struct egov_db_conn *conn = NULL;
     memset(&c, 0, sizeof(c));
     *ec = EGOV_EC_GENERIC_PARAMETER_MALFORMED;

@@ -28,6 +28,7 @@ static const struct egov_db_stmt st_grants_revoke = {
 
 struct withdraw_ctx {
     const char *principal, *client;
+    const char *account, *addr, *request_id; /* for the audit log */
 };
 
 static enum egov_db_qs withdraw_body(struct egov_db_conn *c, void *cls)
@@ -43,7 +44,18 @@ static enum egov_db_qs withdraw_body(struct egov_db_conn *c, void *cls)
         c, &st_grants_revoke,
         (struct egov_db_param[]){EGOV_DB_PARAM_TEXT(x->principal), EGOV_DB_PARAM_TEXT(x->client),
                                  EGOV_DB_PARAM_INT64(egov_now_us() / 1000000), EGOV_DB_PARAM_END});
-    return qs2 < 0 ? qs2 : qs;
+    if (qs2 < 0)
+        return qs2;
+    if (qs > 0) {
+        json_t *detail =
+            json_pack("{s:s, s:I}", "client_id", x->client, "grants_revoked", (json_int_t)qs2);
+        enum egov_db_qs qa = egov_account_audit(c, x->account, "oidc.consent.withdraw", x->account,
+                                                x->addr, x->request_id, detail);
+        json_decref(detail);
+        if (qa < 0)
+            return qa;
+    }
+    return qs;
 }
 
 void auth_handle_consents(struct egov_req *req)
@@ -60,7 +72,8 @@ void auth_handle_consents(struct egov_req *req)
             egov_reply_problem(req, EGOV_EC_GENERIC_PARAMETER_MISSING, "client_id", NULL);
             return;
         }
-        struct withdraw_ctx x = {s.principal_id, client};
+        struct withdraw_ctx x = {s.principal_id, client, s.account_id,
+                                 egov_account_client_addr(req), req->request_id};
         enum egov_db_qs qs = auth_write(egov_req_db(req), withdraw_body, &x);
         if (qs < 0) {
             egov_reply_problem(req, EGOV_EC_DB_SOFT_ERROR, NULL, NULL);
