@@ -211,8 +211,8 @@ json_t *egov_hanzi_collate_check(const char *const *items, size_t n, enum egov_h
     res = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:O}", "order",
                     order == EGOV_HANZI_ORDER_ZHUYIN ? "zhuyin" : "stroke", "items", (json_int_t)nk,
                     "pairs", (json_int_t)(nk > 0 ? nk - 1 : 0), "agree", (json_int_t)agree,
-                    "disagree", (json_int_t)disagree, "icu_equal", (json_int_t)ties, "icu",
-                    icu_ok, "examples", examples);
+                    "disagree", (json_int_t)disagree, "icu_equal", (json_int_t)ties, "icu", icu_ok,
+                    "examples", examples);
 done:
     json_decref(examples);
     for (size_t i = 0; i < nk; i++)

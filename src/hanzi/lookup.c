@@ -9,7 +9,7 @@
 
 #include "hanzi/props_internal.h"
 
-#define LOOKUP_LIMIT_MAX 500
+#define LOOKUP_LIMIT_MAX     500
 #define LOOKUP_LIMIT_DEFAULT 100
 
 /* Rank of a candidate: common characters (CNS plane 1) first. */
@@ -50,7 +50,8 @@ static json_t *candidate(const struct hz_db *db, const struct hz_char *c)
     egov_utf8_encode(c->cp, ch);
     snprintf(uc, sizeof(uc), "U+%04X", (unsigned)c->cp);
     if (c->cns != 0)
-        snprintf(cns, sizeof(cns), "%u-%04X", (unsigned)(c->cns >> 16), (unsigned)(c->cns & 0xFFFF));
+        snprintf(cns, sizeof(cns), "%u-%04X", (unsigned)(c->cns >> 16),
+                 (unsigned)(c->cns & 0xFFFF));
     bool pua = (c->cp >= 0xE000 && c->cp <= 0xF8FF) || c->cp >= 0xF0000;
     json_t *zy = json_array();
     const char *z = hz_db_zhuyin(db, c);

@@ -21,9 +21,8 @@ void egov_hanzi_handle_lookup(struct egov_req *req)
     if (res == NULL) {
         egov_reply_problem(req, ec, field,
                            ec == EGOV_EC_GENERIC_PARAMETER_MISSING
-                               ? (strcmp(field, "radical") == 0
-                                      ? "residual strokes need a radical"
-                                      : "give zhuyin, radical or strokes")
+                               ? (strcmp(field, "radical") == 0 ? "residual strokes need a radical"
+                                                                : "give zhuyin, radical or strokes")
                            : ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED
                                ? (strcmp(field, "zhuyin") == 0
                                       ? "expected one 注音 syllable such as ㄊㄞˊ"

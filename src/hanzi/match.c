@@ -96,9 +96,9 @@ static json_t *compare(const char *a, size_t alen, const char *b, size_t blen)
                 continue;
             if (rel > worst)
                 worst = rel;
-            json_t *d = json_pack("{s:I, s:o, s:o, s:s}", "pos", (json_int_t)i, "a",
-                                  char_json(ca[i]), "b", char_json(cb[i]), "relation",
-                                  egov_hanzi_relation_name(rel));
+            json_t *d =
+                json_pack("{s:I, s:o, s:o, s:s}", "pos", (json_int_t)i, "a", char_json(ca[i]), "b",
+                          char_json(cb[i]), "relation", egov_hanzi_relation_name(rel));
             if (d == NULL || json_array_append_new(details, d) != 0)
                 goto done;
         }
@@ -122,8 +122,7 @@ done:
 }
 
 json_t *egov_hanzi_match_names(const void *a, size_t alen, const char *enc_a, const void *b,
-                               size_t blen, const char *enc_b, enum egov_ec *ec,
-                               const char **field)
+                               size_t blen, const char *enc_b, enum egov_ec *ec, const char **field)
 {
     struct egov_buf ua, ub;
     json_t *res = NULL;

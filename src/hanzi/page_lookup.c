@@ -11,7 +11,7 @@
 #include "hanzi/lookup_query.h"
 #include "hanzi/props_internal.h"
 
-#define PAGE_LIMIT 60
+#define PAGE_LIMIT   60
 #define NAME_MAX_CPS 30
 
 /* Appends @p s percent-encoded for a query value. */
@@ -144,12 +144,11 @@ void egov_hanzi_handle_lookup_page(struct egov_req *req)
                            "a name of at most 30 characters");
         return;
     }
-    data = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", name, "zhuyin",
-                     zhuyin != NULL ? zhuyin : "", "residual",
-                     egov_req_query(req, "residual") != NULL ? egov_req_query(req, "residual") : "",
-                     "strokes",
-                     egov_req_query(req, "strokes") != NULL ? egov_req_query(req, "strokes") : "",
-                     "lang", req->lang != NULL ? req->lang : "zh-TW");
+    data = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s}", "name", name, "zhuyin", zhuyin != NULL ? zhuyin : "",
+        "residual", egov_req_query(req, "residual") != NULL ? egov_req_query(req, "residual") : "",
+        "strokes", egov_req_query(req, "strokes") != NULL ? egov_req_query(req, "strokes") : "",
+        "lang", req->lang != NULL ? req->lang : "zh-TW");
     if (data == NULL)
         goto oom;
     bool ok = hz_lookup_query_from_request(req, &q, &field, detail, sizeof(detail));
@@ -170,8 +169,9 @@ void egov_hanzi_handle_lookup_page(struct egov_req *req)
     }
     if (!ok) {
         status = 400;
-        json_object_set_new(data, "error", json_pack("{s:s, s:s, s:b}", "field", field, "message",
-                                                     field_message(field, false), field, true));
+        json_object_set_new(data, "error",
+                            json_pack("{s:s, s:s, s:b}", "field", field, "message",
+                                      field_message(field, false), field, true));
         goto render;
     }
     bool searched = q.zhuyin != NULL || q.radical != 0 || q.strokes != 0 || q.residual >= 0;
@@ -186,8 +186,7 @@ void egov_hanzi_handle_lookup_page(struct egov_req *req)
         status = 400;
         json_object_set_new(data, "error",
                             json_pack("{s:s, s:s, s:b}", "field", field, "message",
-                                      field_message(field,
-                                                    ec == EGOV_EC_GENERIC_PARAMETER_MISSING),
+                                      field_message(field, ec == EGOV_EC_GENERIC_PARAMETER_MISSING),
                                       field, true));
         goto render;
     }
@@ -224,7 +223,8 @@ void egov_hanzi_handle_lookup_page(struct egov_req *req)
     json_object_set_new(res, "last", json_integer((json_int_t)(q.offset + json_array_size(cands))));
     if (q.offset > 0) {
         long prev = (long)q.offset - PAGE_LIMIT;
-        json_object_set_new(res, "prev_href", json_string(page_href(req, name, prev > 0 ? prev : 0)));
+        json_object_set_new(res, "prev_href",
+                            json_string(page_href(req, name, prev > 0 ? prev : 0)));
     }
     if ((json_int_t)(q.offset + json_array_size(cands)) < total)
         json_object_set_new(res, "next_href",

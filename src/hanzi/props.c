@@ -13,9 +13,9 @@
 
 #include "hanzi/props_internal.h"
 
-#define PROPS_FILE "props.tsv"
+#define PROPS_FILE  "props.tsv"
 #define PROPS_MAGIC "# egov hanzi properties 1"
-#define CNS_PLANES 32u
+#define CNS_PLANES  32u
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hz_db *g_db; /* published with release/acquire */
@@ -195,12 +195,13 @@ static bool irg_line(uint32_t cp, const char *field, const char *value, void *ct
                value[2] == '-') {
         /* T1..T7 are planes 1..7, TA..TF planes 10..15; T12, T13, TU are not plane codes */
         char pl = value[1];
-        unsigned plane = pl >= '1' && pl <= '7' ? (unsigned)(pl - '0')
+        unsigned plane = pl >= '1' && pl <= '7'   ? (unsigned)(pl - '0')
                          : pl >= 'A' && pl <= 'F' ? (unsigned)(pl - 'A' + 10)
                                                   : 0;
         char txt[16];
         uint32_t cns;
-        if (plane == 0 || snprintf(txt, sizeof(txt), "%u-%s", plane, value + 3) >= (int)sizeof(txt) ||
+        if (plane == 0 ||
+            snprintf(txt, sizeof(txt), "%u-%s", plane, value + 3) >= (int)sizeof(txt) ||
             !parse_cns(txt, strlen(txt), &cns))
             return true;
         if (b->ntsrc == b->tsrccap) {
@@ -293,8 +294,8 @@ static bool flush_readings(struct builder *b)
     return ok;
 }
 
-static bool readings_line(uint32_t cp, const char *field, const char *value, void *ctx,
-                          char *err, size_t errlen)
+static bool readings_line(uint32_t cp, const char *field, const char *value, void *ctx, char *err,
+                          size_t errlen)
 {
     struct builder *b = ctx;
     bool man = strcmp(field, "kMandarin") == 0;
@@ -315,8 +316,8 @@ static bool readings_line(uint32_t cp, const char *field, const char *value, voi
     return true;
 }
 
-static bool variants_line(uint32_t cp, const char *field, const char *value, void *ctx,
-                          char *err, size_t errlen)
+static bool variants_line(uint32_t cp, const char *field, const char *value, void *ctx, char *err,
+                          size_t errlen)
 {
     struct builder *b = ctx;
     uint32_t rel = strcmp(field, "kZVariant") == 0                     ? HZ_V_Z
@@ -338,9 +339,9 @@ static bool variants_line(uint32_t cp, const char *field, const char *value, voi
         unsigned long v = strtoul(p + 2, &end, 16);
         if (end == p + 2 || v == 0 || v >= HZ_CP_LIMIT)
             break;
-        if (v != cp && (db_add(b->db, cp) == NULL || db_add(b->db, (uint32_t)v) == NULL ||
-                        !vp_add(b->db, cp, (uint32_t)v, rel) ||
-                        !vp_add(b->db, (uint32_t)v, cp, rel))) {
+        if (v != cp &&
+            (db_add(b->db, cp) == NULL || db_add(b->db, (uint32_t)v) == NULL ||
+             !vp_add(b->db, cp, (uint32_t)v, rel) || !vp_add(b->db, (uint32_t)v, cp, rel))) {
             snprintf(err, errlen, "out of memory");
             return false;
         }
@@ -641,8 +642,8 @@ static struct hz_db *db_load(const char *vardir, const char *unihan_dir, char *e
     }
     /* kIRG_TSource for what the conversion tables did not give */
     for (size_t i = 0; i < b.ntsrc; i++) {
-        struct hz_char *c = db->index[b.tsrc[i].cp] != 0 ? &db->c[db->index[b.tsrc[i].cp] - 1]
-                                                         : NULL;
+        struct hz_char *c =
+            db->index[b.tsrc[i].cp] != 0 ? &db->c[db->index[b.tsrc[i].cp] - 1] : NULL;
         if (c != NULL && c->cns == 0)
             c->cns = b.tsrc[i].cns;
     }
@@ -894,8 +895,8 @@ void egov_hanzi_props_describe(uint32_t cp, json_t *obj)
     if (c->strokes > 0)
         set_new(obj, "strokes", json_integer(c->strokes));
     if (c->radical > 0) {
-        json_t *r = json_pack("{s:i, s:s}", "number", (int)c->radical, "char",
-                              db->rad_utf8[c->radical]);
+        json_t *r =
+            json_pack("{s:i, s:s}", "number", (int)c->radical, "char", db->rad_utf8[c->radical]);
         if (r != NULL && c->residual >= 0)
             json_object_set_new(r, "residual", json_integer(c->residual));
         set_new(obj, "radical", r);

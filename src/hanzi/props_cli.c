@@ -12,7 +12,7 @@
 
 #include "hanzi/props_internal.h"
 
-#define CLI_LINE_MAX 4096
+#define CLI_LINE_MAX  4096
 #define CLI_LINES_MAX 2000000
 
 struct lines {
@@ -203,8 +203,7 @@ static int cmd_match(int argc, char **argv)
     json_t *r = egov_hanzi_match_names(names[0], strlen(names[0]), enc[0], names[1],
                                        strlen(names[1]), enc[1], &ec, &field);
     if (r == NULL) {
-        fprintf(stderr, "egov hanzi match: %s: %s\n", field != NULL ? field : "",
-                egov_ec_hint(ec));
+        fprintf(stderr, "egov hanzi match: %s: %s\n", field != NULL ? field : "", egov_ec_hint(ec));
         return 1;
     }
     json_dumpf(r, stdout, JSON_INDENT(2));
@@ -286,8 +285,8 @@ int egov_hanzi_props_cli(int argc, char **argv, const struct egov_module_env *en
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"sort", cmd_sort},       {"key", cmd_key},       {"collate-check", cmd_collate_check},
-        {"match", cmd_match},     {"lookup", cmd_lookup},
+        {"sort", cmd_sort},   {"key", cmd_key},       {"collate-check", cmd_collate_check},
+        {"match", cmd_match}, {"lookup", cmd_lookup},
     };
     if (argc < 1)
         return -1;

@@ -18,9 +18,9 @@
 
 #include "hanzi/props_internal.h"
 
-#define CNS_PLANES 32u
-#define CNS_CELLS (94u * 94u)
-#define NCELLS (CNS_PLANES * CNS_CELLS)
+#define CNS_PLANES   32u
+#define CNS_CELLS    (94u * 94u)
+#define NCELLS       (CNS_PLANES * CNS_CELLS)
 #define LINE_MAX_LEN 512
 
 struct cell {
@@ -129,8 +129,7 @@ static bool read_file(struct import *im, const char *dir, const char *name, enum
             long n = strtol(v, &end, 10);
             long max = col == COL_STROKES ? 99 : 214;
             if (errno != 0 || *end != '\0' || n < 1 || n > max) {
-                snprintf(err, errlen, "%s:%lu: number out of range 1..%ld", name, im->lineno,
-                         max);
+                snprintf(err, errlen, "%s:%lu: number out of range 1..%ld", name, im->lineno, max);
                 goto fail;
             }
             if (col == COL_STROKES)

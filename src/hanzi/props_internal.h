@@ -55,7 +55,7 @@ struct hz_db {
     int32_t *index; /**< HZ_CP_LIMIT entries: position in c + 1, 0 = none */
     char *pool;     /**< NUL-separated reading strings; pool[0] = "" */
     size_t pool_len, pool_cap;
-    uint32_t *syl;       /**< parsed readings (HZ_SYL), per character in order */
+    uint32_t *syl; /**< parsed readings (HZ_SYL), per character in order */
     size_t nsyl;
     struct hz_vpair *vp; /**< sorted by (a, b) */
     size_t nvp, vpcap;

@@ -131,8 +131,8 @@ static char *fold(const char *utf8, size_t len, enum fold_mode mode)
     u = to16(utf8, len, &un);
     if (u == NULL)
         goto fail;
-    const UNormalizer2 *norm = mode == FOLD_NAME ? unorm2_getNFKCCasefoldInstance(&e)
-                                                 : unorm2_getNFKCInstance(&e);
+    const UNormalizer2 *norm =
+        mode == FOLD_NAME ? unorm2_getNFKCCasefoldInstance(&e) : unorm2_getNFKCInstance(&e);
     if (U_FAILURE(e))
         goto fail;
     nf = normalize16(norm, u, un, &nn);

@@ -47,8 +47,7 @@ static void assert_ordered(const char *const *list, size_t n, enum egov_hanzi_or
 {
     for (size_t i = 0; i + 1 < n; i++)
         if (egov_hanzi_compare(list[i], list[i + 1], order) >= 0)
-            fail_msg("%s order: %s should come before %s", order_name(order), list[i],
-                     list[i + 1]);
+            fail_msg("%s order: %s should come before %s", order_name(order), list[i], list[i + 1]);
 }
 
 static void test_stroke_order(void **state)
@@ -163,10 +162,8 @@ static void test_against_icu(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stroke_order),
-        cmocka_unit_test(test_zhuyin_order),
-        cmocka_unit_test(test_sort_key_format),
-        cmocka_unit_test(test_icu_basics),
+        cmocka_unit_test(test_stroke_order),    cmocka_unit_test(test_zhuyin_order),
+        cmocka_unit_test(test_sort_key_format), cmocka_unit_test(test_icu_basics),
         cmocka_unit_test(test_against_icu),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);

@@ -296,9 +296,8 @@ static void test_http(void **state)
     assert_true(egov_test_inproc_start(tables, NULL, &srv));
 
     /* ㄊㄞˊ */
-    assert_int_equal(get(&srv, "/api/hanzi/lookup?zhuyin=%E3%84%8A%E3%84%9E%CB%8A&limit=5", false,
-                         &body),
-                     200);
+    assert_int_equal(
+        get(&srv, "/api/hanzi/lookup?zhuyin=%E3%84%8A%E3%84%9E%CB%8A&limit=5", false, &body), 200);
     json_t *j = json_loads(body, 0, NULL);
     assert_non_null(j);
     assert_int_equal(json_array_size(json_object_get(j, "candidates")), 5);
@@ -327,8 +326,7 @@ static void test_http(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         long st = get(&srv, bad[i].path, false, &body);
         j = json_loads(body, 0, NULL);
-        if (st != 400 || j == NULL ||
-            strcmp(egov_json_get_str(j, "field", ""), bad[i].field) != 0)
+        if (st != 400 || j == NULL || strcmp(egov_json_get_str(j, "field", ""), bad[i].field) != 0)
             fail_msg("%s: %ld %s", bad[i].path, st, body);
         json_decref(j);
         free(body);
@@ -341,8 +339,7 @@ static void test_http(void **state)
     assert_null(strstr(body, "<script>"));
     assert_null(strstr(body, "style=\""));
     free(body);
-    assert_int_equal(get(&srv, "/hanzi/lookup?strokes=1&name=%E7%8E%8B&lang=en", true, &body),
-                     200);
+    assert_int_equal(get(&srv, "/hanzi/lookup?strokes=1&name=%E7%8E%8B&lang=en", true, &body), 200);
     assert_non_null(strstr(body, "一"));
     /* "add to my name" carries the name so far plus the character: 王一 */
     assert_non_null(strstr(body, "name=%E7%8E%8B%E4%B8%80"));
@@ -357,8 +354,8 @@ static void test_http(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_by_zhuyin),   cmocka_unit_test(test_by_radical_and_strokes),
-        cmocka_unit_test(test_bad_queries), cmocka_unit_test(test_http),
+        cmocka_unit_test(test_by_zhuyin),         cmocka_unit_test(test_by_radical_and_strokes),
+        cmocka_unit_test(test_bad_queries),       cmocka_unit_test(test_http),
         cmocka_unit_test(test_import_properties),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);

@@ -142,8 +142,8 @@ static const struct egov_route_table table = {"hanzi", routes};
 
 static long post(const struct egov_test_server *srv, const char *body, json_t **out)
 {
-    static const char *const hdrs[] = {"Content-Type: application/json",
-                                       "Accept: application/json", NULL};
+    static const char *const hdrs[] = {"Content-Type: application/json", "Accept: application/json",
+                                       NULL};
     struct egov_test_response resp;
     assert_true(egov_test_http(srv, "POST", "/api/hanzi/match", hdrs, body, strlen(body), &resp));
     long status = resp.status;
@@ -166,7 +166,8 @@ static void test_match_http(void **state)
 
     if (have_tables && have_unihan) {
         assert_int_equal(
-            post(&srv, "{\"a_hex\":\"BB4F A55F\",\"encoding_a\":\"big5\",\"b\":\"台北\"}", &j), 200);
+            post(&srv, "{\"a_hex\":\"BB4F A55F\",\"encoding_a\":\"big5\",\"b\":\"台北\"}", &j),
+            200);
         assert_string_equal(json_string_value(json_object_get(j, "reason")), "variant");
         json_decref(j);
     }

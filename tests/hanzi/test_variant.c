@@ -107,7 +107,8 @@ static void test_key_width_case_separators(void **state)
 
 static void test_identifier_fold(void **state)
 {
-    char *s = egov_hanzi_identifier_fold("　ａ１２３４５６７８９ ", strlen("　ａ１２３４５６７８９ "));
+    char *s =
+        egov_hanzi_identifier_fold("　ａ１２３４５６７８９ ", strlen("　ａ１２３４５６７８９ "));
     assert_non_null(s);
     assert_string_equal(s, "A123456789");
     egov_free(s);
@@ -234,8 +235,7 @@ static void test_properties(void **state)
     assert_true(json_array_size(vars) > 0);
     bool found = false;
     for (size_t i = 0; i < json_array_size(vars); i++)
-        if (strcmp(json_string_value(json_object_get(json_array_get(vars, i), "char")), "台") ==
-            0)
+        if (strcmp(json_string_value(json_object_get(json_array_get(vars, i), "char")), "台") == 0)
             found = true;
     assert_true(found);
     json_decref(o);
@@ -286,12 +286,9 @@ static void test_random_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_key_variants),
-        cmocka_unit_test(test_key_width_case_separators),
-        cmocka_unit_test(test_identifier_fold),
-        cmocka_unit_test(test_relations),
-        cmocka_unit_test(test_pinyin_to_zhuyin),
-        cmocka_unit_test(test_properties),
+        cmocka_unit_test(test_key_variants),     cmocka_unit_test(test_key_width_case_separators),
+        cmocka_unit_test(test_identifier_fold),  cmocka_unit_test(test_relations),
+        cmocka_unit_test(test_pinyin_to_zhuyin), cmocka_unit_test(test_properties),
         cmocka_unit_test(test_random_input),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
