@@ -238,13 +238,15 @@ static int run_oid(int argc, char **argv, const struct egov_module_env *env)
         return oid_search(argc, argv, env);
     if (strcmp(sub, "der") == 0)
         return oid_der(argc, argv);
-    fprintf(stderr, "usage: egov oid import FILE [--changes FILE]\n"
-                    "       egov oid resolve OID\n"
-                    "       egov oid register PARENT NAME [--arc N] [--description TEXT] "
-                    "[--agency ID]\n"
-                    "       egov oid search TEXT\n"
-                    "       egov oid der OID | egov oid der --decode HEX\n");
-    return 2;
+    bool help = strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0;
+    fprintf(help ? stdout : stderr,
+            "usage: egov oid import FILE [--changes FILE]\n"
+            "       egov oid resolve OID\n"
+            "       egov oid register PARENT NAME [--arc N] [--description TEXT] "
+            "[--agency ID]\n"
+            "       egov oid search TEXT\n"
+            "       egov oid der OID | egov oid der --decode HEX\n");
+    return help ? 0 : 2;
 }
 
 /* ------------------------------------------------------------------ */
@@ -423,11 +425,13 @@ static int run_directory(int argc, char **argv, const struct egov_module_env *en
         return dir_search(argc, argv, env);
     if (strcmp(sub, "check-id") == 0)
         return dir_check_id(argc, argv);
-    fprintf(stderr, "usage: egov directory export-ldif [--root ID|CODE|OID] [--out FILE]\n"
-                    "       egov directory agency ID|CODE|OID\n"
-                    "       egov directory search TEXT\n"
-                    "       egov directory check-id ID... | -\n");
-    return 2;
+    bool help = strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0;
+    fprintf(help ? stdout : stderr,
+            "usage: egov directory export-ldif [--root ID|CODE|OID] [--out FILE]\n"
+            "       egov directory agency ID|CODE|OID\n"
+            "       egov directory search TEXT\n"
+            "       egov directory check-id ID... | -\n");
+    return help ? 0 : 2;
 }
 
 const struct egov_module_cli dir_cli[] = {

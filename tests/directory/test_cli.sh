@@ -26,6 +26,10 @@ expect() {
   ok "$name"
 }
 
+expect "egov oid --help" 0 'usage: egov oid import' -- "$EGOV_BIN" oid --help
+expect "egov directory --help" 0 'usage: egov directory export-ldif' -- "$EGOV_BIN" directory --help
+expect "egov oid frobnicate" 2 'usage: egov oid' -- "$EGOV_BIN" oid frobnicate
+
 # --- import -----------------------------------------------------------
 expect "oid import" 0 '8189 rows, 8189 created, 0 updated, 0 unchanged, 23 renames recorded' -- \
   "$EGOV_BIN" oid import "$data/oid/GDS.csv" --changes "$data/oid/change.csv" --db "$db"
