@@ -47,6 +47,7 @@ struct gw_client {
     char id[300];
     char oauth_client[128];
     unsigned int rate_per_s;
+    char cert_problem[300]; /**< "" or why its certificate no longer verifies */
     struct egov_sigkey *key; /**< owned by the cache; valid while the entry is referenced */
 };
 

@@ -643,6 +643,10 @@ void gw_handle_call(struct egov_req *req)
         goto done;
     }
 
+    if (client->cert_problem[0] != '\0') {
+        fail_call(&k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, client->cert_problem);
+        goto done;
+    }
     /* 3. signature and digest */
     const char *si = egov_req_header(req, "Signature-Input");
     const char *sg = egov_req_header(req, "Signature");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gateway/gw_int.h"
+#include "pki/pki.h"
 
 static const struct egov_db_migration gw_list[] = {
     {1, "services, clients, legal bases, consents, subscriptions, events, deliveries, audit",
@@ -232,6 +233,22 @@ enum egov_ec egov_gateway_client_register(struct egov_db *db, const struct egov_
     if (egov_gateway_member_id_parse(c->id, &id, why, sizeof why) != EGOV_EC_NONE) {
         *field = "id";
         return EGOV_EC_GATEWAY_CLIENT_INVALID;
+    }
+    if (c->cert_pem != NULL) {
+        /* an agency certificate of this platform's CA, for client authentication */
+        struct egov_pki_cert pc;
+        char err[256];
+        enum egov_ec vec = egov_pki_verify_chain(db, c->cert_pem, strlen(c->cert_pem),
+                                                 EGOV_X509_CLIENT_AUTH, egov_now_us(), &pc, err,
+                                                 sizeof err);
+        if (vec != EGOV_EC_NONE) {
+            *field = "cert";
+            return vec;
+        }
+        if (pc.agency_code[0] != '\0' && strcmp(pc.agency_code, id.agency) != 0) {
+            *field = "cert";
+            return EGOV_EC_GATEWAY_CLIENT_INVALID;
+        }
     }
     const char *src = c->cert_pem != NULL ? c->cert_pem : c->public_key;
     struct egov_sigkey *k = src != NULL ? egov_sigkey_from_pem(src, strlen(src)) : NULL;
@@ -491,8 +508,8 @@ void gw_client_put(struct gw_client *c)
 }
 
 static const struct egov_db_stmt st_client_get = {
-    "gw_client_get", "SELECT key_pem, oauth_client, rate_per_s FROM gw_client WHERE id = $1",
-    NULL};
+    "gw_client_get",
+    "SELECT key_pem, oauth_client, rate_per_s, cert_pem FROM gw_client WHERE id = $1", NULL};
 
 int gw_client_get(struct egov_db *db, const char *id, struct gw_client **out)
 {
@@ -535,6 +552,17 @@ int gw_client_get(struct egov_db *db, const char *id, struct gw_client **out)
         r->c.rate_per_s = (unsigned int)egov_db_rows_int64(rows, 0, 2);
         if (r->c.key == NULL)
             found = -1;
+        const char *cert = egov_db_rows_text(rows, 0, 3);
+        if (found == 1 && cert != NULL) {
+            /* re-checked on every cache load: a revoked or expired certificate stops working */
+            char err[256] = "";
+            enum egov_ec vec = egov_pki_verify_chain(db, cert, strlen(cert), EGOV_X509_CLIENT_AUTH,
+                                                     egov_now_us(), NULL, err, sizeof err);
+            if (vec != EGOV_EC_NONE)
+                snprintf(r->c.cert_problem, sizeof r->c.cert_problem,
+                         "the client's certificate is not valid: %s",
+                         err[0] ? err : egov_ec_hint(vec));
+        }
     }
     egov_db_rows_free(rows);
     egov_db_release(c);

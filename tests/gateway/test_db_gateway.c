@@ -23,8 +23,15 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
+#include "account/account.h"
+#include "accounting/accounting.h"
 #include "authz/authz.h"
+#include "directory/directory.h"
+#include "oid/oid.h"
+#include "pki/pki.h"
 #include "gateway/gw_int.h"
 #include "testlib.h"
 
@@ -255,9 +262,13 @@ static int setup(void **state)
     db = egov_test_db_open();
     if (db == NULL)
         return -1;
-    const struct egov_module *mods[] = {&egov_authz_module, &egov_gateway_module};
-    for (size_t i = 0; i < 2; i++)
-        egov_db_register_migrations(mods[i]->migrations);
+    const struct egov_module *mods[] = {&egov_accounting_module, &egov_oid_module,
+                                        &egov_directory_module,  &egov_authz_module,
+                                        &egov_account_module,    &egov_pki_module,
+                                        &egov_gateway_module};
+    for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
+        if (mods[i]->migrations != NULL)
+            egov_db_register_migrations(mods[i]->migrations);
     char err[256];
     if (egov_db_migrate(db, NULL, NULL, err, sizeof err) < 0) {
         fprintf(stderr, "migrate: %s\n", err);
@@ -745,13 +756,81 @@ static void test_events(void **state)
     assert_int_equal(rx_count, 2);
 }
 
+/* An agency certificate of the platform CA identifies a client; revoking it stops its calls. */
+static void test_certificate_client(void **state)
+{
+    (void)state;
+    char err[256], dir[700];
+    snprintf(dir, sizeof dir, "%s/pki", tmpdir);
+    assert_true(egov_pki_open(dir, true, err, sizeof err));
+    assert_int_equal(egov_pki_init(db, "http://127.0.0.1:1", err, sizeof err), EGOV_EC_NONE);
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509_REQ *rq = X509_REQ_new();
+    X509_REQ_set_pubkey(rq, pk);
+    assert_true(X509_REQ_sign(rq, pk, EVP_sha256()) > 0);
+    BIO *bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509_REQ(bio, rq);
+    char *csr = NULL;
+    long csr_len = BIO_get_mem_data(bio, &csr);
+    struct egov_pki_subject subj = {.name = "business registry", .agency_code = "MOEA",
+                                    .agency_name = "經濟部", .system_id = "TW/GOV/MOEA/business"};
+    char *cert = NULL;
+    struct egov_pki_cert info;
+    const char *field = NULL;
+    assert_int_equal(egov_pki_issue(db, EGOV_PKI_CA_AGENCY, csr, (size_t)csr_len, &subj, &cert,
+                                    &info, &field, err, sizeof err),
+                     EGOV_EC_NONE);
+    BIO_free(bio);
+    X509_REQ_free(rq);
+    BIO *kb = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(kb, pk, NULL, NULL, 0, NULL, NULL);
+    char *kpem = NULL;
+    long klen = BIO_get_mem_data(kb, &kpem);
+    struct egov_sigkey *key = egov_sigkey_from_pem(kpem, (size_t)klen);
+    BIO_free(kb);
+    EVP_PKEY_free(pk);
+    assert_non_null(key);
+
+    /* a certificate for another agency's system is refused */
+    struct egov_gateway_client wrong = {"TW/GOV/MOI/business", NULL, cert, NULL, 0};
+    assert_int_equal(egov_gateway_client_register(db, &wrong, &field),
+                     EGOV_EC_GATEWAY_CLIENT_INVALID);
+    struct egov_gateway_client c = {"TW/GOV/MOEA/business", NULL, cert, NULL, 0};
+    assert_int_equal(egov_gateway_client_register(db, &c, &field), EGOV_EC_NONE);
+    char gid[37];
+    assert_int_equal(egov_authz_grant_add(db, NULL, "TW:GOV:MOEA:business", A_SVC, "MOI", "GET",
+                                          "/persons/*", NULL, NULL, gid, &field),
+                     EGOV_EC_NONE);
+    struct signed_req s;
+    struct egov_test_response r;
+    char id[64];
+    sign_call(&s, key, "TW/GOV/MOEA/business", "GET", "/r1/" SVC "/persons/" PERSON, NULL,
+              new_msgid(id), NULL, NULL, 0, false);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    egov_test_response_free(&r);
+
+    assert_int_equal(egov_pki_revoke(db, info.info.serial, 1, err, sizeof err), EGOV_EC_NONE);
+    gw_cache_clear();
+    sign_call(&s, key, "TW/GOV/MOEA/business", "GET", "/r1/" SVC "/persons/" PERSON, NULL,
+              new_msgid(id), NULL, NULL, 0, false);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    expect_error(&r, 401, "Client.InvalidSignatureValue");
+    assert_non_null(strstr(r.body, "certificate"));
+    egov_test_response_free(&r);
+    egov_sigkey_free(key);
+    egov_free(cert);
+    egov_pki_close();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_call_ok),       cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_legal_basis),   cmocka_unit_test(test_provider_faults),
         cmocka_unit_test(test_rate_limit),    cmocka_unit_test(test_metaservices),
-        cmocka_unit_test(test_events),        cmocka_unit_test(test_audit_chain),
+        cmocka_unit_test(test_events),        cmocka_unit_test(test_certificate_client),
+        cmocka_unit_test(test_audit_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
