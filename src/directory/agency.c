@@ -98,10 +98,10 @@ static const struct egov_db_stmt st_agency_by_code = {
     "dir_agency_by_code", "SELECT " AGENCY_COLUMNS " FROM dir_agency a WHERE a.code = $1", NULL};
 static const struct egov_db_stmt st_agency_by_oid = {
     "dir_agency_by_oid",
-    "SELECT " AGENCY_COLUMNS " FROM dir_agency a WHERE a.oid = $1"
-    " UNION ALL SELECT " AGENCY_COLUMNS " FROM dir_agency a"
+    "SELECT " AGENCY_COLUMNS ", 0 AS former FROM dir_agency a WHERE a.oid = $1"
+    " UNION ALL SELECT " AGENCY_COLUMNS ", 1 AS former FROM dir_agency a"
     " WHERE a.id IN (SELECT h.agency_id FROM dir_agency_history h WHERE h.oid = $1)"
-    " LIMIT 1",
+    " ORDER BY former LIMIT 1",
     NULL};
 static const struct egov_db_stmt st_agency_insert = {
     "dir_agency_insert",

@@ -111,6 +111,10 @@ static void test_lookups(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "valid_until")),
                         "2013-07-23");
     json_decref(h);
+    /* an OID that is one agency's today and another's former one finds today's */
+    assert_int_equal(egov_directory_agency_by_oid(db, "2.16.886.101.20003.20036.20001", &a),
+                     EGOV_DB_ONE_ROW);
+    assert_string_equal(a.name, "行政院原住民族委員會文化園區管理局");
     /* a row of the rename list written the other way round */
     assert_int_equal(egov_directory_agency_by_oid(db, "2.16.886.101.20003.20012", &a),
                      EGOV_DB_ONE_ROW);
