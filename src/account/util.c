@@ -90,7 +90,10 @@ bool account_page_common(struct egov_req *req, json_t *data, const char *return_
         return false;
     if (json_object_set_new(data, "csrf_token", json_string(tok)) != 0)
         return false;
-    if (return_to != NULL && json_object_set_new(data, "return_to", json_string(return_to)) != 0)
+    if (return_to != NULL &&
+        (json_object_set_new(data, "return_to", json_string(return_to)) != 0 ||
+         json_object_set_new(data, "return_to_q", json_string(account_urlencode(req, return_to))) !=
+             0))
         return false;
     return true;
 }
