@@ -3,6 +3,8 @@
  * resolvers, the JSON API and the `egov authz` verb.
  *
  *   POST /api/authz/check                 {subject, action, resource} -> {decision, reason}
+ *                                         (asked by the subject, an administrator of the
+ *                                         resource's agency, or a holder of authz.check there)
  *   POST /api/authz/grants/check          {consumer, service_id, method, path} -> {decision,
  * reason} GET  /api/authz/agencies/{agency}     roles, members, admins, grants, audit (admins only)
  *   POST /api/authz/roles                 {agency, name, permissions:[{action, resource}]}
@@ -147,6 +149,32 @@ static const char *decision_name(enum egov_authz_decision d)
     return d == EGOV_AUTHZ_ALLOW ? "allow" : "deny";
 }
 
+/*
+ * Who may learn another subject's rights: the subject itself; an
+ * administrator of the agency the resource belongs to; or a system
+ * holding the permission "authz.check" on "agency/<A>/authz" (an
+ * application of agency A that checks its users).
+ */
+static bool may_ask(struct egov_req *req, const char *caller, const char *subject,
+                    const char *resource)
+{
+    char agency[128], res[160], reason[EGOV_AUTHZ_REASON_MAX];
+    if (strcmp(caller, subject) == 0)
+        return true;
+    if (strncmp(resource, "agency/", 7) != 0)
+        return false;
+    size_t n = strcspn(resource + 7, "/");
+    if (n == 0 || n >= sizeof agency)
+        return false;
+    memcpy(agency, resource + 7, n);
+    agency[n] = '\0';
+    struct egov_db *db = egov_req_db(req);
+    if (egov_authz_is_admin(db, caller, agency))
+        return true;
+    snprintf(res, sizeof res, "agency/%s/authz", agency);
+    return egov_authz_check(db, caller, "authz.check", res, reason) == EGOV_AUTHZ_ALLOW;
+}
+
 static void handle_check(struct egov_req *req)
 {
     const char *subject = NULL, *action = NULL, *resource = NULL;
@@ -159,6 +187,12 @@ static void handle_check(struct egov_req *req)
     };
     if (!egov_authz_caller(req, caller) || egov_req_parse_json(req, spec) == NULL)
         return;
+    if (!may_ask(req, caller, subject, resource)) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_FORBIDDEN, "subject",
+                           "Only the subject itself, an administrator of the resource's agency "
+                           "or a holder of authz.check there may ask.");
+        return;
+    }
     enum egov_authz_decision d =
         egov_authz_check(egov_req_db(req), subject, action, resource, reason);
     if (d == EGOV_AUTHZ_ERROR) {

@@ -191,6 +191,21 @@ static void test_delegation_and_decisions(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "decision")), "deny");
     json_decref(j);
     assert_int_equal(post_json(&carol, "/api/authz/check", "{\"subject\":\"x\"}", NULL), 400);
+    /* others' rights: not for carol; for alice, administrator of the agency */
+    snprintf(body, sizeof body,
+             "{\"subject\":\"%s\",\"action\":\"case.read\",\"resource\":\"agency/%s/cases/1\"}",
+             alice_pid, child_id);
+    assert_int_equal(post_json(&carol, "/api/authz/check", body, NULL), 403);
+    snprintf(body, sizeof body,
+             "{\"subject\":\"%s\",\"action\":\"case.read\",\"resource\":\"agency/%s/cases/1\"}",
+             carol_pid, child_id);
+    assert_int_equal(post_json(&alice, "/api/authz/check", body, &j), 200);
+    assert_string_equal(json_string_value(json_object_get(j, "decision")), "allow");
+    json_decref(j);
+    snprintf(body, sizeof body,
+             "{\"subject\":\"%s\",\"action\":\"case.read\",\"resource\":\"agency/%s/cases/1\"}",
+             carol_pid, sibling_id);
+    assert_int_equal(post_json(&alice, "/api/authz/check", body, NULL), 403);
 
     /* service grants: only for services of one's agency */
     char grant_id[37];
