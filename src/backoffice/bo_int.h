@@ -267,6 +267,13 @@ void bo_today(char out[11]);
 /** A new JSON string of @p s, "" for NULL (NULL only on OOM). */
 json_t *bo_json_str(const char *s);
 
+/**
+ * In a child between fork() and exec(): unblocks every signal (a node
+ * blocks SIGINT/SIGTERM for its own handling) and closes every file
+ * descriptor above 2.  Async-signal-safe.
+ */
+void bo_child_reset(void);
+
 /** `egov backoffice NAME ...`: runs one back office until a signal; the exit code. */
 int bo_cli_run(int argc, char **argv, const struct egov_module_env *env);
 

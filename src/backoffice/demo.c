@@ -71,6 +71,7 @@ static char *run_capture(const char *const argv[], const char *input)
         close(in[1]);
         close(out[0]);
         close(out[1]);
+        bo_child_reset();
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }

@@ -189,6 +189,19 @@ void egov_backoffice_stop(struct egov_backoffice *bo)
 /* Child processes                                                     */
 /* ------------------------------------------------------------------ */
 
+void bo_child_reset(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGPIPE, &dfl, NULL); /* an ignored signal stays ignored across exec */
+    /* the parent's sockets and database files are not the child's business */
+    (void)close_range(3, ~0U, 0);
+}
+
 bool egov_backoffice_spawn(const char *egov_bin, const struct egov_backoffice_options *opt,
                            unsigned int timeout_ms, struct egov_backoffice_child *out, char *err,
                            size_t errlen)
@@ -252,6 +265,7 @@ bool egov_backoffice_spawn(const char *egov_bin, const struct egov_backoffice_op
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
+        bo_child_reset();
         execv(egov_bin, (char *const *)argv);
         _exit(127);
     }
