@@ -249,9 +249,12 @@ const char *egov_hanzi_relation_name(enum egov_hanzi_relation rel);
 /**
  * The variant class representative of @p cp: characters that Unihan
  * declares kSemanticVariant or kZVariant of each other (transitively) share
- * one.  Traditional/simplified and specialised-semantic variants are not
- * folded: they merge distinct surnames (范/範, 余/餘, 沈/瀋) or hold only
- * in some senses (才/纔).  Returns @p cp itself when it has no variants.
+ * one, and so do a simplified form and its traditional form where the
+ * mapping is one to one and the simplified form is not a common character
+ * in Taiwan (CNS plane 1 or 2): 黃/黄, 劉/刘.  Other traditional/simplified
+ * pairs and specialised-semantic variants are not folded: they merge
+ * distinct surnames (范/範, 余/餘, 沈/瀋, 鍾/鐘 through 钟) or hold only in
+ * some senses (才/纔).  Returns @p cp itself when it has no variants.
  */
 uint32_t egov_hanzi_variant_fold(uint32_t cp);
 /** How characters @p a and @p b relate (see enum egov_hanzi_relation). */

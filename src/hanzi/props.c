@@ -316,6 +316,20 @@ static bool readings_line(uint32_t cp, const char *field, const char *value, voi
     return true;
 }
 
+/*
+ * The relation seen from the other character: (a -> b, traditional) says b
+ * is a traditional form of a, so (b -> a) is simplified; the others are
+ * symmetric.
+ */
+static uint32_t reverse_rel(uint32_t rel)
+{
+    if (rel == HZ_V_TRADITIONAL)
+        return HZ_V_SIMPLIFIED;
+    if (rel == HZ_V_SIMPLIFIED)
+        return HZ_V_TRADITIONAL;
+    return rel;
+}
+
 static bool variants_line(uint32_t cp, const char *field, const char *value, void *ctx, char *err,
                           size_t errlen)
 {
@@ -341,7 +355,8 @@ static bool variants_line(uint32_t cp, const char *field, const char *value, voi
             break;
         if (v != cp &&
             (db_add(b->db, cp) == NULL || db_add(b->db, (uint32_t)v) == NULL ||
-             !vp_add(b->db, cp, (uint32_t)v, rel) || !vp_add(b->db, (uint32_t)v, cp, rel))) {
+             !vp_add(b->db, cp, (uint32_t)v, rel) ||
+             !vp_add(b->db, (uint32_t)v, cp, reverse_rel(rel)))) {
             snprintf(err, errlen, "out of memory");
             return false;
         }
@@ -423,7 +438,56 @@ static void vp_merge(struct hz_db *db)
     db->nvp = o + 1;
 }
 
-/* Variant classes: union of kZVariant and kSemanticVariant pairs; representative = lowest cp. */
+/* The only character @p cp has as @p bit variant, or 0 if it has none or several. */
+static uint32_t sole_variant(const struct hz_db *db, uint32_t cp, uint32_t bit)
+{
+    const struct hz_vpair *vp;
+    size_t n = hz_db_variants(db, cp, &vp);
+    uint32_t found = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((vp[i].rel & bit) == 0)
+            continue;
+        if (found != 0)
+            return 0;
+        found = vp[i].b;
+    }
+    return found;
+}
+
+/*
+ * True if simplified form @p s folds into its traditional form: s has
+ * exactly one traditional form t (besides itself), t has exactly one
+ * simplified form (s), and s is not a character of Taiwan's common planes
+ * (CNS plane 1 or 2), where it would be a name character of its own.  This
+ * joins 黃/黄, 冊/册, 劉/刘, 鄭/郑, 陳/陈 and keeps 范/範, 余/餘, 沈/瀋,
+ * 鍾/鐘 (钟 has two traditional forms) and 後/后 apart.
+ */
+static uint32_t simplified_fold(const struct hz_db *db, const struct hz_char *s)
+{
+    unsigned plane = s->cns >> 16;
+    if (plane == 1 || plane == 2)
+        return 0;
+    uint32_t t = sole_variant(db, s->cp, HZ_V_TRADITIONAL);
+    if (t == 0 || sole_variant(db, t, HZ_V_SIMPLIFIED) != s->cp)
+        return 0;
+    return t;
+}
+
+static void uf_union(uint32_t *parent, uint32_t a, uint32_t b)
+{
+    uint32_t x = uf_find(parent, a), y = uf_find(parent, b);
+    /* entries are sorted by code point: the lower index is the lower cp */
+    if (x < y)
+        parent[y] = x;
+    else if (y < x)
+        parent[x] = y;
+}
+
+/*
+ * Variant classes: the union of kZVariant and kSemanticVariant pairs and of
+ * the one-to-one simplified forms (simplified_fold()); the representative
+ * is the lowest code point.  Needs the CNS codes filled in.
+ */
 static bool build_classes(struct hz_db *db)
 {
     uint32_t *parent = egov_malloc((db->n + 1) * sizeof(*parent));
@@ -434,15 +498,13 @@ static bool build_classes(struct hz_db *db)
     for (size_t i = 0; i < db->nvp; i++) {
         if ((db->vp[i].rel & (HZ_V_Z | HZ_V_SEMANTIC)) == 0)
             continue;
-        uint32_t x = uf_find(parent, (uint32_t)db->index[db->vp[i].a] - 1);
-        uint32_t y = uf_find(parent, (uint32_t)db->index[db->vp[i].b] - 1);
-        if (x == y)
-            continue;
-        /* entries are sorted by code point: the lower index is the lower cp */
-        if (x < y)
-            parent[y] = x;
-        else
-            parent[x] = y;
+        uf_union(parent, (uint32_t)db->index[db->vp[i].a] - 1,
+                 (uint32_t)db->index[db->vp[i].b] - 1);
+    }
+    for (size_t i = 0; i < db->n; i++) {
+        uint32_t t = simplified_fold(db, &db->c[i]);
+        if (t != 0 && db->index[t] != 0)
+            uf_union(parent, (uint32_t)i, (uint32_t)db->index[t] - 1);
     }
     for (size_t i = 0; i < db->n; i++)
         db->c[i].vkey = db->c[uf_find(parent, (uint32_t)i)].cp;
@@ -629,8 +691,6 @@ static struct hz_db *db_load(const char *vardir, const char *unihan_dir, char *e
     for (size_t i = 0; i < db->n; i++)
         db->index[db->c[i].cp] = (int32_t)(i + 1);
     vp_merge(db);
-    if (!build_classes(db))
-        goto oom;
     fill_residuals(db);
     if (!parse_readings(db))
         goto oom;
@@ -647,6 +707,8 @@ static struct hz_db *db_load(const char *vardir, const char *unihan_dir, char *e
         if (c != NULL && c->cns == 0)
             c->cns = b.tsrc[i].cns;
     }
+    if (!build_classes(db))
+        goto oom;
     egov_free(b.tsrc);
     return db;
 oom:

@@ -11,8 +11,13 @@
  *    a few characters that are distinct surnames (於/于, 周/週); a search
  *    then finds both, and name matching reports "variant" rather than
  *    "identical" so that a clerk decides.
- *  - not kTraditionalVariant / kSimplifiedVariant: many-to-one mappings
- *    that merge distinct surnames (范/範, 余/餘, 沈/瀋, 葉/叶, 姜/薑).
+ *  - kTraditionalVariant / kSimplifiedVariant only where they are one to
+ *    one and the simplified form is not one of Taiwan's common characters
+ *    (CNS planes 1 and 2): 黃/黄, 冊/册, 劉/刘, 陳/陈, so that a name typed
+ *    in simplified or Japanese forms at another agency is found.  The
+ *    general mapping is many-to-one and would merge distinct surnames
+ *    (范/範, 余/餘, 沈/瀋 are plane-1 characters; 钟 stands for both 鍾 and
+ *    鐘; 后 for 后 and 後).
  *  - not kSpecializedSemanticVariant: interchangeable only in some senses
  *    (才/纔, 著/着).
  *  - kCompatibilityVariant (CJK compatibility ideographs such as 﨑) is

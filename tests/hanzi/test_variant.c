@@ -71,7 +71,14 @@ static void test_key_variants(void **state)
     assert_same_key("裏長", "裡長");
     assert_same_key("吳秀羣", "呉秀群");
     assert_same_key("陳恆", "陳恒");
+    /* one-to-one simplified forms that are not common characters in Taiwan */
+    assert_same_key("黃美玲", "黄美玲");
+    assert_same_key("劉", "刘");
+    assert_same_key("冊", "册");
+    assert_same_key("陳", "陈");
     /* traditional/simplified pairs that are distinct surnames stay apart */
+    assert_other_key("後", "后");
+    assert_other_key("鍾", "钟");
     assert_other_key("范", "範");
     assert_other_key("余", "餘");
     assert_other_key("沈", "瀋");
