@@ -45,6 +45,7 @@ void account_handle_totp_confirm(struct egov_req *req);
 void account_handle_totp_disable(struct egov_req *req);
 void account_handle_recovery(struct egov_req *req);
 void account_handle_deactivate(struct egov_req *req);
+void account_handle_password(struct egov_req *req);
 /* pages_authz.c */
 void account_handle_authz_get(struct egov_req *req);
 void account_handle_authz_role(struct egov_req *req);

@@ -7,6 +7,7 @@
  *   POST /account/totp/confirm        code: turns TOTP on and shows recovery codes
  *   POST /account/totp/disable        password
  *   POST /account/recovery            password: new recovery codes
+ *   POST /account/password            password (current), new_password
  *   POST /account/deactivate          password, confirm=yes
  *
  * Every change is audited; the ones that weaken the account ask for the
@@ -51,6 +52,15 @@ static const struct egov_db_stmt st_recovery_clear = {
 static const struct egov_db_stmt st_recovery_put = {
     "account_recovery_put",
     "INSERT INTO account_recovery (account_id, code_hash, created_at) VALUES ($1, $2, $3)", NULL};
+static const struct egov_db_stmt st_password = {
+    "account_change_password",
+    "UPDATE account SET password_hash = $2, updated_at = $3 WHERE id = $1 AND state = 'active'",
+    NULL};
+static const struct egov_db_stmt st_revoke_others = {
+    "account_revoke_other_sessions",
+    "UPDATE account_session SET revoked_at = $3 WHERE account_id = $1 AND id <> $2"
+    " AND revoked_at IS NULL",
+    NULL};
 static const struct egov_db_stmt st_deactivate = {
     "account_deactivate", "UPDATE account SET state = 'deactivated', updated_at = $2 WHERE id = $1",
     NULL};
@@ -97,6 +107,7 @@ static const struct {
     {"recovery.regenerate", "New recovery codes made"},
     {"password.reset_request", "Password reset requested"},
     {"password.reset", "Password changed by reset"},
+    {"password.change", "Password changed"},
 };
 
 static const char *event_text(const char *event)
@@ -197,6 +208,8 @@ void account_handle_account_get(struct egov_req *req)
         notice = "The session was signed out.";
     else if (done != NULL && strcmp(done, "totp_off") == 0)
         notice = "Two-step verification is turned off.";
+    else if (done != NULL && strcmp(done, "password") == 0)
+        notice = "Your password was changed and your other sessions were signed out.";
     account_page(req, &s, 200, notice, NULL);
 }
 
@@ -563,4 +576,74 @@ void account_handle_deactivate(struct egov_req *req)
                              "Your account is closed and every session was signed out. Contact "
                              "the help desk if you want to use it again."),
                    NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Password change                                                     */
+/* ------------------------------------------------------------------ */
+
+struct password_txn {
+    const char *account_id, *session_id, *hash, *addr, *rid;
+};
+
+static enum egov_db_qs password_body(struct egov_db_conn *c, void *cls)
+{
+    struct password_txn *t = cls;
+    int64_t now = egov_now_us();
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_TEXT(t->hash),
+                                EGOV_DB_PARAM_INT64(now), EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_exec(c, &st_password, p);
+    if (qs <= 0)
+        return qs;
+    struct egov_db_param o[] = {EGOV_DB_PARAM_TEXT(t->account_id),
+                                EGOV_DB_PARAM_TEXT(t->session_id), EGOV_DB_PARAM_INT64(now),
+                                EGOV_DB_PARAM_END};
+    qs = egov_db_exec(c, &st_revoke_others, o);
+    if (qs < 0)
+        return qs;
+    qs = egov_account_audit(c, t->account_id, "password.change", t->account_id, t->addr, t->rid,
+                            NULL);
+    return qs < 0 ? qs : EGOV_DB_ONE_ROW;
+}
+
+void account_handle_password(struct egov_req *req)
+{
+    struct egov_account_session s;
+    char hash[256];
+    struct account_row a;
+    if (!form_start(req, &s))
+        return;
+    const char *pw = account_form_str(req->form, "new_password");
+    enum egov_db_qs qs = account_load_db(egov_req_db(req), s.account_id, &a);
+    if (qs != EGOV_DB_ONE_ROW) {
+        account_reply_db_error(req, qs < 0 ? qs : EGOV_DB_HARD_ERROR);
+        return;
+    }
+    const char *ctx[] = {a.national_id, a.name, a.email[0] != '\0' ? a.email : NULL, NULL};
+    enum egov_account_pw_problem pp = egov_account_password_check(pw, ctx);
+    if (pp != EGOV_ACCOUNT_PW_OK) {
+        static const enum egov_ec ecs[] = {EGOV_EC_NONE,
+                                           EGOV_EC_ACCOUNT_PASSWORD_TOO_SHORT,
+                                           EGOV_EC_ACCOUNT_PASSWORD_TOO_LONG,
+                                           EGOV_EC_ACCOUNT_PASSWORD_INVALID,
+                                           EGOV_EC_ACCOUNT_PASSWORD_COMMON,
+                                           EGOV_EC_ACCOUNT_PASSWORD_CONTEXT};
+        account_page(req, &s, 400, NULL, egov_ec_hint(ecs[pp]));
+        return;
+    }
+    if (!recheck_password(req, &s))
+        return;
+    if (!egov_account_password_hash(pw, hash, sizeof hash)) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_INTERNAL, NULL, NULL);
+        return;
+    }
+    struct password_txn t = {s.account_id, s.id, hash, egov_account_client_addr(req),
+                             req->request_id};
+    qs = account_txn(egov_req_db(req), true, password_body, &t);
+    egov_wipe(hash, sizeof hash);
+    if (qs != EGOV_DB_ONE_ROW) {
+        account_reply_db_error(req, qs < 0 ? qs : EGOV_DB_HARD_ERROR);
+        return;
+    }
+    egov_reply_redirect(req, "/account?done=password");
 }

@@ -34,6 +34,7 @@ static const struct egov_route routes[] = {
     {EGOV_M_POST, "/account/totp/disable", account_handle_totp_disable, 4096, FORM,
      "account-totp-disable"},
     {EGOV_M_POST, "/account/recovery", account_handle_recovery, 4096, FORM, "account-recovery"},
+    {EGOV_M_POST, "/account/password", account_handle_password, 8192, FORM, "account-password"},
     {EGOV_M_POST, "/account/deactivate", account_handle_deactivate, 4096, FORM,
      "account-deactivate"},
     {EGOV_M_GET, "/authz", account_handle_authz_get, 0, 0, "authz-admin"},

@@ -456,6 +456,39 @@ static void test_deactivate_and_throttle(void **state)
                      EGOV_ACCOUNT_BAD_CREDENTIALS);
 }
 
+static void test_password_change(void **state)
+{
+    (void)state;
+    char id[37], tok[64], form[512], loc[256];
+    static char nid[11] = "G20000000x";
+    for (char d = '0'; d <= '9'; d++) {
+        nid[9] = d;
+        if (account_national_id_valid(nid))
+            break;
+    }
+    struct egov_account_new in = {nid, "Changing Person", NULL, PW, true};
+    assert_int_equal(egov_account_add(db, &in, NULL, id, NULL), EGOV_EC_NONE);
+    struct jar j = {0}, k = {0};
+    assert_int_equal(login(&j, nid, PW, "/", loc, sizeof loc), 303);
+    assert_int_equal(login(&k, nid, PW, "/", loc, sizeof loc), 303);
+    assert_true(jar_csrf(&j, &srv, "/account", tok));
+    snprintf(form, sizeof form, "csrf_token=%s&password=wrong+one&new_password=fresh+new+words",
+             tok);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/password", form), 401);
+    snprintf(form, sizeof form,
+             "csrf_token=%s&password=correct+horse+battery+staple&new_password=12345678", tok);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/password", form), 400);
+    snprintf(form, sizeof form,
+             "csrf_token=%s&password=correct+horse+battery+staple&new_password=fresh+new+words",
+             tok);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/password", form), 303);
+    assert_int_equal(jar_status(&j, &srv, "GET", "/api/account/session", NULL), 200);
+    assert_int_equal(jar_status(&k, &srv, "GET", "/api/account/session", NULL), 401);
+    assert_int_equal(login(&k, nid, PW, "/", loc, sizeof loc), 401);
+    assert_int_equal(login(&k, nid, "fresh+new+words", "/", loc, sizeof loc), 303);
+    assert_int_equal(count_rows("password.change"), 1);
+}
+
 /* Every form of the module refuses a post without its CSRF token, and
  * garbage in the fields, and changes nothing. */
 static void test_forms_refuse_forgery(void **state)
@@ -545,9 +578,13 @@ static void test_cleanup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_add_and_verify),       cmocka_unit_test(test_login_pages),
-        cmocka_unit_test(test_register_totp_reset),  cmocka_unit_test(test_deactivate_and_throttle),
-        cmocka_unit_test(test_forms_refuse_forgery), cmocka_unit_test(test_cleanup),
+        cmocka_unit_test(test_add_and_verify),
+        cmocka_unit_test(test_login_pages),
+        cmocka_unit_test(test_register_totp_reset),
+        cmocka_unit_test(test_deactivate_and_throttle),
+        cmocka_unit_test(test_password_change),
+        cmocka_unit_test(test_forms_refuse_forgery),
+        cmocka_unit_test(test_cleanup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
