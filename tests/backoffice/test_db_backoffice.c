@@ -327,6 +327,75 @@ static bool wait_for(struct bo *b, const char *path, const char *needle)
     return false;
 }
 
+struct mover {
+    struct bo *b;
+    const char *nid;
+    long status;
+};
+
+static void *move_thread(void *arg)
+{
+    struct mover *m = arg;
+    char path[128];
+    const char *h[] = {"Content-Type: application/json", NULL};
+    static const char body[] =
+        "{\"address\":\"新竹市東區光復路二段101號\",\"district_code\":\"10018010\"}";
+    struct egov_test_response r;
+    snprintf(path, sizeof(path), "/persons/%s/address-change", m->nid);
+    m->status = 0;
+    if (egov_test_http(&m->b->srv, "POST", path, h, body, strlen(body), &r)) {
+        m->status = r.status;
+        egov_test_response_free(&r);
+    }
+    return NULL;
+}
+
+/* Concurrent moves and forced retries: each move commits once with its one event. */
+static void test_household_concurrency(void **state)
+{
+    (void)state;
+    struct bo hh;
+    start(&hh, EGOV_BO_HOUSEHOLD, NULL);
+    enum { N = 8 };
+    struct mover mv[N];
+    pthread_t th[N];
+    unsigned int n = 0;
+    for (unsigned int i = 0; i < pop->npersons && n < N; i++)
+        if (!pop->dead[i] && is_member_not_head(i))
+            mv[n++] = (struct mover){&hh, pop->persons[i].national_id, 0};
+    assert_int_equal(n, N);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, move_thread, &mv[i]), 0);
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(mv[i].status, 200);
+    }
+    json_t *j = get(&hh, "/events?after=0&limit=1000", 200);
+    json_t *evs = json_object_get(j, "events");
+    assert_int_equal(json_array_size(evs), N);
+    for (size_t i = 0; i < N; i++) /* sequence numbers 1..N, no gap, no repeat */
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(evs, i), "seq")),
+                         (json_int_t)i + 1);
+    json_decref(j);
+
+    /* retryable errors in the middle of a move: still exactly one event */
+    int head = find_person(is_head_of_three);
+    char path[128];
+    long st;
+    snprintf(path, sizeof(path), "/persons/%s/address-change", pop->persons[head].national_id);
+    egov_db_inject_soft_errors(3);
+    j = call(&hh, "POST", path, "application/json",
+             "{\"address\":\"苗栗縣苗栗市中正路1號\",\"district_code\":\"10005010\"}", NULL, &st,
+             NULL);
+    assert_int_equal(st, 200);
+    size_t moved = json_array_size(json_object_get(j, "moved"));
+    json_decref(j);
+    j = get(&hh, "/events?after=0&limit=1000", 200);
+    assert_int_equal(json_array_size(json_object_get(j, "events")), N + moved);
+    json_decref(j);
+    egov_backoffice_stop(hh.bo);
+}
+
 static void test_events(void **state)
 {
     (void)state;
@@ -849,9 +918,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_household), cmocka_unit_test(test_events),
-        cmocka_unit_test(test_legacy),    cmocka_unit_test(test_land_business),
-        cmocka_unit_test(test_health),
+        cmocka_unit_test(test_household),     cmocka_unit_test(test_household_concurrency),
+        cmocka_unit_test(test_events),        cmocka_unit_test(test_legacy),
+        cmocka_unit_test(test_land_business), cmocka_unit_test(test_health),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
