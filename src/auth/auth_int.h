@@ -18,6 +18,8 @@
 #define AUTH_ASSERTION_MAX 300 /* longest lifetime of a client assertion we accept */
 /* A new signing key is published this long before it signs (clients cache JWKS). */
 #define AUTH_KEY_PUBLISH_AHEAD (24 * 3600)
+/* A signing key is replaced after this long (a new one is published ahead of it). */
+#define AUTH_KEY_ROTATE_AFTER (90 * 24 * 3600)
 /* Keys are re-read from the database at most this often (seconds). */
 #define AUTH_KEY_CACHE_TTL 60
 

@@ -56,6 +56,8 @@ static const struct egov_db_stmt st_key_count_usable = {
     "oidc_key_count_usable",
     "SELECT COUNT(*) FROM oidc_key WHERE alg = $1 AND (sign_until IS NULL OR sign_until > $2)",
     NULL};
+static const struct egov_db_stmt st_key_newest = {
+    "oidc_key_newest", "SELECT COALESCE(MAX(sign_from), 0) FROM oidc_key WHERE alg = $1", NULL};
 static const struct egov_db_stmt st_key_retire = {
     "oidc_key_retire",
     "UPDATE oidc_key SET sign_until = $2, verify_until = $3 WHERE alg = $1 AND sign_until IS NULL"
@@ -185,14 +187,52 @@ static bool reload(struct egov_db *db)
     return true;
 }
 
-/* Reloads when the cache is stale. */
+static bool add_key(struct egov_db *db, enum egov_jose_alg alg, int64_t sign_from,
+                    bool only_if_none, bool retire, bool only_if_due, bool *inserted);
+
+/*
+ * Automatic rotation: when the newest key of an algorithm is older than
+ * AUTH_KEY_ROTATE_AFTER, a node holding the key secret publishes a new one
+ * that signs from AUTH_KEY_PUBLISH_AHEAD on.  The check in the transaction
+ * makes sure only one node of many does it.
+ */
+static void maybe_rotate(struct egov_db *db)
+{
+    static const enum egov_jose_alg algs[] = {EGOV_JOSE_RS256, EGOV_JOSE_ES256};
+    int64_t now = now_s();
+    bool rotated = false;
+    for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]); a++) {
+        int64_t newest = 0;
+        pthread_mutex_lock(&cache.mu);
+        bool have = cache.have_kek;
+        for (unsigned int i = 0; i < cache.n; i++)
+            if (cache.keys[i].alg == algs[a] && cache.keys[i].sign_from > newest)
+                newest = cache.keys[i].sign_from;
+        pthread_mutex_unlock(&cache.mu);
+        if (!have || newest == 0 || newest > now - AUTH_KEY_ROTATE_AFTER)
+            continue;
+        bool inserted = false;
+        if (add_key(db, algs[a], now + AUTH_KEY_PUBLISH_AHEAD, false, true, true, &inserted) &&
+            inserted) {
+            egov_info("published a new %s signing key; it signs from %lld",
+                      egov_jose_alg_name(algs[a]), (long long)(now + AUTH_KEY_PUBLISH_AHEAD));
+            rotated = true;
+        }
+    }
+    if (rotated)
+        reload(db);
+}
+
+/* Reloads when the cache is stale, and rotates keys that are due. */
 static void refresh(struct egov_db *db, bool force)
 {
     pthread_mutex_lock(&cache.mu);
     int64_t age = now_s() - cache.loaded_at;
     pthread_mutex_unlock(&cache.mu);
-    if (age >= AUTH_KEY_CACHE_TTL || (force && age >= 1))
+    if (age >= AUTH_KEY_CACHE_TTL || (force && age >= 1)) {
         reload(db);
+        maybe_rotate(db);
+    }
 }
 
 struct new_key {
@@ -200,12 +240,15 @@ struct new_key {
     int64_t sign_from;
     bool only_if_none; /* first key: insert only if no usable key exists */
     bool retire;       /* rotation: retire the current key at sign_from */
+    bool only_if_due;  /* automatic rotation: only if the newest key is old enough */
+    bool inserted;     /* out: the key was stored */
 };
 
 static enum egov_db_qs insert_body(struct egov_db_conn *c, void *cls)
 {
     struct new_key *nk = cls;
     int64_t now = now_s();
+    nk->inserted = false;
     if (nk->only_if_none) {
         struct egov_db_rows *rows = NULL;
         enum egov_db_qs qs =
@@ -220,6 +263,18 @@ static enum egov_db_qs insert_body(struct egov_db_conn *c, void *cls)
         if (count > 0)
             return EGOV_DB_NO_ROW;
     }
+    if (nk->only_if_due) {
+        struct egov_db_rows *rows = NULL;
+        enum egov_db_qs qs = egov_db_query(
+            c, &st_key_newest,
+            (struct egov_db_param[]){EGOV_DB_PARAM_TEXT(nk->alg), EGOV_DB_PARAM_END}, &rows);
+        if (qs < 0)
+            return qs;
+        int64_t newest = egov_db_rows_int64(rows, 0, 0);
+        egov_db_rows_free(rows);
+        if (newest > now - AUTH_KEY_ROTATE_AFTER)
+            return EGOV_DB_NO_ROW; /* another node rotated already */
+    }
     if (nk->retire) {
         /* the old key verifies until the last token it signed has expired */
         int64_t last = AUTH_ACCESS_TTL > AUTH_ID_TOKEN_TTL ? AUTH_ACCESS_TTL : AUTH_ID_TOKEN_TTL;
@@ -231,6 +286,7 @@ static enum egov_db_qs insert_body(struct egov_db_conn *c, void *cls)
         if (qs < 0)
             return qs;
     }
+    nk->inserted = true;
     return egov_db_exec(
         c, &st_key_insert,
         (struct egov_db_param[]){EGOV_DB_PARAM_TEXT(nk->kid), EGOV_DB_PARAM_TEXT(nk->alg),
@@ -241,7 +297,7 @@ static enum egov_db_qs insert_body(struct egov_db_conn *c, void *cls)
 
 /* Generates and stores one key of @p alg. */
 static bool add_key(struct egov_db *db, enum egov_jose_alg alg, int64_t sign_from,
-                    bool only_if_none, bool retire)
+                    bool only_if_none, bool retire, bool only_if_due, bool *inserted)
 {
     char kid[37];
     uint8_t kek[KEK_LEN];
@@ -250,6 +306,8 @@ static bool add_key(struct egov_db *db, enum egov_jose_alg alg, int64_t sign_fro
     json_t *jwk = NULL;
     struct egov_jose_key *k = NULL;
     struct egov_db_conn *c = NULL;
+    if (inserted != NULL)
+        *inserted = false;
     pthread_mutex_lock(&cache.mu);
     bool have = cache.have_kek;
     memcpy(kek, cache.kek, KEK_LEN);
@@ -265,11 +323,15 @@ static bool add_key(struct egov_db *db, enum egov_jose_alg alg, int64_t sign_fro
     jwk_s = jwk ? egov_json_dumps(jwk) : NULL;
     if (pem == NULL || jwk_s == NULL)
         goto done;
-    struct new_key nk = {kid, egov_jose_alg_name(alg), pem, jwk_s, sign_from, only_if_none, retire};
+    struct new_key nk = {
+        kid,  egov_jose_alg_name(alg), pem, jwk_s, sign_from, only_if_none, retire, only_if_due,
+        false};
     c = egov_db_acquire(db, KEYS_WAIT_MS);
     if (c == NULL)
         goto done;
     ok = egov_db_txn(c, true, 10, insert_body, &nk) >= 0;
+    if (inserted != NULL)
+        *inserted = ok && nk.inserted;
 done:
     egov_db_release(c);
     egov_wipe(kek, sizeof(kek));
@@ -285,8 +347,8 @@ bool auth_keys_init(struct egov_db *db, const char *vardir)
     if (!kek_load(vardir))
         return false;
     int64_t now = now_s();
-    if (!add_key(db, EGOV_JOSE_RS256, now, true, false) ||
-        !add_key(db, EGOV_JOSE_ES256, now, true, false))
+    if (!add_key(db, EGOV_JOSE_RS256, now, true, false, false, NULL) ||
+        !add_key(db, EGOV_JOSE_ES256, now, true, false, false, NULL))
         return false;
     return reload(db);
 }
@@ -296,8 +358,8 @@ bool auth_keys_rotate(struct egov_db *db, const char *vardir, int64_t ahead_s)
     if (!kek_load(vardir))
         return false;
     int64_t from = now_s() + ahead_s;
-    bool ok = add_key(db, EGOV_JOSE_RS256, from, false, true) &&
-              add_key(db, EGOV_JOSE_ES256, from, false, true);
+    bool ok = add_key(db, EGOV_JOSE_RS256, from, false, true, false, NULL) &&
+              add_key(db, EGOV_JOSE_ES256, from, false, true, false, NULL);
     return ok && reload(db);
 }
 

@@ -429,6 +429,68 @@ static void test_authorize_refusals(void **state)
     assert_non_null(strstr(loc, "lang=en"));
 }
 
+static const struct egov_db_stmt st_age_keys = {
+    "test_oidc_age_keys",
+    "UPDATE oidc_key SET sign_from = sign_from - $1, sign_until = sign_until - $1,"
+    " verify_until = verify_until - $1",
+    NULL};
+
+static const struct egov_db_stmt st_all_kids = {"test_oidc_all_kids", "SELECT kid FROM oidc_key",
+                                                NULL};
+
+/* True if @p kid is one of the rows of @p rows. */
+static bool kid_in(const struct egov_db_rows *rows, const char *kid)
+{
+    for (size_t i = 0; i < egov_db_rows_count(rows); i++)
+        if (strcmp(egov_db_rows_text(rows, i, 0), kid) == 0)
+            return true;
+    return false;
+}
+
+static void test_automatic_rotation(void **state)
+{
+    (void)state;
+    /* every key becomes 200 days older: the newest ones are due for replacement */
+    struct egov_db_rows *before = NULL;
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    assert_non_null(c);
+    assert_true(egov_db_exec(c, &st_age_keys,
+                             (struct egov_db_param[]){EGOV_DB_PARAM_INT64(200LL * 86400),
+                                                      EGOV_DB_PARAM_END}) > 0);
+    assert_true(
+        egov_db_query(c, &st_all_kids, (struct egov_db_param[]){EGOV_DB_PARAM_END}, &before) > 0);
+    egov_db_release(c);
+    sleep(2);
+    /* a token with a kid the node does not know makes it re-read its keys now */
+    struct egov_jose_key *stranger = egov_jose_key_generate(EGOV_JOSE_ES256, "nobody-knows");
+    json_t *cl = json_pack("{s:s}", "sub", "x");
+    char *t = egov_jose_sign(stranger, cl, "at+jwt");
+    char bearer[2048];
+    snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s", t);
+    const char *hb[] = {bearer, NULL};
+    long st;
+    json_t *u = get_json("/oidc/userinfo", hb, &st);
+    assert_int_equal(st, 401);
+    json_decref(u);
+    /* the keys that sign now stay published; one new key per algorithm joins them */
+    json_t *jwks = get_json("/oidc/jwks", NULL, &st);
+    json_t *keys = json_object_get(jwks, "keys");
+    assert_int_equal(json_array_size(keys), 4);
+    size_t i, fresh = 0;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        if (!kid_in(before, json_string_value(json_object_get(k, "kid"))))
+            fresh++;
+    }
+    assert_int_equal(fresh, 2);
+    json_decref(jwks);
+    egov_db_rows_free(before);
+    egov_free(t);
+    json_decref(cl);
+    egov_jose_key_free(stranger);
+}
+
 static const struct egov_db_stmt st_put_key = {
     "test_oidc_put_key",
     "INSERT INTO oidc_key (kid, alg, private_pem, public_jwk, created_at, sign_from)"
@@ -504,7 +566,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_discovery),          cmocka_unit_test(test_cli_refusals),
         cmocka_unit_test(test_client_credentials), cmocka_unit_test(test_authorize_refusals),
-        cmocka_unit_test(test_verify_claims),
+        cmocka_unit_test(test_automatic_rotation), cmocka_unit_test(test_verify_claims),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
