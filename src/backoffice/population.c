@@ -376,14 +376,15 @@ static bool generate_people(struct egov_backoffice_population *pop)
     return true;
 }
 
-/* An adult (20+) who is alive, drawn with @p r; falls back to any living person. */
+/* A living adult (20+) drawn with @p r; any person only if there is none. */
 static unsigned int pick_adult(const struct egov_backoffice_population *pop, struct bo_rng *r)
 {
-    unsigned int k = 0;
-    for (int tries = 0; tries < 16; tries++) {
-        k = bo_rng_below(r, pop->npersons);
-        if (!pop->dead[k] && bo_person_age(&pop->persons[k]) >= 20)
-            return k;
+    unsigned int k = bo_rng_below(r, pop->npersons);
+    /* from a random start, the next living adult (every household has one) */
+    for (unsigned int n = 0; n < pop->npersons; n++) {
+        unsigned int i = (k + n) % pop->npersons;
+        if (!pop->dead[i] && bo_person_age(&pop->persons[i]) >= 20)
+            return i;
     }
     return k;
 }
