@@ -353,10 +353,9 @@ static bool variants_line(uint32_t cp, const char *field, const char *value, voi
         unsigned long v = strtoul(p + 2, &end, 16);
         if (end == p + 2 || v == 0 || v >= HZ_CP_LIMIT)
             break;
-        if (v != cp &&
-            (db_add(b->db, cp) == NULL || db_add(b->db, (uint32_t)v) == NULL ||
-             !vp_add(b->db, cp, (uint32_t)v, rel) ||
-             !vp_add(b->db, (uint32_t)v, cp, reverse_rel(rel)))) {
+        if (v != cp && (db_add(b->db, cp) == NULL || db_add(b->db, (uint32_t)v) == NULL ||
+                        !vp_add(b->db, cp, (uint32_t)v, rel) ||
+                        !vp_add(b->db, (uint32_t)v, cp, reverse_rel(rel)))) {
             snprintf(err, errlen, "out of memory");
             return false;
         }
@@ -512,6 +511,55 @@ static bool build_classes(struct hz_db *db)
     return true;
 }
 
+/*
+ * Stores the official readings @p cns of @p c, putting first the one
+ * Unihan gives as customary in Taiwan (kMandarin) when the official list
+ * has it: the official files list readings in no order of use (吧 has
+ * ㄅㄚ before ˙ㄅㄚ), and sorting by 注音 uses the first.  Returns the pool
+ * offset, 0 on OOM.
+ */
+static uint32_t cns_readings(struct hz_db *db, const struct hz_char *c, const char *cns)
+{
+    const char *old = db->pool + c->zhuyin;
+    size_t ol = strcspn(old, " ");
+    size_t n = strlen(cns);
+    const char *p = cns;
+    bool found = false;
+    while (ol > 0 && *p != '\0') {
+        size_t l = strcspn(p, " ");
+        if (l == ol && memcmp(p, old, l) == 0) {
+            found = true;
+            break;
+        }
+        p += l;
+        while (*p == ' ')
+            p++;
+    }
+    if (!found)
+        return pool_add(db, cns, n);
+    /* old first, then the others in file order */
+    char *buf = egov_malloc(n + 2);
+    if (buf == NULL)
+        return 0;
+    size_t o = 0;
+    memcpy(buf, old, ol);
+    o = ol;
+    for (const char *q = cns; *q != '\0';) {
+        size_t l = strcspn(q, " ");
+        if (l > 0 && q != p) {
+            buf[o++] = ' ';
+            memcpy(buf + o, q, l);
+            o += l;
+        }
+        q += l;
+        while (*q == ' ')
+            q++;
+    }
+    uint32_t off = pool_add(db, buf, o);
+    egov_free(buf);
+    return off;
+}
+
 /* Reads vardir/hanzi/props.tsv (the imported Properties). */
 static bool load_imported(struct builder *b, const char *path, bool *found, char *err,
                           size_t errlen)
@@ -571,7 +619,7 @@ static bool load_imported(struct builder *b, const char *path, bool *found, char
         if (c->residual >= 0 && (old_rad != c->radical || old_strokes != c->strokes))
             c->residual = -1;
         if (*(t3 + 1) != '\0') {
-            uint32_t off = pool_add(db, t3 + 1, strlen(t3 + 1));
+            uint32_t off = cns_readings(db, c, t3 + 1);
             if (off == 0)
                 goto oom;
             c->zhuyin = off;
