@@ -595,9 +595,31 @@ static const struct egov_db_stmt st_basis_check = {
     " AND service_id = $2 AND withdrawn_at IS NULL",
     NULL};
 
+struct basis_slot {
+    char key[700];
+    int64_t loaded_us;
+    int ok;
+};
+static struct basis_slot basis_cache[CACHE_SLOTS];
+
 int gw_legal_basis_ok(struct egov_db *db, const char *consumer, const char *service_id,
                       const char *citizen)
 {
+    char key[700];
+    int kn = snprintf(key, sizeof key, "%s\n%s\n%s", consumer, service_id,
+                      citizen != NULL ? citizen : "");
+    bool cacheable = kn > 0 && (size_t)kn < sizeof key;
+    unsigned int h = cacheable ? slot_of(key) : 0;
+    if (cacheable) {
+        pthread_mutex_lock(&cache_lock);
+        struct basis_slot *b = &basis_cache[h];
+        if (egov_mono_us() - b->loaded_us < CACHE_TTL_US && strcmp(b->key, key) == 0) {
+            int ok = b->ok;
+            pthread_mutex_unlock(&cache_lock);
+            return ok;
+        }
+        pthread_mutex_unlock(&cache_lock);
+    }
     struct egov_db_conn *c = egov_db_acquire(db, 5000);
     if (c == NULL)
         return -1;
@@ -611,7 +633,15 @@ int gw_legal_basis_ok(struct egov_db *db, const char *consumer, const char *serv
     enum egov_db_qs qs = egov_db_query(c, &st_basis_check, p, &rows);
     egov_db_rows_free(rows);
     egov_db_release(c);
-    return qs < 0 ? -1 : qs > 0 ? 1 : 0;
+    int ok = qs < 0 ? -1 : qs > 0 ? 1 : 0;
+    if (cacheable && ok >= 0) {
+        pthread_mutex_lock(&cache_lock);
+        memcpy(basis_cache[h].key, key, (size_t)kn + 1);
+        basis_cache[h].loaded_us = egov_mono_us();
+        basis_cache[h].ok = ok;
+        pthread_mutex_unlock(&cache_lock);
+    }
+    return ok;
 }
 
 void gw_cache_clear(void)
@@ -619,6 +649,7 @@ void gw_cache_clear(void)
     pthread_mutex_lock(&cache_lock);
     for (unsigned int i = 0; i < CACHE_SLOTS; i++) {
         svc_cache[i].used = false;
+        basis_cache[i].key[0] = '\0';
         if (cli_cache[i].c != NULL)
             cli_unref_locked(cli_cache[i].c);
         cli_cache[i].c = NULL;

@@ -28,6 +28,7 @@
 
 #include "account/account.h"
 #include "accounting/accounting.h"
+#include "auth/auth.h"
 #include "authz/authz.h"
 #include "directory/directory.h"
 #include "oid/oid.h"
@@ -265,7 +266,7 @@ static int setup(void **state)
     const struct egov_module *mods[] = {&egov_accounting_module, &egov_oid_module,
                                         &egov_directory_module,  &egov_authz_module,
                                         &egov_account_module,    &egov_pki_module,
-                                        &egov_gateway_module};
+                                        &egov_auth_module,       &egov_gateway_module};
     for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
         if (mods[i]->migrations != NULL)
             egov_db_register_migrations(mods[i]->migrations);
@@ -470,6 +471,23 @@ static void test_refusals(void **state)
     assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
     expect_error(&r, 409, "Client.DuplicateMessage");
     egov_test_response_free(&r);
+
+    /* an access token that is not one of this platform's */
+    sign_call(&s, client_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL, new_msgid(id),
+              NULL, NULL, 0, false);
+    {
+        const char *with_token[12];
+        size_t n = 0;
+        while (s.list[n] != NULL) {
+            with_token[n] = s.list[n];
+            n++;
+        }
+        with_token[n++] = "Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln";
+        with_token[n] = NULL;
+        assert_true(egov_test_http(&gw, "GET", s.path, with_token, NULL, 0, &r));
+        expect_error(&r, 401, "Client.InvalidToken");
+        egov_test_response_free(&r);
+    }
 
     /* unsigned */
     const char *plain[] = {"X-Road-Client: " CLIENT, "X-Road-Id: x1", NULL};
