@@ -159,6 +159,21 @@ static int cmd_import(int argc, char **argv, const struct egov_module_env *env)
         return 1;
     }
     printf("imported the properties of %lu characters\n", props);
+    /* every node of the deployment gets the files through the database */
+    struct egov_db *db = env->open_db ? env->open_db(env) : NULL;
+    unsigned int stored = 0;
+    if (!db) {
+        fprintf(stderr, "egov hanzi import: no database: the tables are in %s/hanzi only; "
+                        "import on every node\n", env->cfg->vardir);
+        return 0;
+    }
+    bool ok = egov_hanzi_tables_publish(db, env->cfg->vardir, &stored, err, sizeof err);
+    egov_db_close(db);
+    if (!ok) {
+        fprintf(stderr, "egov hanzi import: %s\n", err);
+        return 1;
+    }
+    printf("stored %u file(s) in the database for the other nodes\n", stored);
     return 0;
 }
 

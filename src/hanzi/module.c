@@ -4,6 +4,7 @@
  */
 #include "hanzi/hanzi.h"
 #include "hanzi/hanzi_routes.h"
+#include "hanzi/table.h"
 
 static const struct egov_route hanzi_routes[] = {
     {EGOV_M_POST, "/api/hanzi/convert", egov_hanzi_handle_convert, 4 * 1024 * 1024,
@@ -21,6 +22,12 @@ static const struct egov_route_table hanzi_route_table = {"hanzi", hanzi_routes}
 static bool hanzi_init(const struct egov_module_env *env)
 {
     char err[256];
+    unsigned int copied = 0;
+    /* tables imported on another node arrive through the database */
+    if (env->db && !egov_hanzi_tables_fetch(env->db, env->cfg->vardir, &copied, err, sizeof err))
+        egov_warn("hanzi: keeping the local character tables: %s", err);
+    else if (copied)
+        egov_info("hanzi: %u imported table file(s) copied from the database", copied);
     if (!egov_hanzi_tables_load(env->cfg->vardir, err, sizeof err)) {
         egov_error("hanzi: cannot load the character tables: %s", err);
         return false;
@@ -49,6 +56,7 @@ static const struct egov_module_cli hanzi_cli[] = {
 
 const struct egov_module egov_hanzi_module = {
     .name = "hanzi",
+    .migrations = &egov_hanzi_migrations,
     .routes = &hanzi_route_table,
     .init = hanzi_init,
     .fini = hanzi_fini,

@@ -122,6 +122,24 @@ bool egov_hanzi_table_from_glibc(struct egov_hanzi_db *db, char *err, size_t err
 /** Reads a tables.bin written by egov_hanzi_import() into @p db.  False with @p err. */
 bool egov_hanzi_table_read(struct egov_hanzi_db *db, const char *path, char *err, size_t errlen);
 
+/** The hanzi module's migrations: the table hanzi_file that carries imported tables to every node. */
+extern const struct egov_db_module_migrations egov_hanzi_migrations;
+/**
+ * Stores the imported files of @p vardir/hanzi (tables.bin, props.tsv; those
+ * present) in the database, one transaction each.  Sets @p stored to how
+ * many.  False with a message in @p err on a database error.
+ */
+bool egov_hanzi_tables_publish(struct egov_db *db, const char *vardir, unsigned int *stored,
+                               char *err, size_t errlen);
+/**
+ * Copies every stored file whose SHA-256 differs from the local copy into
+ * @p vardir/hanzi (temporary file, then rename).  Sets @p copied to how many
+ * were written.  False with a message in @p err on a database or file error,
+ * or if a stored file does not match its digest.
+ */
+bool egov_hanzi_tables_fetch(struct egov_db *db, const char *vardir, unsigned int *copied,
+                             char *err, size_t errlen);
+
 /** ASCII slug of a county's name ("台北市" -> "taipei-city"), or NULL if unknown. */
 const char *egov_hanzi_county_slug(const char *county);
 

@@ -9,6 +9,7 @@ set -u
 tmp=$(mktemp -d "${EGOV_TEST_TMP:-/tmp}/hanzi-cli.XXXXXX" 2>/dev/null || mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export EGOV_PATHS_VAR="$tmp/var"
+export EGOV_DB_URL="sqlite:$tmp/egov.db"
 fails=0
 ok() { printf 'ok   %s\n' "$1"; }
 bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
@@ -86,6 +87,11 @@ if [ -d "$data" ]; then
     ok "import names each entry that cannot round-trip"
   else
     bad "import report: $(head -3 "$tmp/import.txt")"
+  fi
+  if grep -q '^stored 2 file(s) in the database' "$tmp/import.txt"; then
+    ok "import stores the tables for the other nodes"
+  else
+    bad "import did not store the tables: $(tail -3 "$tmp/import.txt")"
   fi
   expect "info lists agency codes" 0 '"cns-tax": "5270"' '' -- "$EGOV_BIN" hanzi info 1-6A57
   expect "utf-8 -> 財稅交換碼" 0 '^5270$' '臺' -- conv --from utf-8 --to cns-tax
