@@ -34,6 +34,7 @@
 #define ACCOUNT_OTP_MAX_TRIES     5  /* per second-factor step */
 #define ACCOUNT_MAIL_MAX_PER_ADDR 10 /* registration and reset mails per address and window */
 #define ACCOUNT_RECOVERY_CODES    10
+#define ACCOUNT_RECOVERY_LEN      24 /* "xxxx-xxxx-xxxx-xxxx" and NUL */
 #define ACCOUNT_TXN_RETRIES       10
 #define ACCOUNT_ACQUIRE_MS        5000
 #define ACCOUNT_MAIL_QUEUE        "account.mail"

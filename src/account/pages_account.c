@@ -349,7 +349,7 @@ void account_handle_totp_start(struct egov_req *req)
 
 /* Makes ACCOUNT_RECOVERY_CODES codes into @p codes and stores their hashes on @p c. */
 static enum egov_db_qs make_recovery(struct egov_db_conn *c, const char *account_id,
-                                     char codes[ACCOUNT_RECOVERY_CODES][16])
+                                     char codes[ACCOUNT_RECOVERY_CODES][ACCOUNT_RECOVERY_LEN])
 {
     int64_t now = egov_now_us();
     struct egov_db_param d[] = {EGOV_DB_PARAM_TEXT(account_id), EGOV_DB_PARAM_END};
@@ -357,14 +357,15 @@ static enum egov_db_qs make_recovery(struct egov_db_conn *c, const char *account
     if (qs < 0)
         return qs;
     for (int i = 0; i < ACCOUNT_RECOVERY_CODES; i++) {
-        uint8_t raw[7];
-        char b32[16], norm[16], hash[65];
+        uint8_t raw[10];
+        char b32[24], norm[24], hash[65];
         if (!egov_random(raw, sizeof raw))
             return EGOV_DB_HARD_ERROR;
-        account_base32_encode(raw, sizeof raw, b32, sizeof b32); /* 56 bits, 12 characters */
+        /* 80 bits, 16 characters: out of reach of an offline search of the hashes */
+        account_base32_encode(raw, sizeof raw, b32, sizeof b32);
         account_recovery_normalise(b32, norm, sizeof norm);
-        norm[10] = '\0'; /* 50 bits */
-        snprintf(codes[i], 16, "%.5s-%.5s", norm, norm + 5);
+        snprintf(codes[i], ACCOUNT_RECOVERY_LEN, "%.4s-%.4s-%.4s-%.4s", norm, norm + 4, norm + 8,
+                 norm + 12);
         account_recovery_hash(account_id, norm, hash);
         struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(account_id), EGOV_DB_PARAM_TEXT(hash),
                                     EGOV_DB_PARAM_INT64(now), EGOV_DB_PARAM_END};
@@ -375,7 +376,7 @@ static enum egov_db_qs make_recovery(struct egov_db_conn *c, const char *account
     return EGOV_DB_ONE_ROW;
 }
 
-static json_t *codes_json(char codes[ACCOUNT_RECOVERY_CODES][16])
+static json_t *codes_json(char codes[ACCOUNT_RECOVERY_CODES][ACCOUNT_RECOVERY_LEN])
 {
     json_t *a = json_array();
     for (int i = 0; a != NULL && i < ACCOUNT_RECOVERY_CODES; i++)
@@ -387,7 +388,7 @@ struct confirm_txn {
     const char *account_id, *code, *addr, *rid;
     char secret[64];
     bool ok;
-    char codes[ACCOUNT_RECOVERY_CODES][16];
+    char codes[ACCOUNT_RECOVERY_CODES][ACCOUNT_RECOVERY_LEN];
 };
 
 static enum egov_db_qs confirm_body(struct egov_db_conn *c, void *cls)
@@ -457,7 +458,7 @@ void account_handle_totp_confirm(struct egov_req *req)
 struct simple_txn {
     const char *account_id, *addr, *rid;
     const char *what;
-    char codes[ACCOUNT_RECOVERY_CODES][16];
+    char codes[ACCOUNT_RECOVERY_CODES][ACCOUNT_RECOVERY_LEN];
 };
 
 static enum egov_db_qs disable_body(struct egov_db_conn *c, void *cls)

@@ -302,7 +302,7 @@ static void test_register_totp_reset(void **state)
     assert_non_null(p);
     p += 10;
     n = strcspn(p, "<");
-    assert_int_equal(n, 11);
+    assert_int_equal(n, 19);
     memcpy(recovery, p, n);
     recovery[n] = '\0';
     egov_test_response_free(&r);
