@@ -99,9 +99,11 @@ void egov_hanzi_conv_close(struct egov_hanzi_conv *cv);
 
 /**
  * Loads the character tables: the imported 全字庫 tables from
- * @p vardir/hanzi/tables.bin if present, else the built-in sources
- * (Unihan kIRG_TSource/kBigFive from unicode-data, glibc iconv CP950 and
- * EUC-TW).  Idempotent and thread-safe; called by the module's init.
+ * @p vardir/hanzi/tables.bin if present (CP950 still from glibc), else the
+ * built-in sources: glibc iconv CP950 for Big5 and EUC-TW for CNS planes
+ * 1-7, Unihan kIRG_TSource (unicode-data) for the other planes.  Called by
+ * the module's init.  Loading again from the same @p vardir does nothing;
+ * from another one it replaces the tables (not while converting).
  * Returns false with a message in @p err if no source could be read.
  */
 bool egov_hanzi_tables_load(const char *vardir, char *err, size_t errlen);
