@@ -49,6 +49,7 @@ try {
   for (const lang of ['zh-TW', 'en']) {
     const context = await browser.newContext({ locale: lang, viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
+    page.setDefaultTimeout(90000); /* the machine may be busy with other builds */
     await page.addInitScript(() => {
       window.__csp = [];
       document.addEventListener('securitypolicyviolation', (e) =>

@@ -39,7 +39,7 @@ export EGOV_LOG_LEVEL=warn
 "$EGOV_BIN" serve --listen 127.0.0.1:0 --db "sqlite:$work/x.db" >"$log" 2>&1 &
 pid=$!
 url=
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   url=$(grep -o 'listening on http://[^ ]*' "$log" 2>/dev/null | head -1 | sed 's/^listening on //')
   [ -n "$url" ] && break
   kill -0 "$pid" 2>/dev/null || break

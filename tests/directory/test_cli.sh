@@ -117,7 +117,7 @@ chmod 600 "$tmp/token"
 EGOV_OID_ADMIN_TOKEN_FILE="$tmp/token" "$EGOV_BIN" serve --listen 127.0.0.1:0 --db "$db" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 port=
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   port=$(sed -n 's/^listening on http:\/\/[^:]*:\([0-9]*\)$/\1/p' "$tmp/out")
   [ -n "$port" ] && break
   sleep 0.1
