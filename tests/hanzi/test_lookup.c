@@ -222,6 +222,39 @@ static void test_import_properties(void **state)
     assert_int_equal(p.radical, 1);
     assert_string_equal(p.zhuyin, "ㄧ ㄧˊ ㄧˋ");
 
+    /* with the official strokes, radicals and readings, our orders and ICU's agree on
+     * nearly all of plane 1 (ICU's zh-Hant stroke order follows Big5, which is by
+     * strokes, then radical) */
+    static const enum egov_hanzi_order orders[] = {EGOV_HANZI_ORDER_STROKE,
+                                                   EGOV_HANZI_ORDER_ZHUYIN};
+    static const double min_agree[] = {0.97, 0.95};
+    char **chars = calloc(6000, sizeof(*chars));
+    size_t nchars = 0;
+    assert_non_null(chars);
+    for (uint32_t code = 0x4421; code <= 0x7D4B && nchars < 6000; code++) {
+        if ((code & 0xFF) < 0x21 || (code & 0xFF) > 0x7E)
+            continue;
+        uint32_t cp = egov_hanzi_cp_of_cns(0x10000 | code);
+        char buf[5] = {0};
+        if (cp != 0 && egov_utf8_encode(cp, buf) > 0)
+            chars[nchars++] = strdup(buf);
+    }
+    assert_true(nchars > 5000);
+    for (size_t k = 0; k < 2; k++) {
+        json_t *r = egov_hanzi_collate_check((const char *const *)chars, nchars, orders[k], 3);
+        assert_non_null(r);
+        json_int_t pairs = json_integer_value(json_object_get(r, "pairs"));
+        json_int_t agree = json_integer_value(json_object_get(r, "agree"));
+        printf("official properties, %s order vs ICU on %zu plane-1 characters: %lld of %lld "
+               "adjacent pairs agree\n",
+               k == 0 ? "stroke" : "zhuyin", nchars, (long long)agree, (long long)pairs);
+        assert_true((double)agree >= min_agree[k] * (double)pairs);
+        json_decref(r);
+    }
+    for (size_t k = 0; k < nchars; k++)
+        free(chars[k]);
+    free(chars);
+
     /* characters that exist only in CNS 11643 are found, with private-use code points */
     struct egov_hanzi_lookup_query q = query();
     q.strokes = 9;
