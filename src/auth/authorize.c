@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "account/account.h"
+#include "directory/directory.h"
 #include "auth/auth_int.h"
 
 /* Marks a return from a forced login: the login must be newer than this time. */
@@ -295,6 +296,23 @@ static json_t *release_claims(const struct areq *a, const struct egov_account_se
         json_object_set_new(cl, "name", json_string(s->name));
     if (egov_auth_scope_has(a->granted, AUTH_SCOPE_NATIONAL_ID) && s->national_id[0] != '\0')
         json_object_set_new(cl, "national_id", json_string(s->national_id));
+    /* what the directory holds about the person: birth date, gender, address */
+    bool profile = egov_auth_scope_has(a->granted, "profile");
+    bool address = egov_auth_scope_has(a->granted, "address");
+    struct egov_directory_person p;
+    if ((profile || address) && s->national_id[0] != '\0' &&
+        egov_directory_person_by_id_number(egov_req_db(a->req), s->national_id, &p) ==
+            EGOV_DB_ONE_ROW) {
+        if (profile && p.birth_date[0] != '\0')
+            json_object_set_new(cl, "birthdate", json_string(p.birth_date));
+        if (profile && (p.gender == 'M' || p.gender == 'F'))
+            json_object_set_new(cl, "gender", json_string(p.gender == 'M' ? "male" : "female"));
+        if (address && p.address[0] != '\0')
+            json_object_set_new(
+                cl, "address",
+                json_pack("{s:s, s:s}", "formatted", p.address, "country",
+                          strcmp(p.nationality, "TWN") == 0 ? "TW" : p.nationality));
+    }
     return cl;
 }
 

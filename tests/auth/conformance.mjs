@@ -63,6 +63,7 @@ fs.writeFileSync(pwFile, PASSWORD + '\n', { mode: 0o600 });
 const person = JSON.parse(cli('account', 'add', '--national-id', NATIONAL_ID, '--name', NAME, '--password-file', pwFile));
 const AGENCY = '376470000A';
 cli('authz', 'admin', 'add', '--subject', person.principal_id, '--agency', AGENCY);
+cli('authz', 'admin', 'add', '--subject', person.principal_id, '--agency', '*');
 
 function addClient(auth) {
   const out = cli('oidc', 'client', 'add', '--name', `RP ${auth}`, '--redirect-uri', redirectUri,
@@ -217,6 +218,21 @@ const ui3 = await (await fetch(meta.userinfo_endpoint, { method: 'POST',
 check(ui3.sub === c1.sub, 'userinfo POST with the token in the form body');
 check(ui1.national_id === undefined, 'no national ID without the national_id scope');
 
+// what the directory holds about the person goes out only with its scope
+const dir = await page.request.post(`${base}/api/directory/persons`, { data: {
+  id_number: NATIONAL_ID, name: NAME, birth_date: '1990-05-17', address: '臺北市中正區重慶南路一段122號' } });
+check(dir.status() === 201, 'the directory records the person (platform administrator)', dir.status());
+const fa = await codeFlow(confBasic, { scope: 'openid profile address national_id' });
+const ta = await exchange(confBasic, fa);
+const uia = await client.fetchUserInfo(confBasic, ta.access_token, ta.claims().sub);
+check(uia.address?.formatted === '臺北市中正區重慶南路一段122號' && uia.birthdate === '1990-05-17' && uia.gender === 'male',
+  'userinfo: address, birthdate and gender from the directory with scopes profile and address', JSON.stringify(uia));
+check(uia.national_id === NATIONAL_ID, 'userinfo: the national ID with the consented national_id scope');
+const tNarrow = await client.refreshTokenGrant(confBasic, ta.refresh_token, { scope: 'openid' });
+const uiNarrow = await client.fetchUserInfo(confBasic, tNarrow.access_token, ta.claims().sub);
+check(uiNarrow.address === undefined && uiNarrow.national_id === undefined && uiNarrow.name === undefined,
+  'userinfo: a token refreshed down to scope openid releases nothing but sub', JSON.stringify(uiNarrow));
+
 // the ID token is not an access token; a tampered token is refused
 const r401 = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${t1.id_token}` } });
 check(r401.status === 401, 'an ID token is refused as an access token (wrong audience/type)');
@@ -356,8 +372,19 @@ const regApi = await page.request.post(`${base}/api/oidc/clients`, { data: apiBo
 const regJson = await regApi.json();
 check(regApi.status() === 201 && regJson.agency === AGENCY && typeof regJson.client_secret === 'string',
   'API: an agency administrator registers a client of the agency', `${regApi.status()} ${JSON.stringify(regJson).slice(0, 200)}`);
-const regOther = await page.request.post(`${base}/api/oidc/clients`, { data: { ...apiBody, agency: '999999999Z' } });
+// someone who administers nothing: a second citizen in a second browser
+cli('account', 'add', '--national-id', 'B123456780', '--name', '林美華', '--password-file', pwFile);
+const ctx2 = await browser.newContext({ locale: 'zh-TW' });
+const page2 = await ctx2.newPage();
+await page2.goto(`${base}/login?return_to=%2F`);
+await page2.fill('input[name="login"]', 'B123456780');
+await page2.fill('input[type="password"]', PASSWORD);
+await Promise.all([page2.waitForNavigation(), page2.click('form[action="/login"] button[type="submit"]')]);
+const regOther = await page2.request.post(`${base}/api/oidc/clients`, { data: apiBody });
 check(regOther.status() === 403, 'API: nobody registers clients of an agency they do not administer', regOther.status());
+const pageOther = await page2.goto(`${base}/oidc/clients?agency=${AGENCY}`);
+check(pageOther.status() === 403, 'clients page: refused to a non-administrator', pageOther.status());
+await ctx2.close();
 const regBad = await page.request.post(`${base}/api/oidc/clients`, { data: { ...apiBody, redirect_uris: ['http://evil.example/cb'] } });
 check(regBad.status() === 400 && (await regBad.json()).field === 'redirect_uris', 'API: a plain-http redirect URI is refused, naming the field');
 const anon = await fetch(`${base}/api/oidc/clients?agency=${AGENCY}`);
