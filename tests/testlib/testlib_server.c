@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,10 @@ bool egov_test_server_start(const char *db_url, const char *const *extra_args,
         return false;
     }
     if (pid == 0) {
+        /* a test killed by CTest's timeout must not leave its server behind */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1)
+            _exit(127);
         dup2(pipefd[1], 1);
         execv(bin, (char *const *)argv);
         _exit(127);
