@@ -165,7 +165,7 @@ static bool account_init(const struct egov_module_env *env)
 }
 
 static const struct egov_module_cli account_cli[] = {
-    {"account", "accounts: add a citizen account (egov account add --help)", account_cli_run},
+    {"account", "accounts: add, show, unlock (egov account --help)", account_cli_run},
     {NULL, NULL, NULL},
 };
 

@@ -78,8 +78,37 @@ static void test_nodes(void **state)
     assert_int_equal(WEXITSTATUS(rc), 2);
     unlink(pwfile);
 
-    /* sign in on node A; the session works on node B */
+    /* five wrong passwords lock the account on every node; the help desk unlocks it */
     struct jar j = {0};
+    for (int i = 0; i < 5; i++) {
+        assert_true(jar_csrf(&j, &b, "/login", tok));
+        snprintf(form, sizeof form, "csrf_token=%s&login=%s&password=guess+%d", tok, NID, i);
+        assert_int_equal(jar_status(&j, &b, "POST", "/login", form), i < 4 ? 401 : 429);
+    }
+    assert_true(jar_csrf(&j, &a, "/login", tok));
+    snprintf(form, sizeof form, "csrf_token=%s&login=%s&password=%s", tok, NID, PW_FORM);
+    assert_int_equal(jar_status(&j, &a, "POST", "/login", form), 429);
+    snprintf(cmd, sizeof cmd, "\"%s\" account show --db '%s' --national-id a123456789",
+             getenv("EGOV_BIN"), url);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[2048] = "";
+    size_t got = fread(out, 1, sizeof out - 1, p);
+    out[got] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(out, "\"failed_count\": 5"));
+    assert_non_null(strstr(out, "\"locked_until\""));
+    snprintf(cmd, sizeof cmd, "\"%s\" account unlock --db '%s' --national-id %s >/dev/null",
+             getenv("EGOV_BIN"), url, NID);
+    rc = system(cmd);
+    assert_int_equal(WEXITSTATUS(rc), 0);
+    snprintf(cmd, sizeof cmd,
+             "\"%s\" account unlock --db '%s' --national-id F231234561 >/dev/null 2>&1",
+             getenv("EGOV_BIN"), url);
+    rc = system(cmd);
+    assert_int_equal(WEXITSTATUS(rc), 1);
+
+    /* sign in on node A; the session works on node B */
     assert_true(jar_csrf(&j, &a, "/login", tok));
     snprintf(form, sizeof form, "csrf_token=%s&login=%s&password=%s&return_to=/account", tok, NID,
              PW_FORM);
@@ -96,12 +125,12 @@ static void test_nodes(void **state)
     snprintf(form, sizeof form, "csrf_token=%s", tok);
     struct egov_test_response r;
     assert_int_equal(jar_req(&j, &a, "POST", "/account/totp/start", form, &r), 200);
-    const char *p = strstr(r.body, "data-secret=\"");
-    assert_non_null(p);
-    p += 13;
-    size_t n = strcspn(p, "\"");
+    const char *ds = strstr(r.body, "data-secret=\"");
+    assert_non_null(ds);
+    ds += 13;
+    size_t n = strcspn(ds, "\"");
     assert_true(n > 0 && n < sizeof secret);
-    memcpy(secret, p, n);
+    memcpy(secret, ds, n);
     secret[n] = '\0';
     egov_test_response_free(&r);
     time_t now = time(NULL);
