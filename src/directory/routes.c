@@ -15,9 +15,10 @@
  *   GET    /api/directory/persons/{id_number}          look one up (administrators only)
  *   POST   /api/directory/businesses                   add a business
  *   GET    /api/directory/businesses/{ban}             look one up
- *   POST   /api/directory/check-id                     {"ids":[...]} -> validity and kind of each
- *   GET    /directory                                  agency tree browse and search page
- *   GET    /directory/agencies/{key}                   agency page
+ *   GET    /api/directory/principals?q=NAME          persons and businesses by name
+ * (administrators) POST   /api/directory/check-id                     {"ids":[...]} -> validity and
+ * kind of each GET    /directory                                  agency tree browse and search
+ * page GET    /directory/agencies/{key}                   agency page
  */
 #include <string.h>
 
@@ -540,6 +541,25 @@ static void handle_business_get(struct egov_req *req)
     egov_reply_json(req, 200, egov_directory_business_to_json(&b));
 }
 
+static void handle_principal_search(struct egov_req *req)
+{
+    struct egov_oid_actor actor;
+    const char *q = egov_req_query(req, "q");
+    json_t *res = NULL;
+    if (!egov_oid_actor_from_request(req, &actor))
+        return;
+    enum egov_ec ec = dir_authorize(egov_req_db(req), &actor, "directory.person.read", "");
+    if (ec == EGOV_EC_NONE)
+        ec = q == NULL || strlen(q) > 200
+                 ? EGOV_EC_GENERIC_PARAMETER_MALFORMED
+                 : egov_directory_principal_search(egov_req_db(req), q, SEARCH_LIMIT, &res);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED ? "q" : NULL);
+        return;
+    }
+    egov_reply_json(req, 200, res);
+}
+
 /* The kind of one identifier as text. */
 static json_t *check_one(const char *id)
 {
@@ -698,6 +718,7 @@ static const struct egov_route routes[] = {
     {EGOV_M_POST, "/api/directory/businesses", handle_business_add, 8192, EGOV_ROUTE_JSON_BODY,
      "dir-business-add"},
     {EGOV_M_GET, "/api/directory/businesses/{ban}", handle_business_get, 0, 0, "dir-business"},
+    {EGOV_M_GET, "/api/directory/principals", handle_principal_search, 0, 0, "dir-principals"},
     {EGOV_M_POST, "/api/directory/check-id", handle_check_id, 65536, EGOV_ROUTE_JSON_BODY,
      "dir-check-id"},
     {EGOV_M_GET, "/directory", handle_page_tree, 0, 0, "dir-page"},

@@ -178,6 +178,8 @@ get "GET person" 200 '"gender":"M"' -H "$tok" "$base/api/directory/persons/A1234
 get "POST business" 201 '"ban":"04595252"' -H "$tok" -H "$json" -d '{"ban":"04595252","name":"測試公司"}' "$base/api/directory/businesses"
 get "POST business with a bad number" 400 '"field":"ban"' -H "$tok" -H "$json" -d '{"ban":"12345678","name":"x"}' "$base/api/directory/businesses"
 get "GET business" 200 '測試公司' "$base/api/directory/businesses/04595252"
+get "search principals" 200 '"測試公司"' -G -H "$tok" --data-urlencode 'q=測試' "$base/api/directory/principals"
+get "search principals without token" 401 '' -G --data-urlencode 'q=測試' "$base/api/directory/principals"
 get "check-id with a number" 400 '"field":"ids"' -H "$json" -d '{"ids":[5]}' "$base/api/directory/check-id"
 get "register an arc" 201 '"oid":"2.16.886.101.99999.1"' -H 'Content-Type: application/json' \
   -H 'Authorization: Bearer dir-admin-token-0123456789' -d '{"name":"子節點"}' "$base/api/oid/2.16.886.101.99999/children"
