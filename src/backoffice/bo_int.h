@@ -196,6 +196,14 @@ bool bo_generate(struct egov_db *db, enum egov_backoffice_agency agency,
                  const struct egov_backoffice_population *pop, bool progress, char *err,
                  size_t errlen);
 
+/**
+ * Adds appointment slots to a health database for each of the next seven
+ * days (in Taiwan) that has none, for a database generated days ago.
+ * Returns the number of days added (0 if none were missing), -1 on
+ * database errors.
+ */
+int bo_health_topup(struct egov_db *db, uint64_t seed);
+
 /* ------------------------------------------------------------------ */
 /* HTTP helpers (http_util.c)                                          */
 /* ------------------------------------------------------------------ */

@@ -641,14 +641,44 @@ static enum egov_db_qs gen_patients(struct egov_db_conn *c, void *cls)
 
 #define SLOT_DAYS 7
 
+/* The date @p day days after the day of @p now_us in Taiwan (UTC+8). */
+static void taiwan_day(int64_t now_us, int day, char out[11])
+{
+    time_t t = (time_t)(now_us / 1000000) + 8 * 3600 + (time_t)day * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    date_str(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, out);
+}
+
+/* One day's slots of one hospital; ids from ++*id. */
+static enum egov_db_qs add_day_slots(struct egov_db_conn *c, const char *code, bool hospital,
+                                     const char *date, struct bo_rng *r, int64_t *id)
+{
+    static const char *const depts[] = {"家庭醫學科", "內科", "小兒科", "骨科"};
+    static const char *const periods[] = {"morning", "afternoon", "evening"};
+    static const char *const doctors[] = {"王", "林", "陳", "張", "李", "黃"};
+    unsigned int ndept = hospital ? 4 : 1;
+    for (unsigned int d = 0; d < ndept; d++) {
+        for (unsigned int p = 0; p < 3; p++) {
+            if (!hospital && p == 1)
+                continue; /* clinics close in the afternoon */
+            char doctor[32];
+            snprintf(doctor, sizeof(doctor), "%s醫師", doctors[bo_rng_below(r, 6)]);
+            /* a few tiny slots make "fully booked" easy to see */
+            int cap = bo_rng_chance(r, 10) ? 1 : hospital ? 30 : 15;
+            EXEC(&st_slot_ins, EGOV_DB_PARAM_INT64(++*id), EGOV_DB_PARAM_TEXT(code),
+                 EGOV_DB_PARAM_TEXT(date), EGOV_DB_PARAM_TEXT(periods[p]),
+                 EGOV_DB_PARAM_TEXT(depts[d]), EGOV_DB_PARAM_TEXT(doctor),
+                 EGOV_DB_PARAM_INT64(cap));
+        }
+    }
+    return EGOV_DB_ONE_ROW;
+}
+
 static enum egov_db_qs gen_hospitals(struct egov_db_conn *c, void *cls)
 {
     struct gen *g = cls;
     const struct egov_backoffice_population *pop = g->pop;
-    static const char *const depts[] = {"家庭醫學科", "內科", "小兒科", "骨科"};
-    static const char *const periods[] = {"morning", "afternoon", "evening"};
-    static const char *const doctors[] = {"王", "林", "陳", "張", "李", "黃"};
-    time_t base = (time_t)(g->now_us / 1000000);
     for (unsigned int k = g->from; k < g->to; k++) {
         const struct bo_hospital *h = &pop->hospitals[k];
         EXEC(&st_hospital_ins, EGOV_DB_PARAM_TEXT(h->code), EGOV_DB_PARAM_TEXT(h->name),
@@ -656,32 +686,74 @@ static enum egov_db_qs gen_hospitals(struct egov_db_conn *c, void *cls)
              EGOV_DB_PARAM_TEXT(pop->districts[h->district].code), EGOV_DB_PARAM_TEXT(h->address));
         struct bo_rng r;
         bo_rng_seed(&r, pop->seed, STREAM_HEALTH, k);
-        unsigned int ndept = h->hospital ? 4 : 1;
         /* slot ids: 1000 per hospital, room for 7 days x 4 departments x 3 periods */
         int64_t id = (int64_t)k * 1000;
         for (int day = 1; day <= SLOT_DAYS; day++) {
-            time_t t = base + (time_t)day * 86400;
-            struct tm tm;
-            gmtime_r(&t, &tm);
             char date[11];
-            date_str(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, date);
-            for (unsigned int d = 0; d < ndept; d++) {
-                for (unsigned int p = 0; p < 3; p++) {
-                    if (!h->hospital && p == 1)
-                        continue; /* clinics close in the afternoon */
-                    char doctor[32];
-                    snprintf(doctor, sizeof(doctor), "%s醫師", doctors[bo_rng_below(&r, 6)]);
-                    /* a few tiny slots make "fully booked" easy to see */
-                    int cap = bo_rng_chance(&r, 10) ? 1 : h->hospital ? 30 : 15;
-                    EXEC(&st_slot_ins, EGOV_DB_PARAM_INT64(++id), EGOV_DB_PARAM_TEXT(h->code),
-                         EGOV_DB_PARAM_TEXT(date), EGOV_DB_PARAM_TEXT(periods[p]),
-                         EGOV_DB_PARAM_TEXT(depts[d]), EGOV_DB_PARAM_TEXT(doctor),
-                         EGOV_DB_PARAM_INT64(cap));
-                }
-            }
+            taiwan_day(g->now_us, day, date);
+            enum egov_db_qs qs = add_day_slots(c, h->code, h->hospital, date, &r, &id);
+            if (qs < 0)
+                return qs;
         }
     }
     return EGOV_DB_ONE_ROW;
+}
+
+static const struct egov_db_stmt st_hospital_list = {
+    "bo_gen_hospital_list", "SELECT code, kind FROM hl_hospital ORDER BY code", NULL};
+static const struct egov_db_stmt st_slot_last = {"bo_gen_slot_last",
+                                                 "SELECT COALESCE(MAX(id), 0) FROM hl_slot", NULL};
+static const struct egov_db_stmt st_slot_day = {
+    "bo_gen_slot_day", "SELECT 1 FROM hl_slot WHERE slot_date = $1 LIMIT 1", NULL};
+
+struct topup {
+    uint64_t seed;
+    int64_t now_us;
+    int added;
+};
+
+static enum egov_db_qs topup_body(struct egov_db_conn *c, void *cls)
+{
+    struct topup *t = cls;
+    struct egov_db_rows *h = NULL, *last = NULL;
+    enum egov_db_qs qs = egov_db_query(c, &st_slot_last, NULL, &last);
+    if (qs > 0)
+        qs = egov_db_query(c, &st_hospital_list, NULL, &h);
+    t->added = 0;
+    if (qs >= 0) {
+        int64_t id = egov_db_rows_int64(last, 0, 0);
+        for (int day = 1; qs >= 0 && day <= SLOT_DAYS; day++) {
+            char date[11];
+            taiwan_day(t->now_us, day, date);
+            const struct egov_db_param pd[] = {EGOV_DB_PARAM_TEXT(date), EGOV_DB_PARAM_END};
+            qs = egov_db_exec(c, &st_slot_day, pd);
+            if (qs != 0)
+                continue; /* the day has its slots (or an error ends the loop) */
+            for (size_t k = 0; qs >= 0 && k < egov_db_rows_count(h); k++) {
+                struct bo_rng r;
+                bo_rng_seed(&r, t->seed, STREAM_HEALTH + 200,
+                            (uint64_t)(t->now_us / 86400000000LL + day) << 20 | k);
+                qs = add_day_slots(c, egov_db_rows_text(h, k, 0),
+                                   strcmp(egov_db_rows_text(h, k, 1), "hospital") == 0, date, &r,
+                                   &id);
+            }
+            t->added++;
+        }
+    }
+    egov_db_rows_free(h);
+    egov_db_rows_free(last);
+    return qs;
+}
+
+int bo_health_topup(struct egov_db *db, uint64_t seed)
+{
+    struct topup t = {.seed = seed, .now_us = egov_now_us()};
+    struct egov_db_conn *c = egov_db_acquire(db, 10000);
+    if (c == NULL)
+        return -1;
+    enum egov_db_qs qs = egov_db_txn(c, true, 10, topup_body, &t);
+    egov_db_release(c);
+    return qs < 0 ? -1 : t.added;
 }
 
 /* ------------------------------------------------------------------ */

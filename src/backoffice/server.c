@@ -97,6 +97,10 @@ struct egov_backoffice *egov_backoffice_start(const struct egov_backoffice_optio
         egov_backoffice_population_free(pop);
         pop = NULL;
     }
+    if (opt->agency == EGOV_BO_HEALTH && bo_health_topup(bo->db, opt->seed) < 0) {
+        snprintf(err, errlen, "cannot add the coming days' appointment slots");
+        goto fail;
+    }
     if (opt->agency == EGOV_BO_HOUSEHOLD) {
         if (!bo_setting_set(bo->db, "publish_url", opt->publish_url)) {
             snprintf(err, errlen, "cannot record the publish URL");

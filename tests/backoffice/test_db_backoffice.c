@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -873,6 +874,46 @@ static void test_health(void **state)
              NULL);
     assert_int_equal(st, 400);
     json_decref(c);
+    /* a database generated days ago gets the coming days' slots when it starts */
+    {
+        static const struct egov_db_stmt st_drop_appts = {
+            "t_hl_drop_appts",
+            "DELETE FROM hl_appointment WHERE slot_id IN"
+            " (SELECT id FROM hl_slot WHERE slot_date > $1)",
+            NULL};
+        static const struct egov_db_stmt st_drop = {
+            "t_hl_drop_late", "DELETE FROM hl_slot WHERE slot_date > $1", NULL};
+        static const struct egov_db_stmt st_days = {
+            "t_hl_days", "SELECT COUNT(DISTINCT slot_date), MAX(slot_date) FROM hl_slot", NULL};
+        struct egov_db *hdb = egov_backoffice_db(hl.bo);
+        struct egov_db_conn *dc = egov_db_acquire(hdb, 5000);
+        struct egov_db_rows *rows = NULL;
+        char last[16], tomorrow[16];
+        assert_non_null(dc);
+        assert_true(egov_db_query(dc, &st_days, NULL, &rows) > 0);
+        assert_int_equal(egov_db_rows_int64(rows, 0, 0), 7);
+        snprintf(last, sizeof(last), "%s", egov_db_rows_text(rows, 0, 1));
+        egov_db_rows_free(rows);
+        egov_db_release(dc);
+        assert_int_equal(bo_health_topup(hdb, SEED), 0); /* nothing missing */
+        /* keep tomorrow's slots only, as if generated six days ago, then top up */
+        time_t t = time(NULL) + 8 * 3600 + 86400;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(tomorrow, sizeof(tomorrow), "%Y-%m-%d", &tm);
+        const struct egov_db_param pt[] = {EGOV_DB_PARAM_TEXT(tomorrow), EGOV_DB_PARAM_END};
+        dc = egov_db_acquire(hdb, 5000);
+        assert_true(egov_db_exec(dc, &st_drop_appts, pt) >= 0);
+        assert_true(egov_db_exec(dc, &st_drop, pt) > 0);
+        egov_db_release(dc);
+        assert_int_equal(bo_health_topup(hdb, SEED), 6);
+        dc = egov_db_acquire(hdb, 5000);
+        assert_true(egov_db_query(dc, &st_days, NULL, &rows) > 0);
+        assert_int_equal(egov_db_rows_int64(rows, 0, 0), 7);
+        assert_string_equal(egov_db_rows_text(rows, 0, 1), last);
+        egov_db_rows_free(rows);
+        egov_db_release(dc);
+    }
     json_decref(get(&hl, "/appointments/not-a-uuid", 400));
     json_decref(get(&hl, "/appointments/01a21c82-fdec-71b4-b3ce-7901f715c542", 404));
     egov_backoffice_stop(hl.bo);
