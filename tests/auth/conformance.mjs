@@ -10,7 +10,11 @@ import http from 'node:http';
 import path from 'node:path';
 import * as client from 'openid-client';
 import * as jose from 'jose';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const [base, dbUrl, workDir] = process.argv.slice(2);
 const egov = process.env.EGOV_BIN;
@@ -117,6 +121,15 @@ const confPost = await client.discovery(issuerUrl, cPost.client_id, undefined,
 const confJwt = await client.discovery(issuerUrl, cJwt.client_id, { token_endpoint_auth_signing_alg: 'ES256' },
   client.PrivateKeyJwt({ key: privateKey, kid: 'rp-key-1' }), opts);
 const confPublic = await client.discovery(issuerUrl, cPublic.client_id, undefined, client.None(), opts);
+
+// axe-core on the page as it is: no serious or critical violation
+async function axeCheck(p, label) {
+  await p.evaluate(axeSource);
+  const res = await p.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `${label}: axe-core finds no serious or critical violation`,
+    bad.map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; '));
+}
 
 // --- the browser ---------------------------------------------------------------
 const browser = await chromium.launch({ executablePath: chromePath, args: ['--no-sandbox'] });
@@ -392,8 +405,15 @@ check(anon.status === 401, 'API: the client list needs a signed-in administrator
 const listed = await (await page.request.get(`${base}/api/oidc/clients?agency=${AGENCY}`)).json();
 check(listed.clients?.some((c) => c.client_id === regJson.client_id && c.client_secret === undefined),
   'API: the agency\'s clients are listed, without secrets');
+const confApi = await client.discovery(issuerUrl, regJson.client_id, undefined,
+  client.ClientSecretPost(regJson.client_secret), opts);
+let apiConsent = '';
+await codeFlow(confApi, {}, { onConsent: async (p) => { apiConsent = await p.content(); await axeCheck(p, 'consent page'); } });
+check(apiConsent.includes('Agency &lt;b&gt;portal&lt;/b&gt; 測試') && !apiConsent.includes('<b>portal</b>'),
+  'consent page: the application name is HTML-escaped');
 await page.goto(`${base}/oidc/clients?agency=${AGENCY}`);
 check(/Agency &lt;b&gt;portal&lt;\/b&gt; 測試/.test(await page.content()), 'clients page: names are HTML-escaped');
+await axeCheck(page, 'clients page');
 await page.fill('#client-name', 'Page registered app');
 await page.fill('#client-redirects', `${redirectUri}\n${rpBase}/cb2`);
 await page.selectOption('#client-auth', 'client_secret_basic');
@@ -411,6 +431,7 @@ check(ccClaims.agency === AGENCY && ccClaims.client_id === pageId, 'an agency cl
 const fw = await codeFlow(confPost);
 const tw = await exchange(confPost, fw);
 await page.goto(`${base}/oidc/consents`);
+await axeCheck(page, 'consents page');
 const row = page.locator('tr', { hasText: 'RP client_secret_post' });
 check(await row.count() === 1, 'consents page lists the application');
 await Promise.all([page.waitForNavigation(), row.locator('button').click()]);
@@ -437,6 +458,20 @@ check(evil.status() === 400 && new URL(page.url()).origin === issuerUrl.origin, 
 const none = await journey(client.buildAuthorizationUrl(confBasic, { redirect_uri: redirectUri, scope: 'openid', prompt: 'none', state: 's5' }));
 check(none.searchParams.get('error') === 'login_required' && none.searchParams.get('state') === 's5',
   'prompt=none while logged out gives login_required');
+
+// logout without id_token_hint asks first, on a form with a CSRF token
+await codeFlow(confBasic);
+await page.goto(`${base}/oidc/logout?ui_locales=en`);
+check(await page.locator('form[action="/oidc/logout"] input[name="csrf_token"]').count() === 1,
+  'logout without id_token_hint asks for confirmation on a CSRF-protected form');
+await axeCheck(page, 'logout confirmation page');
+await Promise.all([page.waitForNavigation(), page.click('form[action="/oidc/logout"] button[type="submit"]')]);
+check(/signed out/.test(await page.textContent('main')), 'logout: confirmed in English');
+const forged = await fetch(`${base}/oidc/logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: 'confirm=1' });
+check(forged.status === 403, 'logout: a cross-site form without the CSRF token is refused', forged.status);
+const after = await journey(client.buildAuthorizationUrl(confBasic, { redirect_uri: redirectUri, scope: 'openid', prompt: 'none', state: 's6' }));
+check(after.searchParams.get('error') === 'login_required', 'after the confirmed logout the session is gone');
 
 await browser.close();
 rp.close();
