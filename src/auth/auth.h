@@ -11,15 +11,24 @@
  *   GET/POST /oidc/userinfo                  bearer header or form body
  *   POST /oidc/revoke                        RFC 7009
  *   POST /oidc/introspect                    RFC 7662
- *   GET  /oidc/logout                        RP-initiated logout
+ *   GET/POST /oidc/logout                    RP-initiated logout
  *   GET/POST /api/oidc/clients, /oidc/clients  client registration by
  *                                            agency administrators
+ *   GET/POST /oidc/consents                  a person's consents, withdrawal
+ *
+ * Subjects are pairwise per sector (the client's agency, else its redirect
+ * host) unless a client registers subject_type public.  Scopes: openid,
+ * profile (name, birth date, gender), address (from the directory),
+ * national_id (asked for on the consent page), offline_access; email and
+ * phone are accepted but no source of those claims exists yet.
  *
  * Access tokens are JWTs (typ "at+jwt", RFC 9068) signed with the node's
  * ES256 key; ID tokens are signed with RS256 unless the client registered
  * ES256.  Signing keys live in the table oidc_key, their private halves
  * encrypted (PKCS#8, AES-256) under a secret kept in the file
- * PATHS.VAR/oidc-keys.secret (mode 0600).
+ * PATHS.VAR/oidc-keys.secret (mode 0600); they rotate by themselves after
+ * 90 days (`egov oidc keys rotate` does it at once), the new key published
+ * a day before it signs.
  */
 #ifndef EGOV_AUTH_H
 #define EGOV_AUTH_H

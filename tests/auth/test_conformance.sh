@@ -4,7 +4,8 @@
 # agency's application would use them, with Debian's chromium (through
 # playwright-core) for the login and consent pages.  Runs the Basic OP and
 # Config OP checks listed in tests/auth/conformance.mjs.  Exits 77
-# (skipped) only when node, chromium or the npm packages are missing.
+# (skipped) only when node or chromium is missing; missing npm packages are
+# a failure (run `npm ci`).
 # With EGOV_TEST_PG_URL set it runs on a fresh PostgreSQL database too.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,8 +13,8 @@ chromium=${EGOV_CHROMIUM:-/usr/bin/chromium}
 
 command -v node >/dev/null 2>&1 || { echo "skip: node missing"; exit 77; }
 [ -x "$chromium" ] || { echo "skip: $chromium missing"; exit 77; }
-for m in playwright-core openid-client jose; do
-  [ -d "$root/node_modules/$m" ] || { echo "skip: npm package $m missing (run npm ci in $root)"; exit 77; }
+for m in playwright-core openid-client jose axe-core; do
+  [ -d "$root/node_modules/$m" ] || { echo "npm package $m is missing: run npm ci in $root"; exit 1; }
 done
 [ -n "${EGOV_BIN:-}" ] && [ -x "$EGOV_BIN" ] || { echo "EGOV_BIN not set or not executable"; exit 1; }
 
