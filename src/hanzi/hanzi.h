@@ -357,9 +357,9 @@ struct egov_hanzi_lookup_query {
  */
 unsigned int egov_hanzi_radical_parse(const char *s);
 /**
- * The character of radical 1..214 (UTF-8, e.g. "水"; borrowed until the
- * properties are reloaded) and its strokes in @p strokes (0 if unknown; may
- * be NULL).  NULL if out of range.
+ * The character of radical 1..214 (UTF-8, e.g. "水"; "" without
+ * properties; borrowed until the properties are reloaded) and its strokes
+ * in @p strokes (0 if unknown; may be NULL).  NULL if out of range.
  */
 const char *egov_hanzi_radical_char(unsigned int radical, unsigned int *strokes);
 
