@@ -43,6 +43,8 @@ const struct egov_db_module_migrations oid_migrations = {"oid", migration_list};
 
 static const struct egov_db_stmt st_get = {
     "oid_get", "SELECT " ARC_COLUMNS " FROM oid_arc WHERE oid = $1", NULL};
+static const struct egov_db_stmt st_get_two = {
+    "oid_get_two", "SELECT " ARC_COLUMNS " FROM oid_arc WHERE oid IN ($1, $2)", NULL};
 static const struct egov_db_stmt st_count_children = {
     "oid_count_children", "SELECT COUNT(*) FROM oid_arc WHERE parent = $1", NULL};
 static const struct egov_db_stmt st_last_child = {
@@ -429,10 +431,32 @@ enum egov_db_qs egov_oid_upsert(struct egov_db_conn *c, const struct egov_oid_en
     /* the parent: the one given if registered, else the nearest registered ancestor */
     char parent[EGOV_OID_TEXT_MAX + 1] = "";
     char cur[EGOV_OID_TEXT_MAX + 1];
-    struct egov_oid_entry found;
-    enum egov_db_qs qs;
-    oid_copy(cur, sizeof(cur), e->oid);
-    while (egov_oid_parent(cur, parent, sizeof(parent))) {
+    struct egov_oid_entry found, self;
+    enum egov_db_qs qs, self_qs = EGOV_DB_NO_ROW;
+    memset(&self, 0, sizeof(self));
+    /* the arc and its immediate parent in one round trip (imports write thousands) */
+    if (!egov_oid_parent(e->oid, parent, sizeof(parent)))
+        return EGOV_DB_HARD_ERROR;
+    struct egov_db_param p2[] = {EGOV_DB_PARAM_TEXT(e->oid), EGOV_DB_PARAM_TEXT(parent),
+                                 EGOV_DB_PARAM_END};
+    struct egov_db_rows *r = NULL;
+    qs = egov_db_query(c, &st_get_two, p2, &r);
+    if (qs < 0)
+        return qs;
+    bool parent_known = false;
+    for (size_t i = 0; i < egov_db_rows_count(r); i++) {
+        if (strcmp(egov_db_rows_text(r, i, 0), e->oid) == 0) {
+            fill_entry(r, i, &self);
+            self_qs = EGOV_DB_ONE_ROW;
+        } else {
+            parent_known = true;
+        }
+    }
+    egov_db_rows_free(r);
+    oid_copy(cur, sizeof(cur), parent_known ? e->oid : parent);
+    if (!parent_known)
+        parent[0] = '\0';
+    while (!parent_known && egov_oid_parent(cur, parent, sizeof(parent))) {
         qs = get_on(c, parent, &found);
         if (qs < 0)
             return qs;
@@ -448,9 +472,8 @@ enum egov_db_qs egov_oid_upsert(struct egov_db_conn *c, const struct egov_oid_en
         if (qs > 0)
             oid_copy(parent, sizeof(parent), e->parent);
     }
-    qs = get_on(c, e->oid, &found);
-    if (qs < 0)
-        return qs;
+    found = self;
+    qs = self_qs;
     const char *agency = e->agency_id[0] != '\0' ? e->agency_id : NULL;
     int64_t now = egov_now_us();
     if (qs > 0 && strcmp(found.name, e->name) == 0 && strcmp(found.parent, parent) == 0 &&
