@@ -102,6 +102,22 @@ enum egov_db_qs authz_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, voi
     return qs;
 }
 
+/*
+ * Runs a read of one statement without a transaction around it (one round
+ * trip on PostgreSQL); a busy database is asked once more.
+ */
+static enum egov_db_qs authz_read(struct egov_db *db, egov_db_txn_fn fn, void *cls)
+{
+    if (db == NULL)
+        return EGOV_DB_HARD_ERROR;
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    enum egov_db_qs qs = EGOV_DB_SOFT_ERROR;
+    for (int attempt = 0; c != NULL && attempt < 2 && qs == EGOV_DB_SOFT_ERROR; attempt++)
+        qs = fn(c, cls);
+    egov_db_release(c);
+    return qs;
+}
+
 static enum egov_ec qs_ec(enum egov_db_qs qs)
 {
     return qs == EGOV_DB_SOFT_ERROR ? EGOV_EC_DB_SOFT_ERROR : EGOV_EC_DB_HARD_ERROR;
@@ -192,7 +208,7 @@ enum egov_authz_decision egov_authz_check(struct egov_db *db, const char *subjec
     memcpy(agency, code, cl);
     agency[cl] = '\0';
     struct check_txn t = {subject, action, agency, slash != NULL ? slash + 1 : "", reason, false};
-    if (authz_txn(db, false, check_body, &t) < 0) {
+    if (authz_read(db, check_body, &t) < 0) {
         if (reason != NULL)
             snprintf(reason, EGOV_AUTHZ_REASON_MAX, "the policy could not be read");
         return EGOV_AUTHZ_ERROR;
@@ -246,7 +262,7 @@ enum egov_authz_decision egov_authz_grant_check(struct egov_db *db, const char *
         return EGOV_AUTHZ_DENY;
     }
     struct grant_txn t = {consumer, service_id, method, path, 0};
-    if (authz_txn(db, false, grant_body, &t) < 0) {
+    if (authz_read(db, grant_body, &t) < 0) {
         *reason = "the grants could not be read";
         return EGOV_AUTHZ_ERROR;
     }
