@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hanzi/hanzi.h"
+#include "hanzi/table.h"
 #include "testlib.h"
 
 static int setup(void **state)
@@ -61,8 +62,11 @@ static void test_encode_equals_iconv(void **state)
             dropped++;
             continue;
         }
+        /* the table says whether we can; the converter is run where both can */
+        bool ours = cp < 0x80 || egov_hanzi_dbcs_enc(b5->t, cp) != 0;
         egov_buf_reset(&out);
-        bool ours = egov_hanzi_convert(u8, b5, EGOV_HANZI_STRICT, in, n, &out, &err);
+        if (ours && gl >= 0)
+            ours = egov_hanzi_convert(u8, b5, EGOV_HANZI_STRICT, in, n, &out, &err);
         if (gl >= 0 && ours) {
             if ((size_t)gl != out.len || memcmp(g, out.data, out.len) != 0)
                 fail_msg("U+%04X: iconv gives %ld bytes %02X%02X, we give %zu bytes %02X%02X",
