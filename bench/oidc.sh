@@ -12,7 +12,9 @@
 #   egov  POST /oidc/token grant_type=refresh_token       (each request spends
 #         a fresh refresh token and the next request of that thread uses the
 #         rotated one it got back; a reused token would revoke its family)
-# Prints requests/s, p50, p99, grants/s per core of the node and its RSS.
+# Prints requests/s, p50, p99, requests per CPU-second of the node (grants
+# per core, measured from the node's own CPU time so that wrk and other load
+# on the machine do not count) and its RSS.
 #
 # Environment: DURATION (default 10s), THREADS (wrk threads, default 2),
 # CONNS (default 32), EGOV_BIN (default build/egov), PORT (default 18280),
@@ -64,7 +66,8 @@ import hashlib, os, sys, time, uuid
 work, client, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 now = int(time.time())
 us = now * 1000000
-with open(os.path.join(work, "seed.sql"), "w") as f, open(os.path.join(work, "refresh.txt"), "w") as t:
+with open(os.path.join(work, "seed.sql"), "w") as f, open(os.path.join(work, "refresh.txt"), "w") as t1, \
+        open(os.path.join(work, "refresh2.txt"), "w") as t2:
     f.write("BEGIN;\n")
     f.write("CREATE TEMP TABLE a AS SELECT id FROM account LIMIT 1;\n")
     for i in range(n):
@@ -80,7 +83,7 @@ with open(os.path.join(work, "seed.sql"), "w") as f, open(os.path.join(work, "re
                 f" {now}, 'urn:egov:loa:1', '[\"pwd\"]', '{{\"name\":\"Bench\"}}', {now});\n")
         f.write("INSERT INTO oidc_refresh (hash, grant_id, created_at, expires_at) VALUES"
                 f" ('{hashlib.sha256(rt.encode()).hexdigest()}', '{gid}', {now}, {now + 86400});\n")
-        t.write(rt + "\n")
+        (t1 if i % 2 == 0 else t2).write(rt + "\n")
     f.write("COMMIT;\n")
 PY
 sqlite3 "$work/bench.db" <"$work/seed.sql"
@@ -113,9 +116,13 @@ function response(status, headers, body)
 end
 LUA
 
-# refresh: every thread owns a slice of the seeded tokens and spends each once;
-# a 200 answer hands back the rotated token, which goes to the end of the queue
-cat >"$work/refresh.lua" <<LUA
+# refresh: every thread owns a slice of the seeded tokens and keeps them on a
+# stack; each request spends the top one, and a 200 answer pushes the rotated
+# token it carries, so the seeded ones are only the starting pool.  The two
+# refresh runs use disjoint halves of the seeded tokens (a token spent twice
+# would be a reuse and revoke its family).
+refresh_lua() { # FILE -> a wrk script on stdout
+  cat <<LUA
 local threads = {}
 local counter = 0
 function setup(thread)
@@ -124,10 +131,10 @@ function setup(thread)
   table.insert(threads, thread)
 end
 function init(args)
-  queue, head, tail = {}, 1, 0
+  stack, top = {}, 0
   local i = 0
-  for line in io.lines("$work/refresh.txt") do
-    if i % $THREADS == id then tail = tail + 1; queue[tail] = line end
+  for line in io.lines("$1") do
+    if i % $THREADS == id then top = top + 1; stack[top] = line end
     i = i + 1
   end
   errors = 0
@@ -136,15 +143,15 @@ function init(args)
   wrk.headers["Authorization"] = "Basic $basic"
 end
 function request()
-  local t = queue[head]
-  queue[head] = nil
-  head = head + 1
+  local t = stack[top]
+  stack[top] = nil
+  top = top - 1
   return wrk.format(nil, nil, nil, "grant_type=refresh_token&refresh_token=" .. t)
 end
 function response(status, headers, body)
   if status == 200 then
     local rt = body:match('"refresh_token":"([^"]+)"')
-    if rt then tail = tail + 1; queue[tail] = rt end
+    if rt then top = top + 1; stack[top] = rt end
   else
     errors = errors + 1
   end
@@ -152,9 +159,12 @@ end
 function done(summary, latency, requests)
   local e = 0
   for _, t in ipairs(threads) do e = e + t:get("errors") end
-  io.write(string.format("refresh_errors %d\n", e))
+  io.write(string.format("refresh_errors %d\\n", e))
 end
 LUA
+}
+refresh_lua "$work/refresh.txt" >"$work/refresh.lua"
+refresh_lua "$work/refresh2.txt" >"$work/refresh2.lua"
 
 to_ms() {
   awk -v v="$1" 'BEGIN {
@@ -163,9 +173,12 @@ to_ms() {
     else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
     else print "nan" }'
 }
-# run NAME URL [LUA] -> "rps p50_ms p99_ms"
+# CPU seconds (user + system) the node has used so far
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$egov_pid/stat"; }
+# run NAME URL [LUA] -> "rps p50_ms p99_ms requests_per_cpu_second_of_the_node"
 run() {
-  local out
+  local out c0 c1
+  c0=$(cpu_s)
   if [ -n "${3:-}" ]; then
     out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$3" "$2" 2>&1)
   else
@@ -175,29 +188,32 @@ run() {
     echo "bench: $1 had errors:" >&2
     grep -E 'Non-2xx|Socket errors|refresh_errors' <<<"$out" >&2
   fi
-  echo "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out") $(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")") $(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")"
+  c1=$(cpu_s)
+  local n
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  echo "$(awk '/^Requests\/sec:/ {print $2}' <<<"$out") $(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")") $(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")") $(awk -v n="$n" -v a="$c0" -v b="$c1" 'BEGIN {if (b > a) printf "%.0f", n / (b - a); else print "nan"}')"
 }
 
-read -r h_rps h_p50 h_p99 < <(run healthz "http://127.0.0.1:$PORT/healthz")
-read -r c_rps c_p50 c_p99 < <(run client_credentials "http://127.0.0.1:$PORT/oidc/token" "$work/cc.lua")
-read -r r_rps r_p50 r_p99 < <(run refresh "http://127.0.0.1:$PORT/oidc/token" "$work/refresh.lua")
+read -r h_rps h_p50 h_p99 h_cpu < <(run healthz "http://127.0.0.1:$PORT/healthz")
+read -r c_rps c_p50 c_p99 c_cpu < <(run client_credentials "http://127.0.0.1:$PORT/oidc/token" "$work/cc.lua")
+read -r r_rps r_p50 r_p99 r_cpu < <(run refresh "http://127.0.0.1:$PORT/oidc/token" "$work/refresh.lua")
 # the same with the client's ID tokens signed ES256 instead of RS256 (a client
 # registration choice, id_token_signed_response_alg); keys are re-read within a minute
 sqlite3 "$work/bench.db" "UPDATE oidc_client SET id_token_alg = 'ES256' WHERE id = '$client_id'"
-read -r e_rps e_p50 e_p99 < <(run refresh-es256 "http://127.0.0.1:$PORT/oidc/token" "$work/refresh.lua")
+read -r e_rps e_p50 e_p99 e_cpu < <(run refresh-es256 "http://127.0.0.1:$PORT/oidc/token" "$work/refresh2.lua")
 rss_end=$(rss_kb "$egov_pid")
 
 echo
 echo "egov OIDC grants, $CONNS connections, $THREADS wrk threads, $DURATION each, $cores cores shared by wrk and egov"
-printf '%-34s %10s %9s %9s %10s %12s\n' target req/s p50_ms p99_ms vs_healthz per_core
-printf '%-34s %10s %9s %9s %10s %12.0f\n' "GET /healthz" "$h_rps" "$h_p50" "$h_p99" "1.00" \
-  "$(awk -v a="$h_rps" -v c="$cores" 'BEGIN {print a / c}')"
-printf '%-34s %10s %9s %9s %10.2f %12.0f\n' "token client_credentials" "$c_rps" "$c_p50" "$c_p99" \
-  "$(awk -v a="$c_rps" -v b="$h_rps" 'BEGIN {print a / b}')" "$(awk -v a="$c_rps" -v c="$cores" 'BEGIN {print a / c}')"
-printf '%-34s %10s %9s %9s %10.2f %12.0f\n' "token refresh_token (rotating)" "$r_rps" "$r_p50" "$r_p99" \
-  "$(awk -v a="$r_rps" -v b="$h_rps" 'BEGIN {print a / b}')" "$(awk -v a="$r_rps" -v c="$cores" 'BEGIN {print a / c}')"
-printf '%-34s %10s %9s %9s %10.2f %12.0f\n' "token refresh_token, ES256 ID token" "$e_rps" "$e_p50" "$e_p99" \
-  "$(awk -v a="$e_rps" -v b="$h_rps" 'BEGIN {print a / b}')" "$(awk -v a="$e_rps" -v c="$cores" 'BEGIN {print a / c}')"
+printf '%-36s %10s %9s %9s %10s %14s\n' target req/s p50_ms p99_ms vs_healthz per_node_cpu_s
+row() { # NAME RPS P50 P99 CPU
+  printf '%-36s %10s %9s %9s %10.2f %14s\n' "$1" "$2" "$3" "$4" "$(awk -v a="$2" -v b="$h_rps" 'BEGIN {print a / b}')" "$5"
+}
+row "GET /healthz" "$h_rps" "$h_p50" "$h_p99" "$h_cpu"
+row "token client_credentials" "$c_rps" "$c_p50" "$c_p99" "$c_cpu"
+row "token refresh_token (RS256 ID token)" "$r_rps" "$r_p50" "$r_p99" "$r_cpu"
+row "token refresh_token (ES256 ID token)" "$e_rps" "$e_p50" "$e_p99" "$e_cpu"
 printf '\negov RSS with %s live sessions and %s live grants: idle %.1f MB, after the run %.1f MB\n' \
   "$SESSIONS" "$SESSIONS" "$(awk -v k="$rss_idle" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss_end" 'BEGIN {print k / 1024}')"
-echo "(per_core divides by every core of the machine, though wrk runs on the same cores)"
+echo "(per_node_cpu_s: requests per CPU-second the egov process itself used, i.e. per core fully"
+echo " given to egov; req/s is what this machine managed with wrk and everything else on it)"
