@@ -1,24 +1,26 @@
 /*
  * routes.c -- the directory over HTTP.
  *
- *   GET    /api/directory/agencies?q=NAME|?parent=ID   search, or list children (top level)
- *   POST   /api/directory/agencies                     create an agency
- *   GET    /api/directory/agencies/{key}               by id, agency code or OID: agency, path,
- * history PATCH  /api/directory/agencies/{key}               rename / change code, address, phone
- *   GET    /api/directory/agencies/{key}/children      child agencies
- *   GET    /api/directory/agencies/{key}/units         units; POST creates one
- *   GET    /api/directory/agencies/{key}/staff         staff; POST adds a member
- *   DELETE /api/directory/staff/{id}                   ends a membership
- *   GET    /api/directory/staff-of/{subject}           the agencies a person works for
- *   GET    /api/directory/ldif?root=ID                 the agency tree as LDIF
- *   POST   /api/directory/persons                      add a citizen or foreign resident
- *   GET    /api/directory/persons/{id_number}          look one up (administrators only)
- *   POST   /api/directory/businesses                   add a business
- *   GET    /api/directory/businesses/{ban}             look one up
- *   GET    /api/directory/principals?q=NAME          persons and businesses by name
- * (administrators) POST   /api/directory/check-id                     {"ids":[...]} -> validity and
- * kind of each GET    /directory                                  agency tree browse and search
- * page GET    /directory/agencies/{key}                   agency page
+ *   GET    /api/directory/agencies?q=NAME|?parent=ID  search, or the children (top level)
+ *   POST   /api/directory/agencies                    create an agency
+ *   GET    /api/directory/agencies/{key}              by id, code or OID, with path and history
+ *   PATCH  /api/directory/agencies/{key}              rename; change code, address, phone
+ *   GET    /api/directory/agencies/{key}/children     child agencies
+ *   GET    /api/directory/agencies/{key}/units        units; POST creates one
+ *   GET    /api/directory/agencies/{key}/staff        staff; POST adds a member
+ *   DELETE /api/directory/staff/{id}                  ends a membership
+ *   GET    /api/directory/staff-of/{subject}          the agencies a person works for
+ *   GET    /api/directory/ldif?root=ID                the agency tree as LDIF
+ *   POST   /api/directory/persons                     add a citizen or foreign resident
+ *   GET    /api/directory/persons/{id_number}         look one up (administrators only)
+ *   POST   /api/directory/businesses                  add a business
+ *   GET    /api/directory/businesses/{ban}            look one up
+ *   GET    /api/directory/principals?q=NAME           persons and businesses (administrators)
+ *   POST   /api/directory/check-id                    {"ids":[...]} -> validity and kind of each
+ *   GET    /directory                                 agency tree browse and search page
+ *   GET    /directory/agencies/{key}                  agency page
+ *   POST   /directory/agencies/{key}/edit             its form: rename, code, address, phone
+ *   POST   /directory/agencies/{key}/units            its form: add a unit
  */
 #include <string.h>
 
@@ -689,9 +691,70 @@ static void handle_page_agency(struct egov_req *req)
                         json_boolean(json_array_size(json_object_get(o, "history")) > 0));
     json_object_set_new(o, "has_units",
                         json_boolean(json_array_size(json_object_get(o, "units")) > 0));
+    const char *csrf = egov_oid_csrf_token(req);
+    if (csrf != NULL)
+        json_object_set_new(o, "admin", json_pack("{s:s}", "csrf_token", csrf));
     json_object_set_new(o, "child_count",
                         json_integer((json_int_t)json_array_size(json_object_get(o, "children"))));
     egov_reply_view(req, 200, "directory/agency", "Agency", o);
+}
+
+/* A form field: NULL when absent or empty. */
+static const char *form_field(const struct egov_req *req, const char *name)
+{
+    const char *v = egov_json_get_str(req->form, name, NULL);
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* Sends the browser back to the agency page after a form did its work. */
+static void back_to_agency(struct egov_req *req, const char *id)
+{
+    char *loc = egov_arena_printf(req->arena, "/directory/agencies/%s", id);
+    if (loc == NULL)
+        reply_ec(req, EGOV_EC_GENERIC_OOM, NULL);
+    else
+        egov_reply_redirect(req, loc);
+}
+
+/* POST /directory/agencies/{key}/edit: rename or change code, address, phone. */
+static void handle_form_edit(struct egov_req *req)
+{
+    struct egov_oid_actor actor;
+    struct egov_directory_agency a;
+    if (!egov_oid_csrf_check(req, req->form) || !egov_oid_actor_from_request(req, &actor) ||
+        !agency_param(req, &a))
+        return;
+    const char *date = form_field(req, "effective_date");
+    const char *code = egov_json_get_str(req->form, "code", NULL);
+    const char *address = egov_json_get_str(req->form, "address", NULL);
+    const char *phone = egov_json_get_str(req->form, "phone", NULL);
+    enum egov_ec ec = egov_directory_agency_update(
+        egov_req_db(req), &actor, a.id, form_field(req, "name"), code, address, phone, date);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec,
+                 ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED ? "effective_date" : field_of(ec));
+        return;
+    }
+    back_to_agency(req, a.id);
+}
+
+/* POST /directory/agencies/{key}/units: the add-a-unit form. */
+static void handle_form_unit(struct egov_req *req)
+{
+    struct egov_oid_actor actor;
+    struct egov_directory_agency a;
+    if (!egov_oid_csrf_check(req, req->form) || !egov_oid_actor_from_request(req, &actor) ||
+        !agency_param(req, &a))
+        return;
+    char id[37];
+    const char *name = form_field(req, "name");
+    enum egov_ec ec = egov_directory_unit_create(egov_req_db(req), &actor, a.id, NULL,
+                                                 name != NULL ? name : "", id);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, field_of(ec));
+        return;
+    }
+    back_to_agency(req, a.id);
 }
 
 static const struct egov_route routes[] = {
@@ -723,6 +786,10 @@ static const struct egov_route routes[] = {
      "dir-check-id"},
     {EGOV_M_GET, "/directory", handle_page_tree, 0, 0, "dir-page"},
     {EGOV_M_GET, "/directory/agencies/{key}", handle_page_agency, 0, 0, "dir-page-agency"},
+    {EGOV_M_POST, "/directory/agencies/{key}/edit", handle_form_edit, 8192, EGOV_ROUTE_FORM_BODY,
+     "dir-form-edit"},
+    {EGOV_M_POST, "/directory/agencies/{key}/units", handle_form_unit, 4096, EGOV_ROUTE_FORM_BODY,
+     "dir-form-unit"},
     EGOV_ROUTE_END,
 };
 

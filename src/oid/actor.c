@@ -20,6 +20,8 @@
 /* Set at start-up, before serving; read-only afterwards. */
 static egov_oid_actor_fn actor_resolver;
 static egov_oid_authorize_fn authorizer;
+static egov_oid_csrf_token_fn csrf_token_fn;
+static egov_oid_csrf_check_fn csrf_check_fn;
 static bool admin_token_set;
 static uint8_t admin_token_hash[EGOV_SHA256_LEN];
 
@@ -34,6 +36,26 @@ void egov_oid_set_actor_resolver(egov_oid_actor_fn fn)
 void egov_oid_set_authorizer(egov_oid_authorize_fn fn)
 {
     authorizer = fn;
+}
+
+void egov_oid_set_csrf(egov_oid_csrf_token_fn token, egov_oid_csrf_check_fn check)
+{
+    csrf_token_fn = token;
+    csrf_check_fn = check;
+}
+
+const char *egov_oid_csrf_token(struct egov_req *req)
+{
+    return csrf_token_fn != NULL && csrf_check_fn != NULL ? csrf_token_fn(req) : NULL;
+}
+
+bool egov_oid_csrf_check(struct egov_req *req, const json_t *form)
+{
+    if (csrf_token_fn == NULL || csrf_check_fn == NULL) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_CSRF, NULL, NULL);
+        return false;
+    }
+    return csrf_check_fn(req, form);
 }
 
 void egov_oid_set_admin_token(const char *token)

@@ -150,6 +150,30 @@ enum egov_ec egov_oid_authorize_arc(struct egov_db *db, const struct egov_oid_ac
 enum egov_ec egov_oid_authorize_extra(const struct egov_oid_actor *actor, const char *action,
                                       const char *agency_id);
 
+/**
+ * Gives the CSRF token for the forms of the page @p req renders (an arena
+ * string), or NULL on failure.  The account module's
+ * egov_account_csrf_token() has this shape.
+ */
+typedef const char *(*egov_oid_csrf_token_fn)(struct egov_req *req);
+/**
+ * Checks the CSRF token of submitted form @p form; on failure it has
+ * already replied 403 and returns false.  The account module's
+ * egov_account_csrf_check() has this shape.
+ */
+typedef bool (*egov_oid_csrf_check_fn)(struct egov_req *req, const json_t *form);
+
+/**
+ * Installs the CSRF functions used by the administration forms of the oid
+ * and directory pages (the account module's; NULL removes them).  Without
+ * them the forms are not shown and form posts are refused with 403.
+ */
+void egov_oid_set_csrf(egov_oid_csrf_token_fn token, egov_oid_csrf_check_fn check);
+/** The CSRF token for the page being rendered, or NULL when none can be given. */
+const char *egov_oid_csrf_token(struct egov_req *req);
+/** Checks a form post's CSRF token; false after replying 403 (also when none is installed). */
+bool egov_oid_csrf_check(struct egov_req *req, const json_t *form);
+
 /* ------------------------------------------------------------------ */
 /* The registry                                                        */
 /* ------------------------------------------------------------------ */

@@ -209,6 +209,10 @@ static void handle_page(struct egov_req *req)
         }
         const char *at = egov_json_get_str(entry, "oid", EGOV_OID_GOV_ROOT);
         ec = egov_oid_children(db, at, &list);
+        const char *csrf = egov_oid_csrf_token(req);
+        if (csrf != NULL)
+            json_object_set_new(data, "admin",
+                                json_pack("{s:s, s:s}", "csrf_token", csrf, "parent", at));
         json_object_set_new(data, "entry", entry);
     }
     if (ec != EGOV_EC_NONE) {
@@ -221,6 +225,41 @@ static void handle_page(struct egov_req *req)
     egov_reply_view(req, 200, "oid/browse", "OID registry", data);
 }
 
+/* A form field: NULL when absent or empty. */
+static const char *form_field(const struct egov_req *req, const char *name)
+{
+    const char *v = egov_json_get_str(req->form, name, NULL);
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* POST /oid/register: the registration form of the browse page. */
+static void handle_register_form(struct egov_req *req)
+{
+    struct egov_oid_actor actor;
+    if (!egov_oid_csrf_check(req, req->form) || !egov_oid_actor_from_request(req, &actor))
+        return;
+    const char *parent = form_field(req, "parent");
+    const char *name = form_field(req, "name");
+    const char *arc = form_field(req, "arc");
+    const char *description = form_field(req, "description");
+    char oid[EGOV_OID_TEXT_MAX + 1];
+    enum egov_ec ec = egov_oid_register(egov_req_db(req), &actor, parent != NULL ? parent : "", arc,
+                                        name != NULL ? name : "", description, NULL, oid);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec,
+                 ec == EGOV_EC_OID_NAME_INVALID ? "name"
+                 : ec == EGOV_EC_OID_EXISTS     ? "arc"
+                                                : NULL);
+        return;
+    }
+    char *loc = egov_arena_printf(req->arena, "/oid?oid=%s", oid);
+    if (loc == NULL) {
+        reply_ec(req, EGOV_EC_GENERIC_OOM, NULL);
+        return;
+    }
+    egov_reply_redirect(req, loc);
+}
+
 static const struct egov_route routes[] = {
     {EGOV_M_GET, "/api/oid", handle_search, 0, 0, "oid-search"},
     {EGOV_M_POST, "/api/oid/der", handle_der, 4096, EGOV_ROUTE_JSON_BODY, "oid-der"},
@@ -229,6 +268,8 @@ static const struct egov_route routes[] = {
     {EGOV_M_POST, "/api/oid/{oid}/children", handle_register, 4096, EGOV_ROUTE_JSON_BODY,
      "oid-register"},
     {EGOV_M_GET, "/oid", handle_page, 0, 0, "oid-page"},
+    {EGOV_M_POST, "/oid/register", handle_register_form, 8192, EGOV_ROUTE_FORM_BODY,
+     "oid-register-form"},
     EGOV_ROUTE_END,
 };
 

@@ -180,6 +180,7 @@ get "POST business with a bad number" 400 '"field":"ban"' -H "$tok" -H "$json" -
 get "GET business" 200 '測試公司' "$base/api/directory/businesses/04595252"
 get "search principals" 200 '"測試公司"' -G -H "$tok" --data-urlencode 'q=測試' "$base/api/directory/principals"
 get "search principals without token" 401 '' -G --data-urlencode 'q=測試' "$base/api/directory/principals"
+get "a form post without a CSRF token is refused" 403 '' -H "$tok" -d 'name=x' "$base/directory/agencies/A99999999Z/units"
 get "check-id with a number" 400 '"field":"ids"' -H "$json" -d '{"ids":[5]}' "$base/api/directory/check-id"
 get "register an arc" 201 '"oid":"2.16.886.101.99999.1"' -H 'Content-Type: application/json' \
   -H 'Authorization: Bearer dir-admin-token-0123456789' -d '{"name":"子節點"}' "$base/api/oid/2.16.886.101.99999/children"

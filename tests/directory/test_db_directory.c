@@ -32,6 +32,7 @@ static int setup(void **state)
     db = egov_test_db_open();
     if (db == NULL)
         return -1;
+    egov_i18n_load(getenv("EGOV_LOCALEDIR"));
     egov_db_register_migrations(egov_oid_module.migrations);
     egov_db_register_migrations(egov_directory_module.migrations);
     char err[256];
@@ -42,6 +43,7 @@ static int teardown(void **state)
 {
     (void)state;
     egov_db_close(db);
+    egov_i18n_load(NULL);
     return 0;
 }
 
@@ -271,6 +273,86 @@ static void test_agency_admin(void **state)
     assert_int_equal(
         egov_directory_agency_update(db, &admin, got.id, NULL, NULL, NULL, NULL, "2026-13-01"),
         EGOV_EC_GENERIC_PARAMETER_MALFORMED);
+}
+
+static const char *fake_csrf_token(struct egov_req *req)
+{
+    (void)req;
+    return "tok";
+}
+
+static bool fake_csrf_check(struct egov_req *req, const json_t *form)
+{
+    if (strcmp(egov_json_get_str(form, "csrf_token", ""), "tok") == 0)
+        return true;
+    egov_reply_problem(req, EGOV_EC_GENERIC_CSRF, NULL, NULL);
+    return false;
+}
+
+/* The administration forms of the agency page, on an in-process server. */
+static void test_forms(void **state)
+{
+    (void)state;
+    const struct egov_route_table *tables[] = {egov_directory_module.routes, NULL};
+    struct egov_server_options opt = {0};
+    opt.db = db;
+    opt.threads = 2;
+    opt.datadir = getenv("EGOV_DATADIR");
+    struct egov_test_server srv;
+    struct egov_test_response resp;
+    assert_true(egov_test_inproc_start(tables, &opt, &srv));
+    egov_oid_set_admin_token("form-token-0123456789");
+    const char *hdr[] = {"Content-Type: application/x-www-form-urlencoded",
+                         "Authorization: Bearer form-token-0123456789", "Accept: text/html", NULL};
+    const char *html[] = {"Accept: text/html", NULL};
+    const char *edit = "csrf_token=tok&name=%E6%B8%AC%E8%A9%A6%E4%B8%AD%E5%BF%83"
+                       "&effective_date=2026-11-01&code=A15000000X&address=&phone=02-1234";
+    /* no CSRF functions: no form on the page, posts refused */
+    assert_true(egov_test_http(&srv, "POST", "/directory/agencies/A15000000X/edit", hdr, edit,
+                               strlen(edit), &resp));
+    assert_int_equal(resp.status, 403);
+    egov_test_response_free(&resp);
+    assert_true(
+        egov_test_http(&srv, "GET", "/directory/agencies/A15000000X", html, NULL, 0, &resp));
+    assert_int_equal(resp.status, 200);
+    assert_null(strstr(resp.body, "csrf_token"));
+    egov_test_response_free(&resp);
+
+    egov_oid_set_csrf(fake_csrf_token, fake_csrf_check);
+    assert_true(
+        egov_test_http(&srv, "GET", "/directory/agencies/A15000000X", html, NULL, 0, &resp));
+    assert_non_null(strstr(resp.body, "action=\"/directory/agencies/"));
+    assert_non_null(strstr(resp.body, "value=\"tok\""));
+    egov_test_response_free(&resp);
+    assert_true(egov_test_http(&srv, "POST", "/directory/agencies/A15000000X/edit", hdr, edit,
+                               strlen(edit), &resp));
+    assert_int_equal(resp.status, 303);
+    egov_test_response_free(&resp);
+    struct egov_directory_agency a;
+    assert_int_equal(egov_directory_agency_by_code(db, "A15000000X", &a), EGOV_DB_ONE_ROW);
+    assert_string_equal(a.name, "測試中心");
+    assert_string_equal(a.phone, "02-1234");
+    const char *unit = "csrf_token=tok&name=%E7%A7%98%E6%9B%B8%E5%AE%A4";
+    assert_true(egov_test_http(&srv, "POST", "/directory/agencies/A15000000X/units", hdr, unit,
+                               strlen(unit), &resp));
+    assert_int_equal(resp.status, 303);
+    egov_test_response_free(&resp);
+    assert_true(
+        egov_test_http(&srv, "GET", "/directory/agencies/A15000000X", html, NULL, 0, &resp));
+    assert_non_null(strstr(resp.body, "秘書室"));
+    assert_non_null(strstr(resp.body, "數位發展部資訊處")); /* the former name */
+    egov_test_response_free(&resp);
+    /* a bad date is refused and changes nothing */
+    const char *bad = "csrf_token=tok&name=x&effective_date=2026-99-01";
+    assert_true(egov_test_http(&srv, "POST", "/directory/agencies/A15000000X/edit", hdr, bad,
+                               strlen(bad), &resp));
+    assert_int_equal(resp.status, 400);
+    egov_test_response_free(&resp);
+    assert_int_equal(egov_directory_agency_by_code(db, "A15000000X", &a), EGOV_DB_ONE_ROW);
+    assert_string_equal(a.name, "測試中心");
+    egov_oid_set_csrf(NULL, NULL);
+    egov_oid_set_admin_token(NULL);
+    egov_test_inproc_stop(&srv, 1000);
 }
 
 static void test_units_and_staff(void **state)
@@ -505,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_rename_by_import),
         cmocka_unit_test(test_agency_admin),
+        cmocka_unit_test(test_forms),
         cmocka_unit_test(test_units_and_staff),
         cmocka_unit_test(test_persons_and_businesses),
         cmocka_unit_test(test_ldif),

@@ -173,6 +173,21 @@ static void test_resolve_and_search(void **state)
     assert_int_equal(egov_oid_search(db, " ", 10, &r), EGOV_EC_GENERIC_PARAMETER_MALFORMED);
 }
 
+static const char *fake_csrf_token(struct egov_req *req)
+{
+    (void)req;
+    return "tok";
+}
+
+static bool fake_csrf_check(struct egov_req *req, const json_t *form)
+{
+    const char *t = egov_json_get_str(form, "csrf_token", "");
+    if (strcmp(t, "tok") == 0)
+        return true;
+    egov_reply_problem(req, EGOV_EC_GENERIC_CSRF, NULL, NULL);
+    return false;
+}
+
 static void test_http(void **state)
 {
     (void)state;
@@ -242,6 +257,43 @@ static void test_http(void **state)
     assert_int_equal(resp.status, 200);
     assert_non_null(strstr(resp.body, "OID 註冊中心"));
     egov_test_response_free(&resp);
+
+    /* the registration form: refused without CSRF functions, hidden too */
+    const char *form_hdr[] = {"Content-Type: application/x-www-form-urlencoded",
+                              "Authorization: Bearer test-token-0123456789", "Accept: text/html",
+                              NULL};
+    const char *form = "csrf_token=tok&parent=2.16.886.101&name=%E8%A1%A8%E5%96%AE&arc=55";
+    assert_true(egov_test_http(&srv, "POST", "/oid/register", form_hdr, form, strlen(form), &resp));
+    assert_int_equal(resp.status, 403);
+    egov_test_response_free(&resp);
+    assert_true(egov_test_http(&srv, "GET", "/oid?oid=2.16.886.101", html, NULL, 0, &resp));
+    assert_null(strstr(resp.body, "name=\"csrf_token\""));
+    egov_test_response_free(&resp);
+    /* with them: the form is shown, a wrong token is refused, the right one registers */
+    egov_oid_set_csrf(fake_csrf_token, fake_csrf_check);
+    assert_true(egov_test_http(&srv, "GET", "/oid?oid=2.16.886.101", html, NULL, 0, &resp));
+    assert_non_null(strstr(resp.body, "name=\"csrf_token\" value=\"tok\""));
+    egov_test_response_free(&resp);
+    const char *wrong = "csrf_token=nope&parent=2.16.886.101&name=x&arc=55";
+    assert_true(
+        egov_test_http(&srv, "POST", "/oid/register", form_hdr, wrong, strlen(wrong), &resp));
+    assert_int_equal(resp.status, 403);
+    egov_test_response_free(&resp);
+    assert_true(egov_test_http(&srv, "POST", "/oid/register", form_hdr, form, strlen(form), &resp));
+    assert_int_equal(resp.status, 303);
+    char loc[128];
+    assert_non_null(egov_test_response_header(&resp, "Location", loc, sizeof(loc)));
+    assert_string_equal(loc, "/oid?oid=2.16.886.101.55");
+    egov_test_response_free(&resp);
+    struct egov_oid_entry e;
+    assert_int_equal(egov_oid_get(db, "2.16.886.101.55", &e), EGOV_DB_ONE_ROW);
+    assert_string_equal(e.name, "表單");
+    /* without a token the form needs a session or the admin token */
+    const char *anon_hdr[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    assert_true(egov_test_http(&srv, "POST", "/oid/register", anon_hdr, form, strlen(form), &resp));
+    assert_int_equal(resp.status, 401);
+    egov_test_response_free(&resp);
+    egov_oid_set_csrf(NULL, NULL);
 
     egov_oid_set_admin_token(NULL);
     egov_test_inproc_stop(&srv, 1000);
