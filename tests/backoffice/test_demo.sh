@@ -67,6 +67,48 @@ while read -r _ name url pid; do
   [ "$code" = 200 ] && ok "$name back office answers" || bad "$name at $url: $code"
 done < <(grep '^url ' <<<"$report")
 
+node=$(python3 -c "import json;print(json.load(open('var/demo.json'))['node']['url'])")
+# the demo citizen and the administrator sign in with the passwords of demo.json
+for who in citizen administrator; do
+  login=$(python3 -c "import json;print(json.load(open('var/demo.json'))['$who']['login'])")
+  pw=$(python3 -c "import json;print(json.load(open('var/demo.json'))['$who']['password'])")
+  rm -f cj
+  tok=$(curl -s -c cj -H 'Accept: text/html' "$node/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
+  code=$(curl -s -b cj -c cj -o /dev/null -w '%{http_code}' -H 'Accept: text/html' \
+    --data-urlencode "csrf_token=$tok" --data-urlencode "login=$login" --data-urlencode "password=$pw" "$node/login")
+  acct=$(curl -s -b cj -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "$node/account")
+  [ "$code" = 303 ] && [ "$acct" = 200 ] && ok "$who signs in" || bad "$who sign-in: $code, /account $acct"
+done
+code=$(curl -s -b cj -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "$node/gateway")
+[ "$code" = 200 ] && ok "the administrator opens the gateway page" || bad "gateway page: $code"
+# the consumer's client credentials give a token
+cid=$(python3 -c "import json;print(json.load(open('var/demo.json'))['consumer']['oauth']['client_id'])")
+cs=$(python3 -c "import json;print(json.load(open('var/demo.json'))['consumer']['oauth']['client_secret'])")
+curl -s -u "$cid:$cs" -d grant_type=client_credentials "$node/oidc/token" | grep -q '"access_token"' &&
+  ok "client credentials give an access token" || bad "no access token"
+# a signed call through the gateway to the tax system (legacy code, transcoded)
+if [ "$want" = 6 ] && python3 -c 'import cryptography' 2>/dev/null; then
+  out=$(python3 - <<'PY'
+import json, time, uuid, base64, urllib.request
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+d = json.load(open('var/demo.json'))
+key = load_pem_private_key(open(d['consumer']['signing_key_file'], 'rb').read(), None)
+client, rid, created = d['consumer']['id'], str(uuid.uuid4()), int(time.time())
+path = '/r1/TW/GOV/MOF/tax/taxpayers/' + d['citizen']['national_id']
+params = '("@method" "@path" "x-road-client" "x-road-id");created=%d;keyid="%s";alg="ed25519"' % (created, client)
+base = '\n'.join(['"@method": GET', '"@path": ' + path, '"x-road-client": ' + client,
+                  '"x-road-id": ' + rid, '"@signature-params": ' + params])
+sig = base64.b64encode(key.sign(base.encode())).decode()
+req = urllib.request.Request(d['node']['url'] + path, headers={'X-Road-Client': client,
+      'X-Road-Id': rid, 'Signature-Input': 'sig1=' + params, 'Signature': 'sig1=:%s:' % sig})
+r = urllib.request.urlopen(req)
+body = json.loads(r.read().decode('utf-8'))
+print(r.status, body['name'] == d['citizen']['name'])
+PY
+)
+  [ "$out" = "200 True" ] && ok "signed call to the tax system through the gateway" || bad "signed call: $out"
+fi
+
 # the household registry's address change reaches the health system through the gateway
 cid=$(sed -n 's/^citizen \([A-Z0-9]*\) .*/\1/p' <<<"$report")
 hh=$(grep '^url household ' <<<"$report" | cut -d' ' -f3)
