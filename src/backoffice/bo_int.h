@@ -184,7 +184,9 @@ struct bo_progress {
     unsigned long done, total;
     int64_t last_us;
 };
+/** Counts @p add more items done; redraws the progress line at most five times a second. */
 void bo_progress_step(struct bo_progress *pr, unsigned long add);
+/** Ends the progress line with "done" (if it is shown). */
 void bo_progress_end(struct bo_progress *pr);
 
 /**
