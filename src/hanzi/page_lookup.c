@@ -191,18 +191,21 @@ void egov_hanzi_handle_lookup_page(struct egov_req *req)
         goto render;
     }
     json_t *cands = json_object_get(res, "candidates");
+    bool name_full = egov_utf8_length(name, strlen(name)) >= NAME_MAX_CPS;
     size_t i;
     json_t *c;
     json_array_foreach(cands, i, c)
     {
         const char *ch = json_string_value(json_object_get(c, "char"));
-        char *with = egov_arena_printf(req->arena, "%s%s", name, ch != NULL ? ch : "");
-        char *href = with != NULL ? page_href(req, with, (long)q.offset) : NULL;
-        if (href == NULL) {
-            json_decref(res);
-            goto oom;
+        if (!name_full) { /* a full name gets no "add" links */
+            char *with = egov_arena_printf(req->arena, "%s%s", name, ch != NULL ? ch : "");
+            char *href = with != NULL ? page_href(req, with, (long)q.offset) : NULL;
+            if (href == NULL) {
+                json_decref(res);
+                goto oom;
+            }
+            json_object_set_new(c, "add_href", json_string(href));
         }
-        json_object_set_new(c, "add_href", json_string(href));
         /* readings as one line for display */
         json_t *zy = json_object_get(c, "zhuyin");
         struct egov_buf line;

@@ -80,6 +80,11 @@ has "add link carries the name" "$tmp/p" 'href="/hanzi/lookup\?strokes=1&amp;lan
 code=$(curl -s -o "$tmp/p" -w '%{http_code}' -H "$H" "$url/hanzi/lookup?strokes=1&lang=en&name=%E7%8E%8B%E4%B8%80")
 has "name so far shows 王一" "$tmp/p" '<output id="hanzi-name-output" for="hanzi-name">王一</output>'
 has "remove-last link" "$tmp/p" 'href="/hanzi/lookup\?strokes=1&amp;lang=en&amp;name=%E7%8E%8B"'
+# a name of 30 characters is full: candidates without "add" links
+full=$(printf '%%E7%%8E%%8B%.0s' $(seq 1 30))
+curl -s -o "$tmp/p" -H "$H" "$url/hanzi/lookup?lang=en&strokes=1&name=$full"
+has "full name: candidates listed" "$tmp/p" 'hanzi-candidate__char'
+lacks "full name: no add links" "$tmp/p" 'data-hanzi-char='
 # by radical and residual strokes: 氵 + 3 gives 江
 curl -s -o "$tmp/p" -H "$H" "$url/hanzi/lookup?radical=85&residual=3"
 has "radical search finds 江" "$tmp/p" '>江<'
