@@ -379,7 +379,13 @@ json_t *egov_hanzi_lookup(const struct egov_hanzi_lookup_query *q, enum egov_ec 
 
 /** GET /api/hanzi/lookup?zhuyin=..|radical=..&residual=..|strokes=..&offset=&limit= */
 void egov_hanzi_handle_lookup(struct egov_req *req);
-/** POST /api/hanzi/match {"a", "b", "encoding_a"?, "encoding_b"?} (bytes as text, or base64 via "a_base64") */
+/**
+ * POST /api/hanzi/match: each name as UTF-8 text ("a", "b") or as its bytes
+ * in hex ("a_hex", "b_hex") in the encoding "encoding_a" / "encoding_b"
+ * (big5, cns-dci, ...).  Answers the egov_hanzi_match_names() object; 400
+ * naming the field for a missing or doubled name, bad hex, an unknown
+ * encoding or bytes that do not decode.
+ */
 void egov_hanzi_handle_match(struct egov_req *req);
 /** GET /hanzi/lookup: the portal page for finding a character of one's name. */
 void egov_hanzi_handle_lookup_page(struct egov_req *req);
