@@ -381,25 +381,35 @@ static void test_kill_during_fan_out(void **state)
 }
 
 /*
- * A GET through the gateway signed by @p key for @p client (RFC 9421 over
- * @method, @path, x-road-client, x-road-id).
+ * A call through the gateway signed by @p key for @p client (RFC 9421 over
+ * @method, @path, x-road-client, x-road-id and, with a body,
+ * content-digest).
  */
-static void signed_get(struct egov_sigkey *key, const char *client, const char *path,
-                       struct egov_test_response *r)
+static void signed_call(struct egov_sigkey *key, const char *client, const char *method,
+                        const char *path, const char *body, struct egov_test_response *r)
 {
     static unsigned int seq;
-    char id[64], params[400], h[4][600], b64[100];
+    char id[64], params[400], h[6][600], b64[100], dg[100] = "";
     struct egov_buf base;
     snprintf(id, sizeof id, "e2e-%u-%lld", ++seq, (long long)egov_now_us());
     snprintf(params, sizeof params,
-             "(\"@method\" \"@path\" \"x-road-client\" \"x-road-id\");created=%lld;"
+             "(\"@method\" \"@path\" \"x-road-client\" \"x-road-id\"%s);created=%lld;"
              "keyid=\"%s\";alg=\"ed25519\"",
-             (long long)(egov_now_us() / 1000000), client);
+             body != NULL ? " \"content-digest\"" : "", (long long)(egov_now_us() / 1000000),
+             client);
     egov_buf_init(&base);
     egov_buf_printf(&base,
-                    "\"@method\": GET\n\"@path\": %s\n\"x-road-client\": %s\n\"x-road-id\": "
-                    "%s\n\"@signature-params\": %s",
-                    path, client, id, params);
+                    "\"@method\": %s\n\"@path\": %s\n\"x-road-client\": %s\n\"x-road-id\": %s\n",
+                    method, path, client, id);
+    if (body != NULL) {
+        uint8_t hash[32];
+        char e[64];
+        egov_sha256(body, strlen(body), hash);
+        EVP_EncodeBlock((unsigned char *)e, hash, 32);
+        snprintf(dg, sizeof dg, "sha-256=:%s:", e);
+        egov_buf_printf(&base, "\"content-digest\": %s\n", dg);
+    }
+    egov_buf_printf(&base, "\"@signature-params\": %s", params);
     uint8_t sig[64];
     size_t sl = 0;
     assert_true(egov_sigkey_sign(key, base.data, base.len, sig, &sl));
@@ -409,8 +419,16 @@ static void signed_get(struct egov_sigkey *key, const char *client, const char *
     snprintf(h[1], sizeof h[1], "X-Road-Id: %s", id);
     snprintf(h[2], sizeof h[2], "Signature-Input: sig1=%s", params);
     snprintf(h[3], sizeof h[3], "Signature: sig1=:%s:", b64);
-    const char *list[] = {h[0], h[1], h[2], h[3], NULL};
-    assert_true(egov_test_http(&node, "GET", path, list, NULL, 0, r));
+    snprintf(h[4], sizeof h[4], "Content-Digest: %s", dg);
+    snprintf(h[5], sizeof h[5], "Content-Type: application/json");
+    const char *list[] = {h[0], h[1], h[2], h[3], body ? h[4] : NULL, h[5], NULL};
+    assert_true(egov_test_http(&node, method, path, list, body, body ? strlen(body) : 0, r));
+}
+
+static void signed_get(struct egov_sigkey *key, const char *client, const char *path,
+                       struct egov_test_response *r)
+{
+    signed_call(key, client, "GET", path, NULL, r);
 }
 
 /*
@@ -463,11 +481,69 @@ static void test_legacy_code_through_the_gateway(void **state)
     egov_sigkey_free(key);
 }
 
+/* A provider that claims its legacy code but sends bytes that are not valid in it. */
+static void handle_broken(struct egov_req *req)
+{
+    static const char bad[] = "{\"name\":\"\xff\xfe\xff\"}";
+    egov_reply_bytes(req, 200, "application/json; charset=cns-tax", bad, sizeof bad - 1);
+}
+
+static void handle_accept(struct egov_req *req)
+{
+    egov_reply_json(req, 201, json_pack("{s:I}", "bytes", (json_int_t)req->body_len));
+}
+
+static const struct egov_route broken_routes[] = {
+    {EGOV_M_GET, "/broken", handle_broken, 0, 0, "broken"},
+    {EGOV_M_POST, "/accept", handle_accept, 65536, 0, "accept"},
+    EGOV_ROUTE_END,
+};
+static const struct egov_route_table broken_table = {"broken", broken_routes};
+
+/* Invalid legacy bytes from a provider and UTF-8 its code cannot hold: precise errors. */
+static void test_legacy_code_errors(void **state)
+{
+    (void)state;
+    struct egov_test_server prov;
+    struct egov_server_options opt = {0};
+    opt.threads = 2;
+    const struct egov_route_table *t[] = {&broken_table, NULL};
+    assert_true(egov_test_inproc_start(t, &opt, &prov));
+    struct egov_sigkey *key = egov_sigkey_generate(EGOV_SIGKEY_ED25519);
+    char *pub = egov_sigkey_public_pem(key);
+    const char *field = NULL;
+    struct egov_gateway_client c = {"TW/GOV/MOF/fia", pub, NULL, NULL, 0};
+    assert_int_equal(egov_gateway_client_register(db, &c, &field), EGOV_EC_NONE);
+    egov_free(pub);
+    struct egov_gateway_service s = {"TW/GOV/MOF/tax/legacy", prov.base_url, "cns-tax", NULL,
+                                     false, 0};
+    assert_int_equal(egov_gateway_service_register(db, &s, &field), EGOV_EC_NONE);
+    char gid[37];
+    assert_int_equal(egov_authz_grant_add(db, NULL, "TW:GOV:MOF:fia", "TW:GOV:MOF:tax:legacy",
+                                          "MOF", "*", "/*", NULL, NULL, gid, &field),
+                     EGOV_EC_NONE);
+    struct egov_test_response r;
+    signed_get(key, "TW/GOV/MOF/fia", "/r1/TW/GOV/MOF/tax/legacy/broken", &r);
+    assert_int_equal(r.status, 502);
+    assert_non_null(strstr(r.body, "Server.ServerProxy.ServiceFailed"));
+    assert_non_null(strstr(r.body, "cns-tax"));
+    egov_test_response_free(&r);
+    /* a body the provider's code cannot hold is refused before it leaves the gateway */
+    signed_call(key, "TW/GOV/MOF/fia", "POST", "/r1/TW/GOV/MOF/tax/legacy/accept",
+                "{\"address\":\"成功鎮\"}", &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "Client.InvalidEncoding"));
+    egov_test_response_free(&r);
+    egov_sigkey_free(key);
+    egov_test_inproc_stop(&prov, 500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_address_change_with_a_subscriber_down),
         cmocka_unit_test(test_legacy_code_through_the_gateway),
+        cmocka_unit_test(test_legacy_code_errors),
         cmocka_unit_test(test_kill_during_fan_out),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
