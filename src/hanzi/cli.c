@@ -118,7 +118,8 @@ static int cmd_info(int argc, char **argv, const struct egov_module_env *env)
     if (!load(env, true))
         return 1;
     if (!egov_hanzi_char_parse(argv[2], &cp)) {
-        fprintf(stderr, "egov hanzi info: \"%s\" is not one character, U+XXXX or a known CNS code\n",
+        fprintf(stderr,
+                "egov hanzi info: \"%s\" is not one character, U+XXXX or a known CNS code\n",
                 argv[2]);
         return 2;
     }
@@ -149,8 +150,8 @@ static int cmd_import(int argc, char **argv, const struct egov_module_env *env)
         egov_buf_free(&rep.notes);
         return 1;
     }
-    printf("imported %lu entries of %lu tables into %s/hanzi/tables.bin\n", rep.entries,
-           rep.tables, env->cfg->vardir);
+    printf("imported %lu entries of %lu tables into %s/hanzi/tables.bin\n", rep.entries, rep.tables,
+           env->cfg->vardir);
     printf("%lu entries cannot round-trip:\n%s", rep.skipped, rep.notes.data ? rep.notes.data : "");
     egov_buf_free(&rep.notes);
     unsigned long props = 0;
@@ -163,8 +164,10 @@ static int cmd_import(int argc, char **argv, const struct egov_module_env *env)
     struct egov_db *db = env->open_db ? env->open_db(env) : NULL;
     unsigned int stored = 0;
     if (!db) {
-        fprintf(stderr, "egov hanzi import: no database: the tables are in %s/hanzi only; "
-                        "import on every node\n", env->cfg->vardir);
+        fprintf(stderr,
+                "egov hanzi import: no database: the tables are in %s/hanzi only; "
+                "import on every node\n",
+                env->cfg->vardir);
         return 0;
     }
     bool ok = egov_hanzi_tables_publish(db, env->cfg->vardir, &stored, err, sizeof err);

@@ -12,10 +12,10 @@
 
 /** Outcome of decoding one character. */
 enum step_status {
-    STEP_OK = 0,      /**< a character: *cp, *used */
-    STEP_INVALID,     /**< *used bytes are not a character */
-    STEP_UNMAPPED,    /**< *used bytes are well-formed but name no character */
-    STEP_NEED_MORE,   /**< the buffer ends inside a character */
+    STEP_OK = 0,    /**< a character: *cp, *used */
+    STEP_INVALID,   /**< *used bytes are not a character */
+    STEP_UNMAPPED,  /**< *used bytes are well-formed but name no character */
+    STEP_NEED_MORE, /**< the buffer ends inside a character */
 };
 
 /** Bytes kept over between feeds: the longest character or token. */
@@ -29,8 +29,8 @@ struct egov_hanzi_conv {
     enum egov_hanzi_policy policy;
     unsigned char pending[PENDING_MAX];
     size_t npending;
-    uint64_t offset;  /**< input offset of pending[0] (or of the next byte) */
-    bool cns_sep;     /**< CNS notation output: a token was written, separate the next */
+    uint64_t offset; /**< input offset of pending[0] (or of the next byte) */
+    bool cns_sep;    /**< CNS notation output: a token was written, separate the next */
     bool failed;
     size_t nstage;
     unsigned char stage[STAGE_SIZE];
@@ -145,8 +145,8 @@ static enum step_status dec_utf8(const unsigned char *p, size_t n, uint32_t *cp,
     return STEP_OK;
 }
 
-static enum step_status dec_euctw(const struct egov_hanzi_db *db, const unsigned char *p,
-                                  size_t n, uint32_t *cp, size_t *used)
+static enum step_status dec_euctw(const struct egov_hanzi_db *db, const unsigned char *p, size_t n,
+                                  uint32_t *cp, size_t *used)
 {
     unsigned char b = p[0];
     uint32_t plane, row, col;
@@ -252,8 +252,8 @@ static enum step_status dec_tax4(const struct egov_hanzi_dbcs *t, const unsigned
         }
     }
     *used = 4;
-    *cp = egov_hanzi_wide_dec(t, (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-                                     (uint32_t)p[2] << 8 | p[3]);
+    *cp = egov_hanzi_wide_dec(t, (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+                                     p[3]);
     return *cp ? STEP_OK : STEP_UNMAPPED;
 }
 
@@ -315,8 +315,8 @@ static void fail(struct egov_hanzi_error *err, enum egov_ec ec, uint64_t off,
     size_t h = 0;
     for (size_t i = 0; i < err->nbytes; i++)
         h += (size_t)snprintf(hex + h, sizeof hex - h, "%s0x%02X", i ? " " : "", err->bytes[i]);
-    snprintf(err->detail, sizeof err->detail, "%s %s%s%s at byte %llu", what, encname,
-             h ? " " : "", hex, (unsigned long long)off);
+    snprintf(err->detail, sizeof err->detail, "%s %s%s%s at byte %llu", what, encname, h ? " " : "",
+             hex, (unsigned long long)off);
 }
 
 /* Encodes @p cp for cv->to.  Returns false if the target cannot represent it. */
@@ -336,20 +336,20 @@ static bool encode_one(struct egov_hanzi_conv *cv, uint32_t cp)
             return true;
         }
         {
-        uint16_t code = egov_hanzi_dbcs_enc(to->t, cp);
-        if (!code && cv->policy == EGOV_HANZI_PRIVATE && to->t->eudc)
-            code = pua_to_eudc(cp);
-        if (!code)
-            return false;
-        if (code <= 0xFF) {
-            o[0] = (unsigned char)code;
-            cv->nstage++;
+            uint16_t code = egov_hanzi_dbcs_enc(to->t, cp);
+            if (!code && cv->policy == EGOV_HANZI_PRIVATE && to->t->eudc)
+                code = pua_to_eudc(cp);
+            if (!code)
+                return false;
+            if (code <= 0xFF) {
+                o[0] = (unsigned char)code;
+                cv->nstage++;
+                return true;
+            }
+            o[0] = (unsigned char)(code >> 8);
+            o[1] = (unsigned char)code;
+            cv->nstage += 2;
             return true;
-        }
-        o[0] = (unsigned char)(code >> 8);
-        o[1] = (unsigned char)code;
-        cv->nstage += 2;
-        return true;
         }
     case EGOV_HANZI_K_TAX4: {
         if (cp == ' ' || cp == '\n' || cp == '\r') {
@@ -437,7 +437,8 @@ static bool handle(struct egov_hanzi_conv *cv, enum step_status st, uint32_t cp,
     }
     if (st != STEP_OK) {
         if (cv->policy == EGOV_HANZI_STRICT) {
-            fail(err, st == STEP_INVALID ? EGOV_EC_HANZI_INVALID_SEQUENCE : EGOV_EC_HANZI_UNMAPPABLE,
+            fail(err,
+                 st == STEP_INVALID ? EGOV_EC_HANZI_INVALID_SEQUENCE : EGOV_EC_HANZI_UNMAPPABLE,
                  off, bytes, used,
                  st == STEP_INVALID ? "invalid sequence in" : "unmapped character in",
                  cv->from->name);
@@ -529,8 +530,8 @@ static size_t fast_utf8_to_dbcs(struct egov_hanzi_conv *cv, const unsigned char 
         if (b < 0xE0 || b > 0xEF || i + 2 >= n || (p[i + 1] & 0xC0) != 0x80 ||
             (p[i + 2] & 0xC0) != 0x80)
             break;
-        uint32_t cp = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(p[i + 1] & 0x3F) << 6 |
-                      (p[i + 2] & 0x3Fu);
+        uint32_t cp =
+            (uint32_t)(b & 0x0F) << 12 | (uint32_t)(p[i + 1] & 0x3F) << 6 | (p[i + 2] & 0x3Fu);
         if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF) || !t->enc[cp >> 8])
             break;
         uint16_t code = t->enc[cp >> 8][cp & 0xFF];

@@ -111,11 +111,11 @@ void egov_hanzi_handle_convert(struct egov_req *req)
             egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
             goto out;
         }
-        json_t *body = json_pack("{s:s, s:s, s:i, s:s, s:I, s:s, s:s}", "type", "about:blank",
-                                 "title", egov_i18n_gettext(req->lang, egov_ec_hint(err.ec)),
-                                 "status", 400, "code", egov_ec_name(err.ec), "offset",
-                                 (json_int_t)err.offset, "detail", err.detail, "field",
-                                 text ? "text" : "base64");
+        json_t *body =
+            json_pack("{s:s, s:s, s:i, s:s, s:I, s:s, s:s}", "type", "about:blank", "title",
+                      egov_i18n_gettext(req->lang, egov_ec_hint(err.ec)), "status", 400, "code",
+                      egov_ec_name(err.ec), "offset", (json_int_t)err.offset, "detail", err.detail,
+                      "field", text ? "text" : "base64");
         json_t *bytes = json_array();
         for (size_t i = 0; bytes && i < err.nbytes; i++) {
             char hx[8];

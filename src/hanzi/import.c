@@ -21,7 +21,7 @@
 
 #include "hanzi/table.h"
 
-#define MAGIC "EGOVHZ01"
+#define MAGIC    "EGOVHZ01"
 #define NAME_LEN 48
 
 struct pair {
@@ -364,10 +364,14 @@ static bool read_sources(const char *srcdir, struct sections *secs,
         uint32_t kind;
         const char *files[4];
     } fixed[] = {
-        {"unicode", "", 0,
+        {"unicode",
+         "",
+         0,
          {"Unicode/CNS2UNICODE_Unicode BMP.txt", "Unicode/CNS2UNICODE_Unicode 2.txt",
           "Unicode/CNS2UNICODE_Unicode 3.txt", "Unicode/CNS2UNICODE_Unicode 15.txt"}},
-        {"big5-2003", "", EGOV_HANZI_K_DBCS,
+        {"big5-2003",
+         "",
+         EGOV_HANZI_K_DBCS,
          {"Big5/CNS2BIG5_符號.txt", "Big5/CNS2BIG5.txt", "Big5/CNS2BIG5_七個倚天外字.txt", NULL}},
         {"big5-e", "big5-2003", EGOV_HANZI_K_DBCS, {"Big5/CNS2BIG5_Big5E.txt", NULL, NULL, NULL}},
         {"cns-dci", "", EGOV_HANZI_K_DBCS, {"CNS2DCI.txt", NULL, NULL, NULL}},
@@ -402,7 +406,8 @@ static bool read_sources(const char *srcdir, struct sections *secs,
     struct dirent *de;
     while ((de = readdir(d)) && nn < 64) {
         size_t l = strlen(de->d_name);
-        if (l > 4 && strcmp(de->d_name + l - 4, ".txt") == 0 && (names[nn] = egov_strdup(de->d_name)))
+        if (l > 4 && strcmp(de->d_name + l - 4, ".txt") == 0 &&
+            (names[nn] = egov_strdup(de->d_name)))
             nn++;
     }
     closedir(d);
@@ -455,8 +460,8 @@ static bool write_file(const char *path, const struct sections *secs, const char
     }
     char rel[32] = {0};
     snprintf(rel, sizeof rel, "%s", release);
-    bool ok = fwrite(MAGIC, 1, 8, f) == 8 && fwrite(rel, 1, 32, f) == 32 &&
-              put32(f, (uint32_t)secs->n);
+    bool ok =
+        fwrite(MAGIC, 1, 8, f) == 8 && fwrite(rel, 1, 32, f) == 32 && put32(f, (uint32_t)secs->n);
     for (size_t i = 0; ok && i < secs->n; i++) {
         const struct section *x = &secs->v[i];
         char name[NAME_LEN] = {0}, base[NAME_LEN] = {0};
@@ -521,7 +526,7 @@ static void check_round_trip(const struct egov_hanzi_db *db, const struct sectio
             } else if (!e) {
                 why = "encoding missing";
             } else if (!cp && ((p->cns >> 8 & 0xFF) < 0x21 || (p->cns >> 8 & 0xFF) > 0x7E ||
-                                (p->cns & 0xFF) < 0x21 || (p->cns & 0xFF) > 0x7E)) {
+                               (p->cns & 0xFF) < 0x21 || (p->cns & 0xFF) > 0x7E)) {
                 why = "the CNS code is outside the 94x94 cells (the table's mark for a code with "
                       "no CNS character)";
             } else if (!cp) {
@@ -535,9 +540,11 @@ static void check_round_trip(const struct egov_hanzi_db *db, const struct sectio
                              (unsigned)d);
                     why = buf;
                 } else if (w != p->val) {
-                    snprintf(buf, sizeof buf, "U+%04X is written as %c%c%c%c (listed first); this "
-                             "code only decodes", (unsigned)cp, (char)(w >> 24), (char)(w >> 16),
-                             (char)(w >> 8), (char)w);
+                    snprintf(buf, sizeof buf,
+                             "U+%04X is written as %c%c%c%c (listed first); this "
+                             "code only decodes",
+                             (unsigned)cp, (char)(w >> 24), (char)(w >> 16), (char)(w >> 8),
+                             (char)w);
                     why = buf;
                 }
             } else if (e->t->dec[p->val] != cp) {
@@ -545,7 +552,8 @@ static void check_round_trip(const struct egov_hanzi_db *db, const struct sectio
                          (unsigned)p->val, (unsigned)e->t->dec[p->val]);
                 why = buf;
             } else if (egov_hanzi_dbcs_enc(e->t, cp) != p->val) {
-                snprintf(buf, sizeof buf, "U+%04X is written as %04X (listed first); %04X only decodes",
+                snprintf(buf, sizeof buf,
+                         "U+%04X is written as %04X (listed first); %04X only decodes",
                          (unsigned)cp, (unsigned)egov_hanzi_dbcs_enc(e->t, cp), (unsigned)p->val);
                 why = buf;
             }
@@ -564,8 +572,8 @@ static void check_round_trip(const struct egov_hanzi_db *db, const struct sectio
     }
 }
 
-bool egov_hanzi_import(const char *srcdir, const char *vardir,
-                       struct egov_hanzi_import_report *rep, char *err, size_t errlen)
+bool egov_hanzi_import(const char *srcdir, const char *vardir, struct egov_hanzi_import_report *rep,
+                       char *err, size_t errlen)
 {
     struct sections secs = {0};
     struct egov_hanzi_db *db = NULL;

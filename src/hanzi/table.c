@@ -48,8 +48,8 @@ struct egov_hanzi_db *egov_hanzi_db_new(void)
     struct egov_hanzi_db *db = egov_calloc(1, sizeof *db);
     if (!db)
         return NULL;
-    db->cns2cp = egov_calloc((size_t)EGOV_HANZI_MAX_PLANE * EGOV_HANZI_PLANE_CELLS,
-                             sizeof *db->cns2cp);
+    db->cns2cp =
+        egov_calloc((size_t)EGOV_HANZI_MAX_PLANE * EGOV_HANZI_PLANE_CELLS, sizeof *db->cns2cp);
     if (!db->cns2cp) {
         egov_free(db);
         return NULL;
@@ -272,14 +272,14 @@ uint16_t egov_hanzi_dbcs_enc(const struct egov_hanzi_dbcs *t, uint32_t cp)
 static const struct {
     const char *zh, *slug;
 } counties[] = {
-    {"台北市", "taipei-city"},     {"台北縣", "taipei-county"},     {"基隆市", "keelung-city"},
-    {"桃園縣", "taoyuan-county"},  {"新竹市", "hsinchu-city"},      {"新竹縣", "hsinchu-county"},
-    {"苗栗縣", "miaoli-county"},   {"台中市", "taichung-city"},     {"台中縣", "taichung-county"},
-    {"彰化縣", "changhua-county"}, {"南投縣", "nantou-county"},     {"雲林縣", "yunlin-county"},
-    {"嘉義市", "chiayi-city"},     {"嘉義縣", "chiayi-county"},     {"台南市", "tainan-city"},
-    {"台南縣", "tainan-county"},   {"高雄市", "kaohsiung-city"},    {"高雄縣", "kaohsiung-county"},
-    {"屏東縣", "pingtung-county"}, {"宜蘭縣", "yilan-county"},      {"花蓮縣", "hualien-county"},
-    {"台東縣", "taitung-county"},  {"澎湖縣", "penghu-county"},     {"金門縣", "kinmen-county"},
+    {"台北市", "taipei-city"},       {"台北縣", "taipei-county"},  {"基隆市", "keelung-city"},
+    {"桃園縣", "taoyuan-county"},    {"新竹市", "hsinchu-city"},   {"新竹縣", "hsinchu-county"},
+    {"苗栗縣", "miaoli-county"},     {"台中市", "taichung-city"},  {"台中縣", "taichung-county"},
+    {"彰化縣", "changhua-county"},   {"南投縣", "nantou-county"},  {"雲林縣", "yunlin-county"},
+    {"嘉義市", "chiayi-city"},       {"嘉義縣", "chiayi-county"},  {"台南市", "tainan-city"},
+    {"台南縣", "tainan-county"},     {"高雄市", "kaohsiung-city"}, {"高雄縣", "kaohsiung-county"},
+    {"屏東縣", "pingtung-county"},   {"宜蘭縣", "yilan-county"},   {"花蓮縣", "hualien-county"},
+    {"台東縣", "taitung-county"},    {"澎湖縣", "penghu-county"},  {"金門縣", "kinmen-county"},
     {"連江縣", "lienchiang-county"},
 };
 
@@ -311,8 +311,8 @@ const struct egov_hanzi_encoding *egov_hanzi_encoding_by_name(const char *name)
     }
     static const struct {
         const char *alias, *name;
-    } aliases[] = {{"utf8", "utf-8"}, {"euctw", "euc-tw"}, {"big5e", "big5-e"},
-                   {"big5-2003", "big5-2003"}, {"ms950", "cp950"}, {"cns11643", "cns"}};
+    } aliases[] = {{"utf8", "utf-8"},          {"euctw", "euc-tw"}, {"big5e", "big5-e"},
+                   {"big5-2003", "big5-2003"}, {"ms950", "cp950"},  {"cns11643", "cns"}};
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
         if (strcasecmp(name, aliases[i].alias) == 0)
             name = aliases[i].name;

@@ -41,10 +41,10 @@ struct egov_hanzi_wide {
 
 /** A 16-bit code set: decode and encode tables. */
 struct egov_hanzi_dbcs {
-    uint32_t dec[65536];               /**< code -> code point; 0 = unmapped */
-    uint16_t *enc[EGOV_HANZI_PAGES];   /**< cp >> 8 -> page of 256 codes (0 = none); pages malloc'd */
-    bool eudc;                         /**< unmapped EUDC codes map to private use (Big5 rule) */
-    unsigned char trail_lo;            /**< lowest trail byte: 0x40 (Big5) or 0x21 (agency codes) */
+    uint32_t dec[65536];             /**< code -> code point; 0 = unmapped */
+    uint16_t *enc[EGOV_HANZI_PAGES]; /**< cp >> 8 -> page of 256 codes (0 = none); pages malloc'd */
+    bool eudc;                       /**< unmapped EUDC codes map to private use (Big5 rule) */
+    unsigned char trail_lo;          /**< lowest trail byte: 0x40 (Big5) or 0x21 (agency codes) */
     /* EGOV_HANZI_K_TAX4 only: codes sorted by code; enc pages hold index + 1 */
     struct egov_hanzi_wide *wide;
     size_t nwide, capwide;
@@ -62,8 +62,8 @@ struct egov_hanzi_encoding {
 
 /** The loaded character database. */
 struct egov_hanzi_db {
-    uint32_t *cns2cp;                  /**< [plane-1][cell]; 0 = unmapped; malloc'd */
-    uint32_t *cp2cns[EGOV_HANZI_PAGES];/**< pages of 256 packed CNS codes; malloc'd */
+    uint32_t *cns2cp;                   /**< [plane-1][cell]; 0 = unmapped; malloc'd */
+    uint32_t *cp2cns[EGOV_HANZI_PAGES]; /**< pages of 256 packed CNS codes; malloc'd */
     struct egov_hanzi_encoding enc[EGOV_HANZI_MAX_ENCODINGS];
     unsigned int nenc;
     char source[64];
@@ -94,7 +94,8 @@ bool egov_hanzi_db_alias(struct egov_hanzi_db *db, const char *alias, const char
  * bit set: 1 = decode entry set, 2 = encode entry set; -1 on OOM.
  */
 int egov_hanzi_dbcs_set(struct egov_hanzi_dbcs *t, uint16_t code, uint32_t cp);
-/** Adds a 32-bit code (TAX4 tables); call egov_hanzi_wide_finish() after the last.  False on OOM. */
+/** Adds a 32-bit code (TAX4 tables); call egov_hanzi_wide_finish() after the last.  False on OOM.
+ */
 bool egov_hanzi_wide_add(struct egov_hanzi_dbcs *t, uint32_t code, uint32_t cp);
 /** Sorts the 32-bit codes and builds their encode pages.  False on OOM. */
 bool egov_hanzi_wide_finish(struct egov_hanzi_dbcs *t);
@@ -122,7 +123,8 @@ bool egov_hanzi_table_from_glibc(struct egov_hanzi_db *db, char *err, size_t err
 /** Reads a tables.bin written by egov_hanzi_import() into @p db.  False with @p err. */
 bool egov_hanzi_table_read(struct egov_hanzi_db *db, const char *path, char *err, size_t errlen);
 
-/** The hanzi module's migrations: the table hanzi_file that carries imported tables to every node. */
+/** The hanzi module's migrations: the table hanzi_file that carries imported tables to every node.
+ */
 extern const struct egov_db_module_migrations egov_hanzi_migrations;
 /**
  * Stores the imported files of @p vardir/hanzi (tables.bin, props.tsv; those

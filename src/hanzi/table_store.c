@@ -41,12 +41,13 @@ static const struct egov_db_stmt st_put = {
     " ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256, data = excluded.data,"
     " updated_at = excluded.updated_at",
     NULL};
-static const struct egov_db_stmt st_digests = {
-    "hanzi_file_digests", "SELECT name, sha256 FROM hanzi_file", NULL};
+static const struct egov_db_stmt st_digests = {"hanzi_file_digests",
+                                               "SELECT name, sha256 FROM hanzi_file", NULL};
 static const struct egov_db_stmt st_get = {
     "hanzi_file_get", "SELECT data, sha256 FROM hanzi_file WHERE name = $1", NULL};
 
-/* Reads a whole file (at most HANZI_FILE_MAX) into a malloc'd buffer; NULL if absent or unreadable. */
+/* Reads a whole file (at most HANZI_FILE_MAX) into a malloc'd buffer; NULL if absent or unreadable.
+ */
 static unsigned char *read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -190,8 +191,8 @@ bool egov_hanzi_tables_fetch(struct egov_db *db, const char *vardir, unsigned in
         snprintf(err, errlen, "no database connection");
         return false;
     }
-    enum egov_db_qs qs = egov_db_query(c, &st_digests, (const struct egov_db_param[]){EGOV_DB_PARAM_END},
-                                       &rows);
+    enum egov_db_qs qs =
+        egov_db_query(c, &st_digests, (const struct egov_db_param[]){EGOV_DB_PARAM_END}, &rows);
     if (qs < 0) {
         snprintf(err, errlen, "reading hanzi_file: %s", egov_db_errmsg(c));
         goto out;

@@ -99,7 +99,10 @@ static void test_strict_offsets(void **state)
     /* truncated Big5 at the end */
     expect_error("big5", "utf-8", "AB\xA4", 3, EGOV_EC_HANZI_TRUNCATED, 2, "\xA4", 1);
     /* a lead byte with a bad trail: only the lead is bad, the trail is read again */
-    expect_error("big5", "utf-8", "A\xA4\x30" "B", 4, EGOV_EC_HANZI_INVALID_SEQUENCE, 1, "\xA4", 1);
+    expect_error("big5", "utf-8",
+                 "A\xA4\x30"
+                 "B",
+                 4, EGOV_EC_HANZI_INVALID_SEQUENCE, 1, "\xA4", 1);
     expect_error("big5", "utf-8", "xy\xA1\xFF", 4, EGOV_EC_HANZI_INVALID_SEQUENCE, 2, "\xA1", 1);
     expect_error("big5", "utf-8", "\xFF", 1, EGOV_EC_HANZI_INVALID_SEQUENCE, 0, "\xFF", 1);
     /* well-formed but unassigned in CP950 (user-defined area) */
@@ -123,8 +126,10 @@ static void test_strict_offsets(void **state)
 static void test_replace_and_private(void **state)
 {
     /* undecodable bytes become 〓 in UTF-8 */
-    expect("big5", "utf-8", EGOV_HANZI_REPLACE, "A\xFF" "B\xA4", 4, "A〓B〓",
-           strlen("A〓B〓"));
+    expect("big5", "utf-8", EGOV_HANZI_REPLACE,
+           "A\xFF"
+           "B\xA4",
+           4, "A〓B〓", strlen("A〓B〓"));
     /* CP950 has no 〓: an unmappable character becomes '?' */
     expect("utf-8", "big5", EGOV_HANZI_REPLACE, "a😀b", strlen("a😀b"), "a?b", 3);
     /* private: Big5 user-defined codes keep their place as private use (CP950 rule) */
@@ -152,8 +157,8 @@ static void test_cns_and_euctw(void **state)
     expect("utf-8", "euc-tw", EGOV_HANZI_STRICT, in, n, "\x8E\xA2\xA1\xA1", 4);
     expect("euc-tw", "utf-8", EGOV_HANZI_STRICT, "\x8E\xA2\xA1\xA1", 4, in, n);
     /* malformed plane-code tokens */
-    expect_error("cns", "utf-8", "1-6A57 1-ZZ57", 13, EGOV_EC_HANZI_INVALID_SEQUENCE, 7,
-                 "1-ZZ57", 6);
+    expect_error("cns", "utf-8", "1-6A57 1-ZZ57", 13, EGOV_EC_HANZI_INVALID_SEQUENCE, 7, "1-ZZ57",
+                 6);
     expect_error("cns", "utf-8", "1-6A5", 5, EGOV_EC_HANZI_INVALID_SEQUENCE, 0, "1-6A5", 5);
     /* well-formed but on a plane without characters */
     expect_error("cns", "utf-8", "1-2121 99-2121", 14, EGOV_EC_HANZI_UNMAPPABLE, 7, "99-2121", 7);
@@ -172,7 +177,8 @@ static void test_names_and_empty(void **state)
     assert_null(egov_hanzi_encoding_by_name("land-atlantis"));
     assert_false(egov_hanzi_convert(NULL, enc("big5"), EGOV_HANZI_STRICT, "a", 1, &out, &err));
     assert_int_equal(err.ec, EGOV_EC_HANZI_ENCODING_UNKNOWN);
-    assert_true(egov_hanzi_convert(enc("big5"), enc("utf-8"), EGOV_HANZI_STRICT, "", 0, &out, &err));
+    assert_true(
+        egov_hanzi_convert(enc("big5"), enc("utf-8"), EGOV_HANZI_STRICT, "", 0, &out, &err));
     assert_int_equal(out.len, 0);
     assert_true(egov_hanzi_policy_parse("Replace", &p));
     assert_int_equal(p, EGOV_HANZI_REPLACE);
@@ -328,14 +334,10 @@ static void test_constant_memory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_big5_both_ways),
-        cmocka_unit_test(test_strict_offsets),
-        cmocka_unit_test(test_replace_and_private),
-        cmocka_unit_test(test_cns_and_euctw),
-        cmocka_unit_test(test_names_and_empty),
-        cmocka_unit_test(test_char_parse_and_info),
-        cmocka_unit_test(test_streaming_pieces),
-        cmocka_unit_test(test_streaming_error_offset),
+        cmocka_unit_test(test_big5_both_ways),      cmocka_unit_test(test_strict_offsets),
+        cmocka_unit_test(test_replace_and_private), cmocka_unit_test(test_cns_and_euctw),
+        cmocka_unit_test(test_names_and_empty),     cmocka_unit_test(test_char_parse_and_info),
+        cmocka_unit_test(test_streaming_pieces),    cmocka_unit_test(test_streaming_error_offset),
         cmocka_unit_test(test_constant_memory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

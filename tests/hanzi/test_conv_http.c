@@ -34,7 +34,8 @@ static json_t *post(const char *body, long *status)
 {
     struct egov_test_response r;
     const char *headers[] = {"Content-Type: application/json", "Accept: application/json", NULL};
-    assert_true(egov_test_http(&srv, "POST", "/api/hanzi/convert", headers, body, strlen(body), &r));
+    assert_true(
+        egov_test_http(&srv, "POST", "/api/hanzi/convert", headers, body, strlen(body), &r));
     *status = r.status;
     json_t *j = json_loads(r.body, 0, NULL);
     if (!j)
@@ -75,7 +76,8 @@ static void test_convert_text_and_base64(void **state)
     assert_string_equal(str(j, "base64"), "");
     json_decref(j);
     /* replace policy */
-    j = post("{\"base64\":\"Qf9C\",\"from\":\"big5\",\"to\":\"utf-8\",\"policy\":\"replace\"}", &st);
+    j = post("{\"base64\":\"Qf9C\",\"from\":\"big5\",\"to\":\"utf-8\",\"policy\":\"replace\"}",
+             &st);
     assert_int_equal(st, 200);
     assert_string_equal(str(j, "text"), "A〓B");
     json_decref(j);

@@ -71,8 +71,7 @@ static void test_encode_equals_iconv(void **state)
             if ((size_t)gl != out.len || memcmp(g, out.data, out.len) != 0)
                 fail_msg("U+%04X: iconv gives %ld bytes %02X%02X, we give %zu bytes %02X%02X",
                          (unsigned)cp, gl, (unsigned char)g[0], (unsigned char)g[1], out.len,
-                         (unsigned char)out.data[0],
-                         out.len > 1 ? (unsigned char)out.data[1] : 0);
+                         (unsigned char)out.data[0], out.len > 1 ? (unsigned char)out.data[1] : 0);
             both++;
             egov_buf_append(&text, in, n);
             egov_buf_append(&want, g, (size_t)gl);

@@ -44,8 +44,13 @@ static int setup(void **state)
     if (tmp)
         mkdir(tmp, 0755);
     mkdir(root, 0755);
-    static const char *const dirs[] = {"src", "src/MapingTables", "src/MapingTables/Unicode",
-                                       "src/MapingTables/Big5", "src/MapingTables/地政", "a", "b"};
+    static const char *const dirs[] = {"src",
+                                       "src/MapingTables",
+                                       "src/MapingTables/Unicode",
+                                       "src/MapingTables/Big5",
+                                       "src/MapingTables/地政",
+                                       "a",
+                                       "b"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
         mkdirs(dirs[i]);
     put("src/release.txt", "版本：20990101\n");
@@ -148,16 +153,15 @@ static void test_one_import_every_node(void **state)
 static void test_corrupt_copy_refused(void **state)
 {
     static const struct egov_db_stmt st_spoil = {
-        "test_hanzi_spoil",
-        "UPDATE hanzi_file SET sha256 = '00' WHERE name = 'tables.bin'", NULL};
+        "test_hanzi_spoil", "UPDATE hanzi_file SET sha256 = '00' WHERE name = 'tables.bin'", NULL};
     char err[512], c[600], fc[700];
     unsigned int n = 0;
     snprintf(c, sizeof c, "%s/c", root);
     snprintf(fc, sizeof fc, "%s/hanzi/tables.bin", c);
     struct egov_db_conn *conn = egov_db_acquire(db, 5000);
     assert_non_null(conn);
-    assert_int_equal(egov_db_exec(conn, &st_spoil, (const struct egov_db_param[]){EGOV_DB_PARAM_END}),
-                     1);
+    assert_int_equal(
+        egov_db_exec(conn, &st_spoil, (const struct egov_db_param[]){EGOV_DB_PARAM_END}), 1);
     egov_db_release(conn);
     assert_false(egov_hanzi_tables_fetch(db, c, &n, err, sizeof err));
     assert_non_null(strstr(err, "does not match"));
