@@ -106,6 +106,22 @@ bool account_totp_code(const uint8_t *key, size_t keylen, uint64_t step, unsigne
  */
 bool account_totp_verify(const uint8_t *key, size_t keylen, const char *code, int64_t now_s,
                          int64_t last_step, int64_t *step_out);
+/** Sets (or with NULL forgets) the key sealing TOTP secrets at rest. */
+void account_secret_key_set(const uint8_t key[32]);
+/** Reads the key from a file of 64 hex digits; false (after logging why) if unusable. */
+bool account_secret_key_load(const char *path);
+/**
+ * Seals base32 secret @p plain of @p account_id into @p out ("v1:" and
+ * base64url of nonce, ciphertext and tag), or copies it unchanged when no
+ * key is configured.  False if it does not fit or OpenSSL fails.
+ */
+bool account_secret_seal(const char *plain, const char *account_id, char *out, size_t outlen);
+/**
+ * Opens what account_secret_seal() stored (a plain legacy value passes
+ * through).  False if the key is missing or wrong, or the value was
+ * altered or belongs to another account.
+ */
+bool account_secret_open(const char *stored, const char *account_id, char *out, size_t outlen);
 /**
  * Renders @p text as a QR code (libqrencode) in an SVG document and returns
  * it as a data: URI (malloc'd; caller frees) for an <img src>; NULL on failure.
@@ -126,7 +142,7 @@ struct account_row {
     char state[16];
     bool email_verified;
     bool totp_enabled;
-    char totp_secret[64]; /* base32 */
+    char totp_secret[160]; /* as stored: sealed ("v1:...") or base32 */
     int64_t totp_last_step;
     int64_t created_at;
 };

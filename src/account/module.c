@@ -151,6 +151,14 @@ static bool account_init(const struct egov_module_env *env)
     account_set_public_url(env->cfg->public_url);
     account_set_dev_mailbox(env->cfg->account_dev_mailbox);
     account_csrf_reset();
+    account_secret_key_set(NULL);
+    if (env->cfg->account_secret_key_file[0] != '\0') {
+        if (!account_secret_key_load(env->cfg->account_secret_key_file))
+            return false;
+    } else {
+        egov_warn("account: account.secret_key_file is not set; TOTP secrets are stored "
+                  "unencrypted");
+    }
     egov_accounting_set_guard(accounting_guard);
     egov_oid_set_actor_resolver(oid_actor);
     if (!egov_jobs_register(ACCOUNT_MAIL_QUEUE, account_mail_job, NULL) ||

@@ -332,7 +332,13 @@ void account_handle_totp_start(struct egov_req *req)
     }
     account_base32_encode(key, sizeof key, secret, sizeof secret);
     egov_wipe(key, sizeof key);
-    struct secret_txn t = {s.account_id, secret, egov_account_client_addr(req), req->request_id,
+    char sealed[160];
+    if (!account_secret_seal(secret, s.account_id, sealed, sizeof sealed)) {
+        egov_wipe(secret, sizeof secret);
+        egov_reply_problem(req, EGOV_EC_GENERIC_INTERNAL, NULL, NULL);
+        return;
+    }
+    struct secret_txn t = {s.account_id, sealed, egov_account_client_addr(req), req->request_id,
                            false};
     enum egov_db_qs qs = account_txn(egov_req_db(req), true, secret_body, &t);
     if (qs < 0) {
@@ -401,8 +407,9 @@ static enum egov_db_qs confirm_body(struct egov_db_conn *c, void *cls)
     enum egov_db_qs qs = account_load(c, t->account_id, &a);
     if (qs <= 0)
         return qs;
-    snprintf(t->secret, sizeof t->secret, "%s", a.totp_secret);
-    long keylen = account_base32_decode(a.totp_secret, key, sizeof key);
+    long keylen = -1;
+    if (account_secret_open(a.totp_secret, t->account_id, t->secret, sizeof t->secret))
+        keylen = account_base32_decode(t->secret, key, sizeof key);
     if (a.totp_enabled || keylen <= 0 ||
         !account_totp_verify(key, (size_t)keylen, t->code, egov_now_us() / 1000000, 0, &step)) {
         egov_wipe(key, sizeof key);

@@ -318,7 +318,11 @@ static enum egov_db_qs otp_body(struct egov_db_conn *c, void *cls)
         return qs;
     t->outcome = OTP_WRONG;
     uint8_t key[64];
-    long keylen = account_base32_decode(acct.totp_secret, key, sizeof key);
+    char secret[64];
+    long keylen = -1;
+    if (account_secret_open(acct.totp_secret, t->account_id, secret, sizeof secret))
+        keylen = account_base32_decode(secret, key, sizeof key);
+    egov_wipe(secret, sizeof secret);
     int64_t step = 0;
     size_t clen = strlen(t->code);
     if (acct.totp_enabled && keylen > 0 && clen == ACCOUNT_TOTP_DIGITS &&

@@ -2,12 +2,15 @@
  * totp.c -- time-based one-time passwords (RFC 6238 over RFC 4226:
  * HMAC-SHA-1, 30-second steps, 6 digits, the parameters every
  * authenticator app and `oathtool --totp` use), base32 secrets, and the
- * enrolment QR code (libqrencode) as an SVG data: URI.
+ * enrolment QR code (libqrencode) as an SVG data: URI, and the sealing
+ * of secrets at rest (AES-256-GCM, the account id as associated data so a
+ * sealed secret cannot be moved to another account).
  */
 #include <openssl/evp.h>
 #include <qrencode.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "account/account_int.h"
 
@@ -135,4 +138,139 @@ char *account_qr_data_uri(const char *text)
 done:
     egov_buf_free(&svg);
     return uri;
+}
+
+/* ------------------------------------------------------------------ */
+/* TOTP secrets at rest: AES-256-GCM under the key of account.secret_key_file */
+/* ------------------------------------------------------------------ */
+
+#define SEAL_PREFIX "v1:"
+#define SEAL_NONCE  12
+#define SEAL_TAG    16
+
+static uint8_t seal_key[32];
+static bool seal_have_key;
+
+void account_secret_key_set(const uint8_t key[32])
+{
+    if (key == NULL) {
+        egov_wipe(seal_key, sizeof seal_key);
+        seal_have_key = false;
+        return;
+    }
+    memcpy(seal_key, key, sizeof seal_key);
+    seal_have_key = true;
+}
+
+bool account_secret_key_load(const char *path)
+{
+    char text[130];
+    uint8_t key[32];
+    bool ok = false;
+    struct stat st;
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        egov_error("account: cannot read the secret key file %s", path);
+        return false;
+    }
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
+        egov_warn("account: %s can be read by others; chmod 600 it", path);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+        text[--n] = '\0';
+    if (n != 64)
+        goto done;
+    for (size_t i = 0; i < 32; i++) {
+        unsigned int byte;
+        if (sscanf(text + 2 * i, "%2x", &byte) != 1)
+            goto done;
+        key[i] = (uint8_t)byte;
+    }
+    account_secret_key_set(key);
+    ok = true;
+done:
+    if (!ok)
+        egov_error("account: %s must hold 64 hexadecimal digits (openssl rand -hex 32)", path);
+    egov_wipe(text, sizeof text);
+    egov_wipe(key, sizeof key);
+    return ok;
+}
+
+bool account_secret_seal(const char *plain, const char *account_id, char *out, size_t outlen)
+{
+    uint8_t buf[SEAL_NONCE + 64 + SEAL_TAG];
+    size_t pl = strlen(plain);
+    int len = 0;
+    bool ok = false;
+    if (!seal_have_key) { /* no key configured: stored as it is */
+        if (pl + 1 > outlen)
+            return false;
+        memcpy(out, plain, pl + 1);
+        return true;
+    }
+    if (pl > 64 || outlen < sizeof SEAL_PREFIX + egov_base64url_len(SEAL_NONCE + pl + SEAL_TAG) ||
+        !egov_random(buf, SEAL_NONCE))
+        return false;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        return false;
+    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, seal_key, buf) != 1 ||
+        EVP_EncryptUpdate(ctx, NULL, &len, (const uint8_t *)account_id, (int)strlen(account_id)) !=
+            1 ||
+        EVP_EncryptUpdate(ctx, buf + SEAL_NONCE, &len, (const uint8_t *)plain, (int)pl) != 1 ||
+        EVP_EncryptFinal_ex(ctx, buf + SEAL_NONCE + len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG, buf + SEAL_NONCE + pl) != 1)
+        goto done;
+    memcpy(out, SEAL_PREFIX, sizeof SEAL_PREFIX - 1);
+    egov_base64url_encode(buf, SEAL_NONCE + pl + SEAL_TAG, out + sizeof SEAL_PREFIX - 1);
+    ok = true;
+done:
+    EVP_CIPHER_CTX_free(ctx);
+    egov_wipe(buf, sizeof buf);
+    return ok;
+}
+
+bool account_secret_open(const char *stored, const char *account_id, char *out, size_t outlen)
+{
+    uint8_t buf[SEAL_NONCE + 64 + SEAL_TAG + 4];
+    int len = 0;
+    bool ok = false;
+    if (stored == NULL || stored[0] == '\0')
+        return false;
+    if (strncmp(stored, SEAL_PREFIX, sizeof SEAL_PREFIX - 1) != 0) {
+        size_t n = strlen(stored); /* stored before a key was configured */
+        if (n + 1 > outlen)
+            return false;
+        memcpy(out, stored, n + 1);
+        return true;
+    }
+    const char *b64 = stored + sizeof SEAL_PREFIX - 1;
+    if (!seal_have_key || strlen(b64) > egov_base64url_len(sizeof buf - 4))
+        return false;
+    long n = egov_base64url_decode(b64, strlen(b64), buf);
+    if (n < SEAL_NONCE + SEAL_TAG + 1)
+        return false;
+    size_t cl = (size_t)n - SEAL_NONCE - SEAL_TAG;
+    if (cl + 1 > outlen)
+        return false;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        return false;
+    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, seal_key, buf) != 1 ||
+        EVP_DecryptUpdate(ctx, NULL, &len, (const uint8_t *)account_id, (int)strlen(account_id)) !=
+            1 ||
+        EVP_DecryptUpdate(ctx, (uint8_t *)out, &len, buf + SEAL_NONCE, (int)cl) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, buf + SEAL_NONCE + cl) != 1 ||
+        EVP_DecryptFinal_ex(ctx, (uint8_t *)out + len, &len) != 1)
+        goto done;
+    out[cl] = '\0';
+    ok = true;
+done:
+    if (!ok)
+        egov_wipe(out, outlen);
+    EVP_CIPHER_CTX_free(ctx);
+    egov_wipe(buf, sizeof buf);
+    return ok;
 }

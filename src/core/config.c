@@ -83,6 +83,8 @@ const struct egov_cfg_key egov_config_keys[] = {
             "file holding the bearer token of the OID and directory administrator; empty = none"),
     CFG_NUM("account", "dev_mailbox", EGOV_CFG_BOOL, account_dev_mailbox, 0, 1, "false",
             "deliver account e-mail to the page /dev/mailbox instead of sending it (development)"),
+    CFG_STR("account", "secret_key_file", EGOV_CFG_STRING, account_secret_key_file, "",
+            "file with the 64-hex-digit key that encrypts TOTP secrets; empty = stored unencrypted"),
     CFG_STR("gateway", "key_file", EGOV_CFG_STRING, gateway_key_file, "",
             "the gateway's message signing key (PEM, created if missing); empty = VAR/gateway-key.pem"),
     CFG_NUM("gateway", "timeout", EGOV_CFG_MS, gateway_timeout_ms, 100, 10 * MINUTE, "10s",

@@ -323,6 +323,7 @@ struct egov_config {
     unsigned int job_lease_ms; /**< jobs.lease */
     bool migrate_on_start;     /**< db.migrate_on_start */
     bool account_dev_mailbox;  /**< account.dev_mailbox */
+    char account_secret_key_file[512]; /**< account.secret_key_file */
     char oid_admin_token_file[512]; /**< oid.admin_token_file */
     char gateway_key_file[512];     /**< gateway.key_file: the gateway's signing key (PEM) */
     unsigned int gateway_timeout_ms; /**< gateway.timeout: default whole-call timeout */

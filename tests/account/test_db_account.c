@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "account/account_int.h"
 #include "accounting/accounting.h"
@@ -56,6 +57,14 @@ static int setup(void **state)
     }
     egov_config_defaults(&cfg);
     cfg.account_dev_mailbox = true;
+    /* TOTP secrets sealed under a key from a file */
+    snprintf(cfg.account_secret_key_file, sizeof cfg.account_secret_key_file, "%s/account-key-%d",
+             getenv("EGOV_TEST_TMP"), (int)getpid());
+    FILE *kf = fopen(cfg.account_secret_key_file, "w");
+    if (kf == NULL)
+        return -1;
+    fputs("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", kf);
+    fclose(kf);
     struct egov_module_env env = {&cfg, db, open_db};
     if (!egov_accounting_module.init(&env) || !egov_account_module.init(&env))
         return -1;
@@ -74,6 +83,8 @@ static int teardown(void **state)
     (void)state;
     egov_test_inproc_stop(&srv, 1000);
     account_csrf_reset();
+    account_secret_key_set(NULL);
+    unlink(cfg.account_secret_key_file);
     egov_db_close(db);
     return 0;
 }
@@ -306,6 +317,20 @@ static void test_register_totp_reset(void **state)
     memcpy(recovery, p, n);
     recovery[n] = '\0';
     egov_test_response_free(&r);
+
+    {
+        static const struct egov_db_stmt st = {
+            "t_totp_sealed", "SELECT totp_secret FROM account WHERE national_id = $1", NULL};
+        struct egov_db_conn *c = egov_db_acquire(db, 5000);
+        struct egov_db_rows *rows = NULL;
+        struct egov_db_param p1[] = {EGOV_DB_PARAM_TEXT(nid), EGOV_DB_PARAM_END};
+        assert_int_equal(egov_db_query(c, &st, p1, &rows), EGOV_DB_ONE_ROW);
+        const char *stored = egov_db_rows_text(rows, 0, 0);
+        assert_true(strncmp(stored, "v1:", 3) == 0); /* sealed at rest */
+        assert_null(strstr(stored, secret));
+        egov_db_rows_free(rows);
+        egov_db_release(c);
+    }
 
     /* password alone now leads to the second step */
     struct jar k = {0};

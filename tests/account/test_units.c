@@ -143,6 +143,42 @@ static void test_qr(void **state)
     egov_free(uri);
 }
 
+static void test_secret_sealing(void **state)
+{
+    (void)state;
+    char sealed[160], opened[64];
+    const char *id = "01a21c8a-f520-7005-95f1-e9e93b759b1f";
+    /* without a key: stored as it is */
+    account_secret_key_set(NULL);
+    assert_true(account_secret_seal("GEZDGNBVGY3TQOJQ", id, sealed, sizeof sealed));
+    assert_string_equal(sealed, "GEZDGNBVGY3TQOJQ");
+    uint8_t key[32];
+    for (int i = 0; i < 32; i++)
+        key[i] = (uint8_t)(i * 7 + 1);
+    account_secret_key_set(key);
+    assert_true(account_secret_seal("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", id, sealed, sizeof sealed));
+    assert_true(strncmp(sealed, "v1:", 3) == 0);
+    assert_null(strstr(sealed, "GEZDGNBV"));
+    assert_true(account_secret_open(sealed, id, opened, sizeof opened));
+    assert_string_equal(opened, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    char again[160];
+    assert_true(account_secret_seal("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", id, again, sizeof again));
+    assert_string_not_equal(sealed, again); /* fresh nonce */
+    /* another account's id, an altered byte, another key: refused */
+    assert_false(
+        account_secret_open(sealed, "01a21c8a-f520-7005-95f1-e9e93b759b1e", opened, sizeof opened));
+    sealed[10] = sealed[10] == 'A' ? 'B' : 'A';
+    assert_false(account_secret_open(sealed, id, opened, sizeof opened));
+    key[0] ^= 1;
+    account_secret_key_set(key);
+    assert_false(account_secret_open(again, id, opened, sizeof opened));
+    assert_false(account_secret_open("v1:!!", id, opened, sizeof opened));
+    /* a value stored before the key was configured still opens */
+    assert_true(account_secret_open("GEZDGNBV", id, opened, sizeof opened));
+    account_secret_key_set(NULL);
+    assert_false(account_secret_open(again, id, opened, sizeof opened));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_national_id),
         cmocka_unit_test(test_local_path),
         cmocka_unit_test(test_qr),
+        cmocka_unit_test(test_secret_sealing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
