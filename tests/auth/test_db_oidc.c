@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accounting/accounting.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "testlib.h"
@@ -561,12 +562,38 @@ static void test_verify_claims(void **state)
     egov_jose_key_free(stranger);
 }
 
+static void test_usage_accounting(void **state)
+{
+    (void)state;
+    struct client c;
+    add_client("client_secret_basic", &c);
+    char *auth = basic(&c);
+    long st;
+    for (int i = 0; i < 3; i++) {
+        json_t *t = post_form("/oidc/token", auth, "grant_type=client_credentials", &st, NULL);
+        assert_int_equal(st, 200);
+        json_decref(t);
+    }
+    free(auth);
+    sleep(3); /* client-credentials tokens are counted in memory and written every 2 s */
+    char day[32];
+    egov_time_rfc3339(egov_now_us(), day);
+    day[10] = '\0';
+    assert_true(egov_accounting_aggregate_day(db, day) >= 0);
+    enum egov_ec ec;
+    json_t *u = egov_accounting_usage(db, day, day, EGOV_ACCOUNTING_TOKEN, NULL, c.id, &ec);
+    assert_non_null(u);
+    assert_int_equal(json_integer_value(json_object_get(u, "total")), 3);
+    json_decref(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_discovery),          cmocka_unit_test(test_cli_refusals),
         cmocka_unit_test(test_client_credentials), cmocka_unit_test(test_authorize_refusals),
-        cmocka_unit_test(test_automatic_rotation), cmocka_unit_test(test_verify_claims),
+        cmocka_unit_test(test_usage_accounting),   cmocka_unit_test(test_automatic_rotation),
+        cmocka_unit_test(test_verify_claims),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
