@@ -16,6 +16,12 @@
  *   GET      /account (sessions, TOTP, recovery codes, deactivate) and its forms
  *   GET      /dev/mailbox  development mailbox (only with account.dev_mailbox on)
  *
+ * Configuration: account.dev_mailbox (show outgoing mail at /dev/mailbox;
+ * development only) and account.secret_key_file (64 hex digits; TOTP
+ * secrets are sealed with AES-256-GCM under it).  Jobs: account.mail
+ * (delivers mail from the outbox) and account.cleanup (hourly: ended
+ * sessions, expired tokens).  CLI: egov account add|show|unlock.
+ *
  * Other modules send a browser to the login page with
  *   303 Location: /login?return_to=<url-encoded local path and query>
  * (egov_account_require() does it for them).  return_to must be a local
