@@ -632,6 +632,12 @@ bool egov_hanzi_conv_feed(struct egov_hanzi_conv *cv, const void *in, size_t len
              cv->from->name);
         return false;
     }
+    if (!p && len) {
+        fail(err, EGOV_EC_GENERIC_BAD_REQUEST, cv->offset, NULL, 0, "no input buffer for",
+             cv->from->name);
+        cv->failed = true;
+        return false;
+    }
     if (len == 0)
         p = (const unsigned char *)"";
     /* finish the character left over from the previous piece */

@@ -184,6 +184,10 @@ static void test_names_and_empty(void **state)
     assert_int_equal(p, EGOV_HANZI_REPLACE);
     assert_false(egov_hanzi_policy_parse("lenient", &p));
     assert_false(egov_hanzi_policy_parse(NULL, &p));
+    /* no buffer but a length: refused, not read */
+    assert_false(egov_hanzi_convert(enc("big5"), enc("utf-8"), EGOV_HANZI_STRICT, NULL, 3, &out,
+                                    &err));
+    assert_int_equal(err.ec, EGOV_EC_GENERIC_BAD_REQUEST);
     /* an output limit is reported as out of memory, not as success */
     out.max = 4;
     assert_false(egov_hanzi_convert(enc("utf-8"), enc("big5"), EGOV_HANZI_STRICT, "abcdefgh", 8,
