@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "directory/directory.h"
 #include "pki/pki_int.h"
 
 #define US_PER_DAY    (86400LL * 1000000LL)
@@ -498,16 +499,6 @@ fail:
 /* Issuing                                                             */
 /* ------------------------------------------------------------------ */
 
-static bool id_format_ok(const char *id)
-{
-    if (id == NULL || strlen(id) != 10 || !isupper((unsigned char)id[0]))
-        return false;
-    for (int i = 1; i < 10; i++)
-        if (!isdigit((unsigned char)id[i]) && !(i == 1 && isupper((unsigned char)id[i])))
-            return false;
-    return true;
-}
-
 struct issue_txn {
     const char *ca;
     const char *profile;
@@ -560,7 +551,8 @@ enum egov_ec egov_pki_issue(struct egov_db *db, const char *ca_name, const void 
         days = days == 0 ? CITIZEN_DAYS : days;
         if (subj->name == NULL)
             bad = "name";
-        else if (!id_format_ok(subj->national_id))
+        else if (subj->national_id == NULL ||
+                 egov_directory_id_check(subj->national_id) == EGOV_DIRECTORY_ID_INVALID)
             bad = "national_id";
         if (!egov_random(rnd, sizeof(rnd)))
             return EGOV_EC_GENERIC_INTERNAL;
@@ -575,7 +567,7 @@ enum egov_ec egov_pki_issue(struct egov_db *db, const char *ca_name, const void 
     } else if (strcmp(ca_name, EGOV_PKI_CA_AGENCY) == 0) {
         rq.profile = EGOV_CA_PROFILE_AGENCY;
         days = days == 0 ? AGENCY_DAYS : days;
-        if (subj->agency_code == NULL)
+        if (subj->agency_code == NULL || !egov_directory_agency_code_valid(subj->agency_code))
             bad = "agency_code";
         else if (subj->system_id == NULL)
             bad = "system_id";

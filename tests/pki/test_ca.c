@@ -538,6 +538,69 @@ static void test_ocsp(void **state)
                      EGOV_EC_PKI_OCSP_MALFORMED);
 }
 
+/* Mutated and random input to every parser: an error code, never a crash. */
+static void test_random_input(void **state)
+{
+    struct egov_ocsp_issuer iss[] = {{"sub", sub_pem}};
+    struct lookup_state ls = {"4ABC", "5DEF"};
+    struct egov_ca_request rq = citizen_rq();
+    struct egov_cert_info info;
+    EVP_PKEY *pk = gen_key("P-256");
+    char *csr = make_csr(pk, "x"), *pem = NULL;
+    unsigned char csr_der[2048], cert_der[4096], buf[4096], *p;
+    int csr_n, cert_n, accepted = 0;
+    X509_REQ *r;
+    X509 *x;
+    BIO *bio;
+
+    (void)state;
+    bio = BIO_new_mem_buf(csr, -1);
+    r = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    p = csr_der;
+    csr_n = i2d_X509_REQ(r, &p);
+    X509_REQ_free(r);
+    bio = BIO_new_mem_buf(sub_pem, -1);
+    x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    p = cert_der;
+    cert_n = i2d_X509(x, &p);
+    X509_free(x);
+    srand(12345);
+    for (int i = 0; i < 1500; i++) {
+        int which = i % 3, n = which == 0 ? csr_n : which == 1 ? cert_n : 1 + rand() % 400;
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+
+        if (which == 0)
+            memcpy(buf, csr_der, (size_t)n);
+        else if (which == 1)
+            memcpy(buf, cert_der, (size_t)n);
+        for (int k = 0; k < (which == 2 ? n : 1 + rand() % 4); k++)
+            buf[rand() % n] = (unsigned char)rand();
+        if (rand() % 5 == 0)
+            n = 1 + rand() % n; /* truncated */
+        if (egov_ca_issue_csr(ks, "sub", sub_pem, buf, (size_t)n, &rq, &pem, NULL, err,
+                              sizeof(err)) == EGOV_EC_NONE) {
+            accepted++; /* a flip in a part the signature does not cover */
+            free(pem);
+            pem = NULL;
+        }
+        (void)egov_x509_info(buf, (size_t)n, &info);
+        (void)egov_x509_verify_chain(buf, (size_t)n, root_pem, NULL, 0, EGOV_X509_ANY,
+                                     egov_now_us(), NULL, err, sizeof(err));
+        (void)egov_x509_verify_signature(buf, (size_t)n, "x", 1, buf, (size_t)n);
+        if (egov_ca_ocsp_respond(ks, iss, 1, buf, (size_t)n, lookup, &ls, egov_now_us(),
+                                 egov_now_us() + 1000000, &out, &out_len, err,
+                                 sizeof(err)) == EGOV_EC_NONE)
+            free(out);
+    }
+    print_message("mutated requests still accepted: %d of 500\n", accepted);
+    assert_true(accepted < 100);
+    free(csr);
+    EVP_PKEY_free(pk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_signatures),
         cmocka_unit_test(test_crl),
         cmocka_unit_test(test_ocsp),
+        cmocka_unit_test(test_random_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

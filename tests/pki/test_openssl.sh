@@ -181,6 +181,23 @@ body=$(python3 -c 'import json,sys; print(json.dumps({"challenge_id": sys.argv[1
 expect "login with an openssl signature" 0 '^200 ' -- login "$body"
 expect "login page" 0 'egov-login:' -- curl -s -H 'Accept: text/html' "$base/pki/login?lang=en"
 expect "login page zh-TW" 0 '以憑證登入' -- curl -s -H 'Accept: text/html' "$base/pki/login?lang=zh-TW"
+# the page as a browser without JavaScript uses it: read, sign, paste, post
+field() { sed -n "s/.*name=\"$1\" value=\"\([^\"]*\)\".*/\1/p" page.html | head -1; }
+form_login() { # RETURN_TO RESPONSE_OVERRIDE -> "STATUS LOCATION"
+  curl -s -b pjar -c pjar -H 'Accept: text/html' -o page.html "$base/pki/login?lang=en&return_to=$1"
+  local ct resp
+  ct=$(sed -n 's/.*<code>\(egov-login:[A-Za-z0-9_-]*\)<\/code>.*/\1/p' page.html | head -1)
+  resp=${2:-$("$EGOV_BIN" pki sign-challenge --key user.key --cert user.crt "$ct")}
+  curl -s -b pjar -c pjar -o form.out -w '%{http_code} %{redirect_url}' -H 'Accept: text/html' \
+    --data-urlencode "csrf_token=$(field csrf_token)" --data-urlencode "challenge_id=$(field challenge_id)" \
+    --data-urlencode "return_to=$(field return_to)" --data-urlencode "response=$resp" "$base/pki/login"
+}
+expect "form login redirects to return_to" 0 "^303 $base/eservice/tax\$" -- form_login /eservice/tax
+expect "form login never redirects off-site" 0 "^303 $base/account\$" -- form_login //evil.example
+expect "form login with garbage shows the page" 0 '^400 ' -- form_login /x garbage.garbage
+grep -q 'role="alert"' form.out && ok "error shown in an alert" || bad "no alert in $(head -c 300 form.out)"
+expect "form without CSRF token refused" 0 '^403' -- curl -s -o /dev/null -w '%{http_code}' -b pjar \
+  -H 'Accept: text/html' --data-urlencode "challenge_id=x" --data-urlencode "response=y" "$base/pki/login"
 
 # revocation reaches the CRL and OCSP at once
 expect "revoke" 0 'revoked' -- "$EGOV_BIN" pki revoke "$serial" --reason keyCompromise --db "$db"
