@@ -141,8 +141,8 @@ struct egov_gateway_client {
 /**
  * Registers (or replaces) client @p c.  The key must be Ed25519 or ECDSA
  * P-256.  A certificate must be an agency certificate of this platform's
- * CA (egov_pki_verify_chain, client authentication) whose agency code, if
- * it has one, is the client's; it is checked again whenever the gateway
+ * CA (egov_pki_verify_chain, client authentication) whose system id (OU),
+ * if it has one, is the client's id; it is checked again whenever the gateway
  * loads the client (at most a second old), so revocation takes effect.
  * Returns EGOV_EC_NONE, GATEWAY_CLIENT_INVALID, GENERIC_PARAMETER_MALFORMED
  * (@p field), the PKI_* error of the chain check, or DB_*.

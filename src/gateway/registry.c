@@ -235,7 +235,8 @@ enum egov_ec egov_gateway_client_register(struct egov_db *db, const struct egov_
         return EGOV_EC_GATEWAY_CLIENT_INVALID;
     }
     if (c->cert_pem != NULL) {
-        /* an agency certificate of this platform's CA, for client authentication */
+        /* an agency certificate of this platform's CA, for client authentication, naming
+           this system (its OU) */
         struct egov_pki_cert pc;
         char err[256];
         enum egov_ec vec = egov_pki_verify_chain(db, c->cert_pem, strlen(c->cert_pem),
@@ -245,7 +246,7 @@ enum egov_ec egov_gateway_client_register(struct egov_db *db, const struct egov_
             *field = "cert";
             return vec;
         }
-        if (pc.agency_code[0] != '\0' && strcmp(pc.agency_code, id.agency) != 0) {
+        if (pc.system_id[0] != '\0' && strcmp(pc.system_id, id.text) != 0) {
             *field = "cert";
             return EGOV_EC_GATEWAY_CLIENT_INVALID;
         }

@@ -282,6 +282,8 @@ static int setup(void **state)
     cfg.gateway_breaker_failures = 3;
     cfg.gateway_breaker_open_ms = 60000;
     cfg.gateway_clock_skew_s = 60;
+    if (getenv("EGOV_LOCALEDIR") != NULL)
+        egov_i18n_load(getenv("EGOV_LOCALEDIR"));
     struct egov_module_env env = {&cfg, db, NULL};
     if (!egov_gateway_module.init(&env))
         return -1;
@@ -289,6 +291,7 @@ static int setup(void **state)
     struct egov_server_options opt = {0};
     opt.db = db;
     opt.threads = 2;
+    opt.datadir = getenv("EGOV_DATADIR");
     const struct egov_route_table *pt[] = {&provider_table, NULL};
     if (!egov_test_inproc_start(pt, &opt, &provider))
         return -1;
@@ -702,9 +705,11 @@ static void test_events(void **state)
     assert_int_equal(egov_gateway_subscribe(db, CLIENT, "household.address-changed", url, sid,
                                             &field),
                      EGOV_EC_NONE);
-    /* a second subscriber that is broken for good: its deliveries end as dead letters */
-    assert_int_equal(egov_gateway_subscribe(db, OTHER, "household.address-changed",
-                                            "http://127.0.0.1:1/events", sid2, &field),
+    /* a second subscriber whose address is gone (404): its deliveries end as dead letters */
+    char gone[200];
+    snprintf(gone, sizeof gone, "%s/gone", provider.base_url);
+    assert_int_equal(egov_gateway_subscribe(db, OTHER, "household.address-changed", gone, sid2,
+                                            &field),
                      EGOV_EC_NONE);
     char token[65];
     assert_int_equal(egov_gateway_publisher_add(db, "TW/GOV/MOI/household", "household.", token),
@@ -769,9 +774,12 @@ static void test_events(void **state)
     assert_string_equal(egov_db_rows_text(rows, 1, 0), rx_ids[1]);
     egov_db_rows_free(rows);
     egov_db_release(c);
-    /* nothing is delivered twice */
+    /* nothing is delivered twice; the gone subscriber's deliveries are dead letters */
     run_jobs(2);
     assert_int_equal(rx_count, 2);
+    json_t *dead = gw_dead_letters(db);
+    assert_int_equal(json_array_size(dead), 2);
+    json_decref(dead);
 }
 
 /* An agency certificate of the platform CA identifies a client; revoking it stops its calls. */
@@ -790,14 +798,16 @@ static void test_certificate_client(void **state)
     PEM_write_bio_X509_REQ(bio, rq);
     char *csr = NULL;
     long csr_len = BIO_get_mem_data(bio, &csr);
-    struct egov_pki_subject subj = {.name = "business registry", .agency_code = "MOEA",
+    struct egov_pki_subject subj = {.name = "business registry", .agency_code = "A00000000A",
                                     .agency_name = "經濟部", .system_id = "TW/GOV/MOEA/business"};
     char *cert = NULL;
     struct egov_pki_cert info;
     const char *field = NULL;
-    assert_int_equal(egov_pki_issue(db, EGOV_PKI_CA_AGENCY, csr, (size_t)csr_len, &subj, &cert,
-                                    &info, &field, err, sizeof err),
-                     EGOV_EC_NONE);
+    enum egov_ec iec = egov_pki_issue(db, EGOV_PKI_CA_AGENCY, csr, (size_t)csr_len, &subj, &cert,
+                                      &info, &field, err, sizeof err);
+    if (iec != EGOV_EC_NONE)
+        fprintf(stderr, "issue: %s (%s)\n", err, field != NULL ? field : "");
+    assert_int_equal(iec, EGOV_EC_NONE);
     BIO_free(bio);
     X509_REQ_free(rq);
     BIO *kb = BIO_new(BIO_s_mem());
@@ -841,6 +851,124 @@ static void test_certificate_client(void **state)
     egov_pki_close();
 }
 
+/* A caller resolver for the test: the header X-Test-Subject names the caller. */
+static bool test_caller(struct egov_req *req, char subject[64])
+{
+    const char *h = egov_req_header(req, "X-Test-Subject");
+    if (h == NULL || strlen(h) >= 64)
+        return false;
+    snprintf(subject, 64, "%s", h);
+    return true;
+}
+
+static void test_admin_api_and_pages(void **state)
+{
+    (void)state;
+    struct egov_test_response r;
+    assert_true(egov_authz_register_caller(test_caller));
+    assert_int_equal(egov_authz_admin_add(db, NULL, "platform-admin", "*", NULL, NULL),
+                     EGOV_EC_NONE);
+    const char *anon[] = {"Accept: application/json", NULL};
+    assert_true(egov_test_http(&gw, "GET", "/api/gateway/services", anon, NULL, 0, &r));
+    assert_int_equal(r.status, 401);
+    egov_test_response_free(&r);
+    const char *nobody[] = {"X-Test-Subject: clerk", NULL};
+    assert_true(egov_test_http(&gw, "GET", "/api/gateway/services", nobody, NULL, 0, &r));
+    assert_int_equal(r.status, 403);
+    egov_test_response_free(&r);
+    const char *admin[] = {"X-Test-Subject: platform-admin", "Content-Type: application/json",
+                           NULL};
+    const char *svc = "{\"id\":\"TW/GOV/MOEA/business/companies\",\"base_url\":"
+                      "\"http://127.0.0.1:9\",\"personal_data\":false,\"openapi\":{\"openapi\":"
+                      "\"3.0.3\",\"paths\":{}}}";
+    assert_true(egov_test_http(&gw, "POST", "/api/gateway/services", admin, svc, strlen(svc), &r));
+    assert_int_equal(r.status, 201);
+    egov_test_response_free(&r);
+    const char *bad = "{\"id\":\"TW/GOV/MOEA/../companies\",\"base_url\":\"http://x:1\"}";
+    assert_true(egov_test_http(&gw, "POST", "/api/gateway/services", admin, bad, strlen(bad), &r));
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"field\":\"id\""));
+    egov_test_response_free(&r);
+    const char *sub = "{\"consumer\":\"TW/GOV/MOF/tax\",\"subject\":\"company.changed\","
+                      "\"url\":\"ftp://x\"}";
+    assert_true(egov_test_http(&gw, "POST", "/api/gateway/subscriptions", admin, sub, strlen(sub),
+                               &r));
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"field\":\"url\""));
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET", "/api/gateway/services", admin, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "TW/GOV/MOEA/business/companies"));
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET", "/api/gateway/dead-letters", admin, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "/gone\"")); /* the gone subscriber's two deliveries */
+    json_t *j = json_loads(r.body, 0, NULL);
+    const char *dead_id =
+        json_string_value(json_object_get(json_array_get(json_object_get(j, "dead_letters"), 0), "id"));
+    assert_non_null(dead_id);
+    char path[200];
+    snprintf(path, sizeof path, "/api/gateway/dead-letters/%s/retry", dead_id);
+    json_decref(j);
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "POST", path, admin, NULL, 0, &r));
+    assert_int_equal(r.status, 202);
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "POST", path, admin, NULL, 0, &r));
+    assert_int_equal(r.status, 404);
+    egov_test_response_free(&r);
+
+    /* the admin page, in Traditional Chinese, without inline script */
+    const char *page[] = {"X-Test-Subject: platform-admin", "Accept: text/html",
+                          "Accept-Language: zh-TW", NULL};
+    assert_true(egov_test_http(&gw, "GET", "/gateway", page, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "電子閘門管理"));
+    assert_non_null(strstr(r.body, SVC));
+    assert_non_null(strstr(r.body, "TW/GOV/MOEA/business/companies"));
+    assert_null(strstr(r.body, "<script>"));
+    egov_test_response_free(&r);
+    /* the citizen's page needs a session */
+    assert_true(egov_test_http(&gw, "GET", "/api/gateway/my-access", anon, NULL, 0, &r));
+    assert_int_equal(r.status, 401);
+    egov_test_response_free(&r);
+}
+
+/* The citizen's page renders the accesses, in both languages. */
+static void test_access_page_renders(void **state)
+{
+    (void)state;
+    assert_true(egov_gateway_audit_flush());
+    json_t *list = egov_gateway_accesses(db, PERSON, 10);
+    assert_non_null(list);
+    json_t *data = json_pack("{s:o, s:b}", "accesses", list, "none", 0);
+    struct egov_buf out;
+    egov_buf_init(&out);
+    bool rendered =
+        egov_tmpl_render(getenv("EGOV_DATADIR"), "gateway/access", data, "zh-TW", &out);
+    if (!rendered)
+        fprintf(stderr, "template: %s\n", out.data != NULL ? out.data : "");
+    assert_true(rendered);
+    assert_non_null(strstr(out.data, "誰使用了我的資料"));
+    assert_non_null(strstr(out.data, "<code>" SVC "</code>"));
+    egov_buf_reset(&out);
+    assert_true(egov_tmpl_render(getenv("EGOV_DATADIR"), "gateway/access", data, "en", &out));
+    assert_non_null(strstr(out.data, "Who used my data"));
+    egov_buf_reset(&out);
+    json_t *admin = json_pack("{s:[{s:s, s:s, s:s, s:b}], s:[], s:[], s:[], s:[]}", "services",
+                              "id", SVC, "base_url", "http://x", "charset", "utf-8",
+                              "personal_data", 1, "clients", "subscriptions", "dead_letters",
+                              "stats");
+    rendered = egov_tmpl_render(getenv("EGOV_DATADIR"), "gateway/admin", admin, "zh-TW", &out);
+    if (!rendered)
+        fprintf(stderr, "template: %s\n", out.data != NULL ? out.data : "");
+    assert_true(rendered);
+    assert_non_null(strstr(out.data, "電子閘門管理"));
+    json_decref(admin);
+    egov_buf_free(&out);
+    json_decref(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -848,6 +976,7 @@ int main(void)
         cmocka_unit_test(test_legal_basis),   cmocka_unit_test(test_provider_faults),
         cmocka_unit_test(test_rate_limit),    cmocka_unit_test(test_metaservices),
         cmocka_unit_test(test_events),        cmocka_unit_test(test_certificate_client),
+        cmocka_unit_test(test_admin_api_and_pages), cmocka_unit_test(test_access_page_renders),
         cmocka_unit_test(test_audit_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
