@@ -782,8 +782,11 @@ enum egov_ec egov_pki_verify_chain(struct egov_db *db, const void *cert, size_t 
     for (int i = 0; i < n; i++)
         if (i != root)
             inter[ninter++] = cas[i].cert_pem;
+    memset(&info, 0, sizeof(info));
     ec = egov_x509_verify_chain(cert, cert_len, cas[root].cert_pem, inter, ninter, purpose, at_us,
                                 &info, err, errlen);
+    if (out != NULL)
+        out->info = info; /* what the certificate says, also when it is refused */
     if (ec != EGOV_EC_NONE)
         goto fail;
     qs = pki_cert_load(c, info.serial, &rec);

@@ -257,6 +257,35 @@ struct login_in {
     const char *signature;   /* base64 */
 };
 
+struct audit_txn {
+    const char *event;
+    const char *addr;
+    const char *rid;
+    json_t *detail;
+};
+
+static enum egov_db_qs audit_body(struct egov_db_conn *c, void *cls)
+{
+    const struct audit_txn *t = cls;
+
+    return egov_account_audit(c, "system", t->event, NULL, t->addr, t->rid, t->detail);
+}
+
+/* Records a refused certificate sign-in in the account audit log (best effort). */
+static void audit_refusal(struct egov_req *req, enum egov_ec ec, const char *serial)
+{
+    struct audit_txn t = {"login.certificate_failure", egov_account_client_addr(req),
+                          req->request_id, NULL};
+    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
+
+    t.detail =
+        json_pack("{s:s, s:s}", "error", egov_ec_name(ec), "serial", serial != NULL ? serial : "");
+    if (c == NULL || t.detail == NULL || egov_db_txn(c, true, 10, audit_body, &t) < 0)
+        egov_warn("pki: refused certificate sign-in not audited (%s)", egov_ec_name(ec));
+    egov_db_release(c);
+    json_decref(t.detail);
+}
+
 /*
  * Checks a login and starts the session.  Returns EGOV_EC_NONE with @p sess
  * filled, or the error to show; @p field names the bad input.
@@ -333,19 +362,23 @@ static enum egov_ec login_check(struct egov_req *req, const struct login_in *in,
         EGOV_CLIENT_FAULT("pki: certificate login refused: %s %s", egov_ec_name(ec), err);
         if (ec == EGOV_EC_PKI_SIGNATURE_INVALID)
             *field = "signature";
+        audit_refusal(req, ec, rec.info.serial[0] != '\0' ? rec.info.serial : NULL);
         return ec;
     }
     if (strcmp(rec.ca, EGOV_PKI_CA_CITIZEN) != 0 || rec.national_id[0] == '\0') {
         EGOV_CLIENT_FAULT("pki: certificate %s of CA %s is not a personal one", rec.info.serial,
                           rec.ca);
+        audit_refusal(req, EGOV_EC_PKI_PURPOSE_INVALID, rec.info.serial);
         return EGOV_EC_PKI_PURPOSE_INVALID;
     }
     *field = NULL;
     qs = egov_account_find_by_national_id(egov_req_db(req), rec.national_id, account_id);
     if (qs < 0)
         return pki_db_ec(qs);
-    if (qs == 0)
+    if (qs == 0) {
+        audit_refusal(req, EGOV_EC_PKI_NO_ACCOUNT, rec.info.serial);
         return EGOV_EC_PKI_NO_ACCOUNT;
+    }
     qs = egov_account_session_create(req, account_id, amr, 1, sess);
     if (qs < 0)
         return pki_db_ec(qs);

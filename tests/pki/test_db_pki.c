@@ -473,6 +473,26 @@ static void test_revoke_crl_ocsp(void **state)
         assert_int_equal(login(cookie, id, resp), 401);
         egov_free(resp);
     }
+    /* refused sign-ins are in the account audit log, with the serial */
+    {
+        static const struct egov_db_stmt st = {
+            "t_pki_audit",
+            "SELECT detail FROM account_audit WHERE event = 'login.certificate_failure'", NULL};
+        struct egov_db_conn *c = egov_db_acquire(db, 5000);
+        struct egov_db_rows *rows = NULL;
+        struct egov_db_param none[] = {EGOV_DB_PARAM_END};
+        bool revoked_seen = false;
+
+        assert_true(egov_db_query(c, &st, none, &rows) >= 3);
+        for (size_t i = 0; i < egov_db_rows_count(rows); i++) {
+            const char *d = egov_db_rows_text(rows, i, 0);
+            if (strstr(d, "PKI_CERT_REVOKED") != NULL && strstr(d, citizen_serial) != NULL)
+                revoked_seen = true;
+        }
+        assert_true(revoked_seen);
+        egov_db_rows_free(rows);
+        egov_db_release(c);
+    }
 }
 
 int main(void)
