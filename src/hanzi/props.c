@@ -566,17 +566,24 @@ static bool load_imported(struct builder *b, const char *path, bool *found, char
 {
     struct hz_db *db = b->db;
     bool ok = false;
-    char line[512];
+    char line[4096];
     unsigned long lineno = 0;
     FILE *f = fopen(path, "r");
     *found = f != NULL;
-    if (f == NULL)
+    if (f == NULL) {
+        if (errno != ENOENT)
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return errno == ENOENT;
+    }
     while (fgets(line, sizeof(line), f) != NULL) {
         lineno++;
         size_t l = strlen(line);
-        if (l > 0 && line[l - 1] == '\n')
+        if (l > 0 && line[l - 1] == '\n') {
             line[--l] = '\0';
+        } else if (!feof(f)) {
+            snprintf(err, errlen, "%s:%lu: line too long", path, lineno);
+            goto fail;
+        }
         if (lineno == 1 && strcmp(line, PROPS_MAGIC) != 0) {
             snprintf(err, errlen, "%s: not a properties file of this version", path);
             goto fail;

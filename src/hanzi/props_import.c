@@ -116,6 +116,11 @@ static bool read_file(struct import *im, const char *dir, const char *name, enum
                 snprintf(err, errlen, "%s:%lu: not a 注音 syllable", name, im->lineno);
                 goto fail;
             }
+            if (c->zhuyin.len > 3000) {
+                snprintf(err, errlen, "%s:%lu: too many readings for one character", name,
+                         im->lineno);
+                goto fail;
+            }
             if (c->zhuyin.len > 0)
                 egov_buf_putc(&c->zhuyin, ' ');
             egov_buf_puts(&c->zhuyin, v);

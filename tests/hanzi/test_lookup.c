@@ -288,6 +288,15 @@ static void test_import_properties(void **state)
     fclose(f);
     assert_false(egov_hanzi_props_load(var, NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "malformed"));
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("# egov hanzi properties 1\n1-4421\t1\t1\t", f);
+    for (int i = 0; i < 2000; i++)
+        fputs("ㄧ ", f);
+    fputs("\n", f);
+    fclose(f);
+    assert_false(egov_hanzi_props_load(var, NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "line too long"));
     assert_true(egov_hanzi_props_get(0x4E00, &p));
     assert_true(p.from_cns);
 
