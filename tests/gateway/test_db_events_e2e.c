@@ -538,6 +538,42 @@ static void test_legacy_code_errors(void **state)
     egov_test_inproc_stop(&prov, 500);
 }
 
+/* Runs `egov audit verify` on the node's database; returns its exit status, output in @p out. */
+static int audit_verify_cli(char *out, size_t outlen)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "EGOV_DB_URL='%s' '%s' audit verify 2>/dev/null",
+             egov_test_db_url(), getenv("EGOV_BIN"));
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The node's audit log verifies from the command line; an edited row is named. */
+static void test_audit_verify_command(void **state)
+{
+    (void)state;
+    char out[600];
+    /* the node writes its audit batches within a few milliseconds */
+    usleep(300 * 1000);
+    int rc = audit_verify_cli(out, sizeof out);
+    if (rc != 0)
+        fprintf(stderr, "audit verify: %s\n", out);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "audit log intact"));
+    static const struct egov_db_stmt edit = {
+        "t_e2e_audit_edit", "UPDATE gw_audit SET status = status + 1 WHERE seq = 2", NULL};
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    assert_int_equal(egov_db_exec(c, &edit, NULL), 1);
+    egov_db_release(c);
+    rc = audit_verify_cli(out, sizeof out);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "entry 2 was altered"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -545,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_legacy_code_through_the_gateway),
         cmocka_unit_test(test_legacy_code_errors),
         cmocka_unit_test(test_kill_during_fan_out),
+        cmocka_unit_test(test_audit_verify_command),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
