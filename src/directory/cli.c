@@ -11,6 +11,7 @@
  *   egov directory search TEXT                agencies by name, as JSON
  *   egov directory check-id ID...             validity of national IDs, resident
  *                                             certificate numbers and business IDs
+ *   egov directory rekey                      recompute every folded search key
  *
  * The operator running the command acts as the platform administrator.
  */
@@ -414,6 +415,24 @@ static int dir_check_id(int argc, char **argv)
     return all ? 0 : 1;
 }
 
+static int dir_rekey(int argc, const struct egov_module_env *env)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: egov directory rekey\n");
+        return 2;
+    }
+    struct egov_db *db = env->open_db(env);
+    if (db == NULL)
+        return 1;
+    unsigned long changed = 0;
+    enum egov_ec ec = egov_directory_rekey(db, &changed);
+    egov_db_close(db);
+    if (ec != EGOV_EC_NONE)
+        return fail_ec("directory rekey", ec);
+    printf("%lu search keys changed\n", changed);
+    return 0;
+}
+
 static int run_directory(int argc, char **argv, const struct egov_module_env *env)
 {
     const char *sub = argc >= 2 ? argv[1] : "";
@@ -425,12 +444,15 @@ static int run_directory(int argc, char **argv, const struct egov_module_env *en
         return dir_search(argc, argv, env);
     if (strcmp(sub, "check-id") == 0)
         return dir_check_id(argc, argv);
+    if (strcmp(sub, "rekey") == 0)
+        return dir_rekey(argc, env);
     bool help = strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0;
     fprintf(help ? stdout : stderr,
             "usage: egov directory export-ldif [--root ID|CODE|OID] [--out FILE]\n"
             "       egov directory agency ID|CODE|OID\n"
             "       egov directory search TEXT\n"
-            "       egov directory check-id ID... | -\n");
+            "       egov directory check-id ID... | -\n"
+            "       egov directory rekey\n");
     return help ? 0 : 2;
 }
 

@@ -203,6 +203,15 @@ enum egov_ec egov_directory_import_oid_list(struct egov_db *db, const char *gds_
 enum egov_ec egov_directory_export_ldif(struct egov_db *db, const char *root_id,
                                         struct egov_buf *out);
 
+/**
+ * Recomputes every search key of the directory (agencies, former names,
+ * units, staff, persons, businesses) and of the OID registry, after the
+ * folding changed (the Unihan data was installed or updated).  Writes the
+ * number of keys that changed to @p changed.  Transactions of a few
+ * hundred rows; safe while the node serves.
+ */
+enum egov_ec egov_directory_rekey(struct egov_db *db, unsigned long *changed);
+
 /* ------------------------------------------------------------------ */
 /* Units and staff                                                     */
 /* ------------------------------------------------------------------ */

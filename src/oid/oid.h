@@ -250,6 +250,14 @@ enum egov_ec egov_oid_search(struct egov_db *db, const char *query, unsigned int
 enum egov_ec egov_oid_children(struct egov_db *db, const char *oid, json_t **out);
 
 /**
+ * Recomputes the search key of every arc (after the folding changed, e.g.
+ * when the Unihan data was installed or updated), in transactions of a few
+ * hundred rows.  Writes the number of keys that changed to @p changed.
+ * Returns EGOV_EC_NONE or a database error code.
+ */
+enum egov_ec egov_oid_rekey(struct egov_db *db, unsigned long *changed);
+
+/**
  * Folds a name for searching: NFKC-like width folding (full-width ASCII,
  * ideographic space), ASCII lower case, common variant characters (臺→台
  * and others) to one form, spaces and punctuation removed.  Writes the

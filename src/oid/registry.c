@@ -588,3 +588,70 @@ enum egov_ec egov_oid_children(struct egov_db *db, const char *oid, json_t **out
     *out = lc.result;
     return EGOV_EC_NONE;
 }
+
+/* ------------------------------------------------------------------ */
+/* Re-keying                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Rows re-keyed per transaction. */
+#define REKEY_BATCH 500
+
+static const struct egov_db_stmt st_rekey_page = {
+    "oid_rekey_page",
+    "SELECT oid, name, search_key FROM oid_arc WHERE oid > $1 ORDER BY oid LIMIT 500", NULL};
+/* (LIMIT 500 is REKEY_BATCH) */
+static const struct egov_db_stmt st_rekey_set = {
+    "oid_rekey_set", "UPDATE oid_arc SET search_key = $2 WHERE oid = $1", NULL};
+
+struct rekey_cls {
+    char after[EGOV_OID_TEXT_MAX + 1]; /* re-key the arcs after this one */
+    char last[EGOV_OID_TEXT_MAX + 1];  /* the last arc of the page (kept apart: bodies retry) */
+    unsigned long changed;
+    size_t seen;
+};
+
+static enum egov_db_qs rekey_body(struct egov_db_conn *c, void *cls)
+{
+    struct rekey_cls *rk = cls;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(rk->after), EGOV_DB_PARAM_END};
+    struct egov_db_rows *r = NULL;
+    enum egov_db_qs qs = egov_db_query(c, &st_rekey_page, p, &r);
+    rk->changed = 0;
+    rk->seen = 0;
+    if (qs < 0)
+        return qs;
+    for (size_t i = 0; i < egov_db_rows_count(r); i++) {
+        char key[1024];
+        egov_oid_search_key(egov_db_rows_text(r, i, 1), key, sizeof(key));
+        if (strcmp(key, egov_db_rows_text(r, i, 2)) != 0) {
+            struct egov_db_param u[] = {EGOV_DB_PARAM_TEXT(egov_db_rows_text(r, i, 0)),
+                                        EGOV_DB_PARAM_TEXT(key), EGOV_DB_PARAM_END};
+            qs = egov_db_exec(c, &st_rekey_set, u);
+            if (qs < 0) {
+                egov_db_rows_free(r);
+                return qs;
+            }
+            rk->changed++;
+        }
+    }
+    rk->seen = egov_db_rows_count(r);
+    if (rk->seen > 0)
+        oid_copy(rk->last, sizeof(rk->last), egov_db_rows_text(r, rk->seen - 1, 0));
+    egov_db_rows_free(r);
+    return EGOV_DB_ONE_ROW;
+}
+
+enum egov_ec egov_oid_rekey(struct egov_db *db, unsigned long *changed)
+{
+    struct rekey_cls rk = {"", "", 0, 0};
+    *changed = 0;
+    while (true) {
+        enum egov_db_qs qs = oid_txn(db, true, rekey_body, &rk);
+        if (qs < 0)
+            return oid_qs_ec(qs);
+        *changed += rk.changed;
+        if (rk.seen < REKEY_BATCH)
+            return EGOV_EC_NONE;
+        oid_copy(rk.after, sizeof(rk.after), rk.last);
+    }
+}

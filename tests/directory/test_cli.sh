@@ -41,6 +41,9 @@ expect "oid import shows progress on a terminal" 0 'importing agencies: 8189 / 8
 expect "oid import without a file" 2 'usage: egov oid import' -- "$EGOV_BIN" oid import --db "$db"
 expect "oid import of a missing file" 1 'cannot open' -- "$EGOV_BIN" oid import "$tmp/none.csv" --db "$db"
 
+expect "directory rekey" 0 '^[0-9]+ search keys changed' -- "$EGOV_BIN" directory rekey --db "$db"
+expect "directory rekey again changes nothing" 0 '^0 search keys changed' -- "$EGOV_BIN" directory rekey --db "$db"
+
 # --- resolve, register, search ------------------------------------------
 expect "oid resolve" 0 '"name": "內政部"' -- "$EGOV_BIN" oid resolve 2.16.886.101.20003.20001 --db "$db"
 expect "oid resolve path" 0 '"name": "行政院"' -- "$EGOV_BIN" oid resolve 2.16.886.101.20003.20001 --db "$db"

@@ -444,6 +444,45 @@ static void test_persons_and_businesses(void **state)
     json_decref(r);
 }
 
+static void test_rekey(void **state)
+{
+    (void)state;
+    unsigned long changed = 99;
+    /* the arcs the migration wrote carry keys written by hand: mended once */
+    assert_int_equal(egov_directory_rekey(db, &changed), EGOV_EC_NONE);
+    assert_true(changed <= 2);
+    /* then the keys are as the folding makes them today: nothing to do */
+    assert_int_equal(egov_directory_rekey(db, &changed), EGOV_EC_NONE);
+    assert_int_equal(changed, 0);
+    /* keys made by another folding are mended */
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    assert_non_null(c);
+    assert_true(egov_db_exec_script(c, "UPDATE dir_agency SET search_key = 'stale';"
+                                       "UPDATE dir_person SET search_key = 'stale';"
+                                       "UPDATE oid_arc SET search_key = 'stale'"
+                                       " WHERE oid = '2.16.886.101.90003.20002'") >= 0);
+    egov_db_release(c);
+    json_t *r = NULL;
+    assert_int_equal(egov_directory_agency_search(db, "台北市政府", 10, &r), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(r), 0);
+    json_decref(r);
+    assert_int_equal(egov_directory_rekey(db, &changed), EGOV_EC_NONE);
+    assert_true(changed > 8189 + 2 + 1); /* every agency, two persons, the arc */
+    assert_int_equal(egov_directory_agency_search(db, "台北市政府", 10, &r), EGOV_EC_NONE);
+    assert_true(json_array_size(r) >= 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "name")),
+                        "臺北市政府");
+    json_decref(r);
+    assert_int_equal(egov_oid_search(db, "台北市政府", 10, &r), EGOV_EC_NONE);
+    assert_true(json_array_size(r) >= 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "oid")),
+                        "2.16.886.101.90003.20002");
+    json_decref(r);
+    assert_int_equal(egov_directory_principal_search(db, "smith", 10, &r), EGOV_EC_NONE);
+    assert_int_equal(json_array_size(json_object_get(r, "persons")), 1);
+    json_decref(r);
+}
+
 struct dn_at {
     char *dn;
     size_t at;
@@ -582,15 +621,11 @@ int main(void)
     }
     fclose(f);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_import),
-        cmocka_unit_test(test_lookups),
-        cmocka_unit_test(test_search),
-        cmocka_unit_test(test_rename_by_import),
-        cmocka_unit_test(test_agency_admin),
-        cmocka_unit_test(test_forms),
-        cmocka_unit_test(test_units_and_staff),
-        cmocka_unit_test(test_persons_and_businesses),
-        cmocka_unit_test(test_ldif),
+        cmocka_unit_test(test_import),          cmocka_unit_test(test_lookups),
+        cmocka_unit_test(test_search),          cmocka_unit_test(test_rename_by_import),
+        cmocka_unit_test(test_agency_admin),    cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_units_and_staff), cmocka_unit_test(test_persons_and_businesses),
+        cmocka_unit_test(test_rekey),           cmocka_unit_test(test_ldif),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
