@@ -95,6 +95,9 @@ const struct egov_cfg_key egov_config_keys[] = {
             "consecutive failures of a providing system that open its circuit"),
     CFG_NUM("gateway", "breaker_open", EGOV_CFG_MS, gateway_breaker_open_ms, 100, 10 * MINUTE,
             "5s", "how long an open circuit holds calls back before one trial call"),
+    CFG_STR("gateway", "audit_key_file", EGOV_CFG_STRING, gateway_audit_key_file, "",
+            "file with a 256-bit key (64 hex digits); if set, call bodies are kept in the audit "
+            "log, encrypted (AES-256-GCM)"),
     {NULL, NULL, EGOV_CFG_END, 0, 0, 0, NULL, NULL},
 };
 

@@ -330,6 +330,7 @@ struct egov_config {
     unsigned int gateway_clock_skew_s; /**< gateway.clock_skew: accepted age of a signature */
     unsigned int gateway_breaker_failures; /**< gateway.breaker_failures */
     unsigned int gateway_breaker_open_ms;  /**< gateway.breaker_open */
+    char gateway_audit_key_file[512]; /**< gateway.audit_key_file: keep bodies, encrypted */
 };
 
 /** The configuration key table (ends with a key of type EGOV_CFG_END). */

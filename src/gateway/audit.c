@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "gateway/gw_int.h"
 
 #define AUDIT_BATCH_MS 20
@@ -22,12 +24,14 @@ struct qentry {
     int64_t at;
     unsigned int status;
     int64_t req_size, resp_size, duration_us;
+    uint8_t *bodies; /* encrypted bodies (nonce | ciphertext | tag), in the block, or NULL */
+    size_t bodies_len;
     /* strings follow in one block */
-    char *f[12];
+    char *f[13];
 };
 
 enum { F_MSG, F_RID, F_CLIENT, F_SERVICE, F_METHOD, F_PATH, F_USER, F_ERR, F_REQH, F_RESPH,
-       F_SUBJ, F_COUNT };
+       F_SUBJ, F_BODYH, F_COUNT };
 
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
@@ -38,13 +42,84 @@ static unsigned long long q_dropped, q_written_batches;
 static bool running, stopping, flush_wanted, in_flight;
 static pthread_t writer;
 static struct egov_db *audit_db;
+static uint8_t audit_key[32];
+static bool audit_key_set;
+
+void gw_audit_set_key(const uint8_t key[32])
+{
+    if (key == NULL) {
+        egov_wipe(audit_key, sizeof audit_key);
+        audit_key_set = false;
+        return;
+    }
+    memcpy(audit_key, key, sizeof audit_key);
+    audit_key_set = true;
+}
+
+/*
+ * Encrypts the request and response bodies for the audit log with
+ * AES-256-GCM: nonce (12) | ciphertext of (u32 request length, request,
+ * response) | tag (16), into @p out (at least 12 + 4 + a + b + 16 bytes).
+ * Returns the length, 0 on failure.
+ */
+static size_t seal_bodies(const void *a, size_t alen, const void *b, size_t blen, uint8_t *out)
+{
+    size_t total = 0;
+    int n = 0, m = 0;
+    uint8_t len4[4] = {(uint8_t)(alen >> 24), (uint8_t)(alen >> 16), (uint8_t)(alen >> 8),
+                       (uint8_t)alen};
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL || !egov_random(out, 12) ||
+        EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, audit_key, out) != 1)
+        goto done;
+    total = 12;
+    if (EVP_EncryptUpdate(ctx, out + total, &n, len4, 4) != 1)
+        goto fail;
+    total += (size_t)n;
+    if (alen > 0 && EVP_EncryptUpdate(ctx, out + total, &n, a, (int)alen) != 1)
+        goto fail;
+    total += alen > 0 ? (size_t)n : 0;
+    if (blen > 0 && EVP_EncryptUpdate(ctx, out + total, &n, b, (int)blen) != 1)
+        goto fail;
+    total += blen > 0 ? (size_t)n : 0;
+    if (EVP_EncryptFinal_ex(ctx, out + total, &m) != 1)
+        goto fail;
+    total += (size_t)m;
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out + total) != 1)
+        goto fail;
+    total += 16;
+    goto done;
+fail:
+    total = 0;
+done:
+    EVP_CIPHER_CTX_free(ctx);
+    return total;
+}
 
 void gw_audit_record(const struct gw_audit_entry *e)
 {
+    char bodyh[65] = "";
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    if (audit_key_set && (e->req_body_len > 0 || e->resp_body_len > 0) &&
+        e->req_body_len < (1u << 30) && e->resp_body_len < (1u << 30)) {
+        sealed = egov_malloc(e->req_body_len + e->resp_body_len + 32);
+        if (sealed != NULL)
+            sealed_len = seal_bodies(e->req_body, e->req_body_len, e->resp_body,
+                                     e->resp_body_len, sealed);
+        if (sealed_len > 0) {
+            uint8_t h[EGOV_SHA256_LEN];
+            egov_sha256(sealed, sealed_len, h);
+            egov_hex_encode(h, sizeof h, bodyh);
+            bodyh[64] = '\0';
+        } else {
+            egov_error("audit: the bodies of a call could not be encrypted; kept without them");
+        }
+    }
     const char *src[F_COUNT] = {e->message_id, e->request_id, e->client,  e->service,
                                 e->method,     e->path,       e->user_id, e->error_type,
-                                e->req_hash,   e->resp_hash,  e->subject};
-    size_t lens[F_COUNT], total = sizeof(struct qentry);
+                                e->req_hash,   e->resp_hash,  e->subject, bodyh};
+    size_t lens[F_COUNT], total = sizeof(struct qentry) + sealed_len;
     for (int i = 0; i < F_COUNT; i++) {
         lens[i] = src[i] != NULL ? strlen(src[i]) : 0;
         if (lens[i] > 2048)
@@ -53,11 +128,19 @@ void gw_audit_record(const struct gw_audit_entry *e)
     }
     struct qentry *q = egov_malloc(total);
     if (q == NULL) {
+        egov_free(sealed);
         EGOV_BUG("audit entry lost: out of memory");
         return;
     }
     memset(q, 0, sizeof *q);
     char *p = (char *)(q + 1);
+    if (sealed_len > 0) {
+        q->bodies = (uint8_t *)p;
+        q->bodies_len = sealed_len;
+        memcpy(p, sealed, sealed_len);
+        p += sealed_len;
+    }
+    egov_free(sealed);
     for (int i = 0; i < F_COUNT; i++) {
         q->f[i] = p;
         if (lens[i])
@@ -114,8 +197,8 @@ static const struct egov_db_stmt st_insert = {
     "gw_audit_insert",
     "INSERT INTO gw_audit (seq, at, message_id, request_id, client, service, method, path,"
     " user_id, status, error_type, req_size, resp_size, duration_us, req_hash, resp_hash,"
-    " prev_hash, hash, data_subject)"
-    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)",
+    " prev_hash, hash, data_subject, bodies)"
+    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)",
     NULL};
 
 static enum egov_db_qs write_batch(struct egov_db_conn *c, void *cls)
@@ -147,7 +230,10 @@ static enum egov_db_qs write_batch(struct egov_db_conn *c, void *cls)
             EGOV_DB_PARAM_INT64(q->resp_size),  EGOV_DB_PARAM_INT64(q->duration_us),
             EGOV_DB_PARAM_TEXT(q->f[F_REQH]),   EGOV_DB_PARAM_TEXT(q->f[F_RESPH]),
             EGOV_DB_PARAM_TEXT(prev),           EGOV_DB_PARAM_TEXT(hash),
-            EGOV_DB_PARAM_TEXT(q->f[F_SUBJ]),   EGOV_DB_PARAM_END,
+            EGOV_DB_PARAM_TEXT(q->f[F_SUBJ]),
+            q->bodies != NULL ? (struct egov_db_param)EGOV_DB_PARAM_BLOB(q->bodies, q->bodies_len)
+                              : (struct egov_db_param)EGOV_DB_PARAM_NULL,
+            EGOV_DB_PARAM_END,
         };
         qs = egov_db_exec(c, &st_insert, p);
         if (qs < 0)
@@ -305,7 +391,7 @@ static const struct egov_db_stmt st_page = {
     "gw_audit_page",
     "SELECT seq, at, message_id, request_id, client, service, method, path, user_id, status,"
     " error_type, req_size, resp_size, duration_us, req_hash, resp_hash, prev_hash, hash,"
-    " data_subject FROM gw_audit WHERE seq > $1 ORDER BY seq LIMIT 1000",
+    " data_subject, bodies FROM gw_audit WHERE seq > $1 ORDER BY seq LIMIT 1000",
     NULL};
 
 int egov_gateway_audit_verify(struct egov_db *db, struct egov_gateway_audit_report *rep)
@@ -329,12 +415,22 @@ int egov_gateway_audit_verify(struct egov_db *db, struct egov_gateway_audit_repo
         for (size_t r = 0; r < n && result == 1; r++) {
             int64_t seq = egov_db_rows_int64(rows, r, 0);
             const char *f[F_COUNT];
-            static const size_t cols[F_COUNT] = {2, 3, 4, 5, 6, 7, 8, 10, 14, 15, 18};
-            for (int i = 0; i < F_COUNT; i++) {
+            static const size_t cols[F_COUNT - 1] = {2, 3, 4, 5, 6, 7, 8, 10, 14, 15, 18};
+            for (int i = 0; i < F_COUNT - 1; i++) {
                 f[i] = egov_db_rows_text(rows, r, cols[i]);
                 if (f[i] == NULL)
                     f[i] = "";
             }
+            char bodyh[65] = "";
+            if (!egov_db_rows_is_null(rows, r, 19)) {
+                size_t bl = 0;
+                const void *blob = egov_db_rows_blob(rows, r, 19, &bl);
+                uint8_t h[EGOV_SHA256_LEN];
+                egov_sha256(blob != NULL ? blob : "", bl, h);
+                egov_hex_encode(h, sizeof h, bodyh);
+                bodyh[64] = '\0';
+            }
+            f[F_BODYH] = bodyh;
             const char *stored_prev = egov_db_rows_text(rows, r, 16);
             const char *stored = egov_db_rows_text(rows, r, 17);
             if (seq != last + 1) {
@@ -414,4 +510,63 @@ json_t *egov_gateway_accesses(struct egov_db *db, const char *user_id, unsigned 
     egov_db_rows_free(rows);
     egov_db_release(c);
     return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Kept bodies                                                         */
+/* ------------------------------------------------------------------ */
+
+static const struct egov_db_stmt st_bodies = {
+    "gw_audit_bodies", "SELECT bodies FROM gw_audit WHERE seq = $1", NULL};
+
+int egov_gateway_audit_bodies(struct egov_db *db, int64_t seq, struct egov_buf *req,
+                              struct egov_buf *resp)
+{
+    int result = -1;
+    if (!audit_key_set)
+        return -1;
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    if (c == NULL)
+        return -1;
+    struct egov_db_rows *rows = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_INT64(seq), EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_query(c, &st_bodies, p, &rows);
+    EVP_CIPHER_CTX *ctx = NULL;
+    uint8_t *plain = NULL;
+    if (qs < 0)
+        goto done;
+    if (qs == 0 || egov_db_rows_is_null(rows, 0, 0)) {
+        result = 0;
+        goto done;
+    }
+    size_t bl = 0;
+    const uint8_t *blob = egov_db_rows_blob(rows, 0, 0, &bl);
+    if (blob == NULL || bl < 12 + 4 + 16)
+        goto done;
+    size_t clen = bl - 12 - 16;
+    plain = egov_malloc(clen + 16);
+    ctx = EVP_CIPHER_CTX_new();
+    int n = 0, m = 0;
+    if (plain == NULL || ctx == NULL ||
+        EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, audit_key, blob) != 1 ||
+        EVP_DecryptUpdate(ctx, plain, &n, blob + 12, (int)clen) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *)(blob + bl - 16)) != 1 ||
+        EVP_DecryptFinal_ex(ctx, plain + n, &m) != 1)
+        goto done;
+    size_t total = (size_t)n + (size_t)m;
+    size_t alen = (size_t)plain[0] << 24 | (size_t)plain[1] << 16 | (size_t)plain[2] << 8 |
+                  (size_t)plain[3];
+    if (total < 4 || alen > total - 4)
+        goto done;
+    egov_buf_append(req, plain + 4, alen);
+    egov_buf_append(resp, plain + 4 + alen, total - 4 - alen);
+    result = req->oom || resp->oom ? -1 : 1;
+done:
+    if (plain != NULL)
+        egov_wipe(plain, clen + 16);
+    egov_free(plain);
+    EVP_CIPHER_CTX_free(ctx);
+    egov_db_rows_free(rows);
+    egov_db_release(c);
+    return result;
 }

@@ -230,6 +230,16 @@ struct egov_gateway_audit_report {
 int egov_gateway_audit_verify(struct egov_db *db, struct egov_gateway_audit_report *rep);
 
 /**
+ * Decrypts the bodies kept with audit entry @p seq (when the node runs
+ * with gateway.audit_key_file, this process must have the same key) and
+ * appends them to @p req and @p resp.  Returns 1, 0 if the entry has no
+ * bodies, -1 on database errors, a missing or wrong key or a damaged
+ * ciphertext.
+ */
+int egov_gateway_audit_bodies(struct egov_db *db, int64_t seq, struct egov_buf *req,
+                              struct egov_buf *resp);
+
+/**
  * The accesses to the data of citizen @p user_id (national id), newest
  * first: a new JSON array of {at, client, service, method, status}
  * (caller decrefs), or NULL on database errors.

@@ -145,7 +145,14 @@ struct gw_audit_entry {
     const char *req_hash;
     const char *resp_hash;
     const char *subject; /**< national id of the person whose data was used, or "" */
+    const void *req_body;  /**< kept (encrypted) only when an audit key is set */
+    size_t req_body_len;
+    const void *resp_body;
+    size_t resp_body_len;
 };
+
+/** Sets the audit body key (32 bytes, copied); NULL forgets it. */
+void gw_audit_set_key(const uint8_t key[32]);
 
 /** Starts the background writer on @p db. */
 bool gw_audit_start(struct egov_db *db);

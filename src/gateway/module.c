@@ -76,6 +76,30 @@ static bool gw_init(const struct egov_module_env *env)
     gw_settings.clock_skew_s = cfg->gateway_clock_skew_s;
     gw_settings.breaker_failures = cfg->gateway_breaker_failures;
     gw_settings.breaker_open_ms = cfg->gateway_breaker_open_ms;
+    if (cfg->gateway_audit_key_file[0] != '\0') {
+        char *hex = read_small_file(cfg->gateway_audit_key_file, 256);
+        uint8_t key[32];
+        size_t n = 0;
+        bool ok = hex != NULL;
+        for (const char *p = hex; ok && *p != '\0' && *p != '\n'; p += 2) {
+            unsigned int v;
+            ok = n < 32 && sscanf(p, "%2x", &v) == 1 && p[1] != '\0';
+            if (ok)
+                key[n++] = (uint8_t)v;
+        }
+        if (hex != NULL) {
+            egov_wipe(hex, strlen(hex));
+            egov_free(hex);
+        }
+        if (!ok || n != 32) {
+            egov_error("gateway: %s must hold a 256-bit key as 64 hex digits",
+                       cfg->gateway_audit_key_file);
+            egov_wipe(key, sizeof key);
+            return false;
+        }
+        gw_audit_set_key(key);
+        egov_wipe(key, sizeof key);
+    }
     char path[600];
     if (cfg->gateway_key_file[0] != '\0')
         snprintf(path, sizeof path, "%s", cfg->gateway_key_file);
@@ -104,6 +128,7 @@ static bool gw_init(const struct egov_module_env *env)
 static void gw_fini(void)
 {
     gw_audit_stop();
+    gw_audit_set_key(NULL);
     gw_proxy_fini();
     gw_cache_fini();
     gw_stats_fini();

@@ -566,6 +566,8 @@ void gw_handle_call(struct egov_req *req)
     k.audit.method = req->method;
     k.audit.path = req->path;
     k.audit.req_size = (int64_t)req->body_len;
+    k.audit.req_body = req->body;
+    k.audit.req_body_len = req->body_len;
     const char *client_hdr = egov_req_header(req, "X-Road-Client");
     const char *msgid = egov_req_header(req, "X-Road-Id");
     const char *user = egov_req_header(req, "X-Road-UserId");
@@ -969,6 +971,8 @@ void gw_handle_call(struct egov_req *req)
     k.audit.status = (unsigned int)status;
     k.audit.resp_size = (int64_t)rlen;
     k.audit.resp_hash = rdg;
+    k.audit.resp_body = rbody;
+    k.audit.resp_body_len = rlen;
     k.audit.duration_us = egov_mono_us() - req->start_us;
     gw_audit_record(&k.audit);
     gw_stats_count(sid.text, (unsigned int)status, k.audit.duration_us);

@@ -101,6 +101,8 @@ static const struct egov_db_migration gw_list[] = {
      " subject_prefix TEXT NOT NULL,"
      " created_at BIGINT NOT NULL);",
      NULL},
+    {2, "audit entries may keep the call's bodies, encrypted",
+     "ALTER TABLE gw_audit ADD COLUMN bodies BLOB", "ALTER TABLE gw_audit ADD COLUMN bodies BYTEA"},
     {0, NULL, NULL, NULL},
 };
 

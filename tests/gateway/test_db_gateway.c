@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -282,6 +283,16 @@ static int setup(void **state)
     cfg.gateway_breaker_failures = 3;
     cfg.gateway_breaker_open_ms = 60000;
     cfg.gateway_clock_skew_s = 60;
+    mkdir(tmpdir, 0700);
+    int kn = snprintf(cfg.gateway_audit_key_file, sizeof cfg.gateway_audit_key_file,
+                      "%.400s/audit.key", tmpdir);
+    if (kn < 0 || (size_t)kn >= sizeof cfg.gateway_audit_key_file)
+        return -1;
+    FILE *kf = fopen(cfg.gateway_audit_key_file, "w");
+    if (kf == NULL)
+        return -1;
+    fputs("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", kf);
+    fclose(kf);
     if (getenv("EGOV_LOCALEDIR") != NULL)
         egov_i18n_load(getenv("EGOV_LOCALEDIR"));
     struct egov_module_env env = {&cfg, db, NULL};
@@ -412,6 +423,26 @@ static void test_call_ok(void **state)
                      201);
     assert_string_equal(r.body, "{\"address\":\"臺北市\"}");
     egov_test_response_free(&r);
+
+    /* the bodies are kept in the audit log, encrypted, and chained */
+    assert_true(egov_gateway_audit_flush());
+    static const struct egov_db_stmt last = {
+        "t_audit_last_post", "SELECT MAX(seq) FROM gw_audit WHERE method = 'POST' AND status = 201",
+        NULL};
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *rows = NULL;
+    assert_int_equal(egov_db_query(c, &last, NULL, &rows), 1);
+    int64_t seq = egov_db_rows_int64(rows, 0, 0);
+    egov_db_rows_free(rows);
+    egov_db_release(c);
+    struct egov_buf qb, ab;
+    egov_buf_init(&qb);
+    egov_buf_init(&ab);
+    assert_int_equal(egov_gateway_audit_bodies(db, seq, &qb, &ab), 1);
+    assert_string_equal(qb.data, "{\"address\":\"臺北市\"}");
+    assert_string_equal(ab.data, "{\"address\":\"臺北市\"}");
+    egov_buf_free(&qb);
+    egov_buf_free(&ab);
     assert_true(audit_count(200, SVC) >= 1);
 }
 
