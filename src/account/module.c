@@ -161,6 +161,7 @@ static bool account_init(const struct egov_module_env *env)
     }
     egov_accounting_set_guard(accounting_guard);
     egov_oid_set_actor_resolver(oid_actor);
+    egov_oid_set_csrf(egov_account_csrf_token, egov_account_csrf_check);
     if (!egov_jobs_register(ACCOUNT_MAIL_QUEUE, account_mail_job, NULL) ||
         !egov_jobs_register(ACCOUNT_CLEANUP_QUEUE, account_cleanup_job, NULL) ||
         !egov_authz_register_caller(session_caller)) {
