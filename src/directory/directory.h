@@ -104,10 +104,11 @@ enum egov_db_qs egov_directory_agency_by_oid(struct egov_db *db, const char *oid
 /**
  * Creates agency @p in (id, created_at, updated_at ignored) on behalf of
  * @p actor: a platform administrator anywhere, an agency administrator
- * only below its own agency.  Validates the name (1..200 code points), the
- * code, the OID and the parent; registers the OID arc for the agency in
- * the same transaction when it is not yet registered.  Writes the new id
- * to @p id_out.  Returns EGOV_EC_NONE, EGOV_EC_DIRECTORY_* validation or
+ * only below its own agency and under its own arc.  Validates the name
+ * (1..200 code points), the code, the OID and the parent; in the same
+ * transaction registers the agency's OID arc, or marks an arc already
+ * registered as the new agency's (with the agency's name).  Writes the new
+ * id to @p id_out.  Returns EGOV_EC_NONE, EGOV_EC_DIRECTORY_* validation or
  * conflict codes, EGOV_EC_GENERIC_FORBIDDEN, or a database error code.
  */
 enum egov_ec egov_directory_agency_create(struct egov_db *db, const struct egov_oid_actor *actor,
