@@ -165,8 +165,10 @@ long egov_base64_decode(const char *s, size_t len, uint8_t *out);
 
 /**
  * A store of CA private keys (ECDSA P-256): one PKCS#8 PEM file per key,
- * DIR/NAME.key, mode 0600 in a 0700 directory.  Keys are loaded for each
- * signature and wiped right after; nothing outside the store reads them.
+ * DIR/NAME.key, mode 0600 in a 0700 directory.  A key is read on its
+ * first use and kept, parsed, inside the store until egov_keystore_close()
+ * frees and clears it; nothing outside the store reads key material.
+ * Thread-safe.
  */
 struct egov_keystore;
 
@@ -176,7 +178,7 @@ struct egov_keystore;
  * filled on failure; close with egov_keystore_close().
  */
 struct egov_keystore *egov_keystore_open(const char *dir, bool create, char *err, size_t errlen);
-/** Frees the handle (no key material is held).  NULL is a no-op. */
+/** Frees the handle and the keys it holds (cleared).  NULL is a no-op. */
 void egov_keystore_close(struct egov_keystore *ks);
 /**
  * Generates a new P-256 key @p name ([a-z0-9-], 1..40 chars), written with

@@ -3,11 +3,16 @@
  *
  * Keys are ECDSA P-256 in unencrypted PKCS#8 PEM files DIR/NAME.key, mode
  * 0600, in a directory of mode 0700 owned by the node's user.  A key is
- * read for each signature, used, and freed; the file buffer is wiped with
- * OPENSSL_cleanse.  The store offers only "generate", "public key" and
+ * read on its first use (the file buffer wiped with OPENSSL_cleanse) and
+ * kept, parsed, inside the store until egov_keystore_close(), which frees
+ * it (OpenSSL clears the private scalar).  Decoding a PEM key through
+ * OpenSSL 3's decoders costs about a millisecond, more than the signature,
+ * so reading it for every OCSP answer would cap a node at a few hundred
+ * answers per second.  The store offers only "generate", "public key" and
  * "sign this object": no call returns private key material.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,8 +31,15 @@
 #define KEY_NAME_MAX 40
 #define KEY_FILE_MAX 16384 /* a P-256 PKCS#8 PEM is about 250 bytes */
 
+#define KEY_CACHE 16
+
 struct egov_keystore {
     char dir[512];
+    pthread_mutex_t lock; /* guards keys[] */
+    struct {
+        char name[KEY_NAME_MAX + 1];
+        EVP_PKEY *pk;
+    } keys[KEY_CACHE];
 };
 
 void egov_pki_say_(char *err, size_t errlen, const char *fmt, ...)
@@ -111,7 +123,7 @@ struct egov_keystore *egov_keystore_open(const char *dir, bool create, char *err
         goto fail;
     }
     n = snprintf(ks->dir, sizeof(ks->dir), "%s", dir);
-    if (n < 0 || (size_t)n >= sizeof(ks->dir)) {
+    if (n < 0 || (size_t)n >= sizeof(ks->dir) || pthread_mutex_init(&ks->lock, NULL) != 0) {
         egov_pki_say_(err, errlen, "key store path too long");
         egov_free(ks);
         ks = NULL;
@@ -122,6 +134,11 @@ fail:
 
 void egov_keystore_close(struct egov_keystore *ks)
 {
+    if (ks == NULL)
+        return;
+    for (size_t i = 0; i < KEY_CACHE; i++)
+        EVP_PKEY_free(ks->keys[i].pk);
+    pthread_mutex_destroy(&ks->lock);
     egov_free(ks);
 }
 
@@ -225,6 +242,42 @@ fail:
     return pk;
 }
 
+/* Key @p name from the cache or its file: a new reference the caller frees. */
+static EVP_PKEY *get_key(struct egov_keystore *ks, const char *name, char *err, size_t errlen)
+{
+    EVP_PKEY *pk = NULL;
+    size_t i;
+
+    if (!name_valid(name)) {
+        egov_pki_say_(err, errlen, "invalid key name");
+        return NULL;
+    }
+    pthread_mutex_lock(&ks->lock);
+    for (i = 0; i < KEY_CACHE && ks->keys[i].pk != NULL; i++)
+        if (strcmp(ks->keys[i].name, name) == 0) {
+            pk = ks->keys[i].pk;
+            if (EVP_PKEY_up_ref(pk) != 1)
+                pk = NULL;
+            break;
+        }
+    pthread_mutex_unlock(&ks->lock);
+    if (pk != NULL)
+        return pk;
+    pk = load_key(ks, name, err, errlen);
+    if (pk == NULL)
+        return NULL;
+    pthread_mutex_lock(&ks->lock);
+    for (i = 0; i < KEY_CACHE && ks->keys[i].pk != NULL; i++)
+        if (strcmp(ks->keys[i].name, name) == 0)
+            break; /* another thread was first */
+    if (i < KEY_CACHE && ks->keys[i].pk == NULL && EVP_PKEY_up_ref(pk) == 1) {
+        memcpy(ks->keys[i].name, name, strlen(name) + 1);
+        ks->keys[i].pk = pk;
+    }
+    pthread_mutex_unlock(&ks->lock);
+    return pk;
+}
+
 bool egov_keystore_has(struct egov_keystore *ks, const char *name)
 {
     char path[600];
@@ -238,7 +291,7 @@ bool egov_keystore_has(struct egov_keystore *ks, const char *name)
 EVP_PKEY *egov_keystore_public_(struct egov_keystore *ks, const char *name, char *err,
                                 size_t errlen)
 {
-    EVP_PKEY *priv = load_key(ks, name, err, errlen);
+    EVP_PKEY *priv = get_key(ks, name, err, errlen);
     EVP_PKEY *pub = NULL;
     unsigned char *der = NULL;
     const unsigned char *p;
@@ -261,7 +314,7 @@ EVP_PKEY *egov_keystore_public_(struct egov_keystore *ks, const char *name, char
 bool egov_keystore_sign_x509_(struct egov_keystore *ks, const char *name, X509 *x, char *err,
                               size_t errlen)
 {
-    EVP_PKEY *pk = load_key(ks, name, err, errlen);
+    EVP_PKEY *pk = get_key(ks, name, err, errlen);
     bool ok;
 
     if (pk == NULL)
@@ -276,7 +329,7 @@ bool egov_keystore_sign_x509_(struct egov_keystore *ks, const char *name, X509 *
 bool egov_keystore_sign_crl_(struct egov_keystore *ks, const char *name, X509_CRL *crl, char *err,
                              size_t errlen)
 {
-    EVP_PKEY *pk = load_key(ks, name, err, errlen);
+    EVP_PKEY *pk = get_key(ks, name, err, errlen);
     bool ok;
 
     if (pk == NULL)
@@ -291,7 +344,7 @@ bool egov_keystore_sign_crl_(struct egov_keystore *ks, const char *name, X509_CR
 bool egov_keystore_sign_ocsp_(struct egov_keystore *ks, const char *name, OCSP_BASICRESP *bs,
                               X509 *signer, char *err, size_t errlen)
 {
-    EVP_PKEY *pk = load_key(ks, name, err, errlen);
+    EVP_PKEY *pk = get_key(ks, name, err, errlen);
     bool ok;
 
     if (pk == NULL)
