@@ -23,7 +23,7 @@
  *   POST /api/pki/challenges          new challenge bound to a cookie
  *   POST /api/pki/login               {"challenge_id","certificate","signature"} or {"response"}
  *   GET  /pki/login, POST /pki/login  the same as a page with a form
- * CLI: egov pki init|issue|revoke|crl|list|show|sign-challenge
+ * CLI: egov pki init|issue|revoke|crl|ca|show|sign-challenge
  */
 #ifndef EGOV_PKI_H
 #define EGOV_PKI_H
