@@ -523,6 +523,23 @@ static void test_refusals(void **state)
         egov_test_response_free(&r);
     }
 
+    /* a body over the gateway's limit (1 MiB): refused in the X-Road shape and audited */
+    {
+        size_t big = 1536 * 1024;
+        char *body = malloc(big + 1);
+        assert_non_null(body);
+        memset(body, 'x', big);
+        body[big] = '\0';
+        const char *h[] = {"X-Road-Client: " CLIENT, "X-Road-Id: big-1",
+                           "Content-Type: application/octet-stream", NULL};
+        assert_true(egov_test_http(&gw, "POST", "/r1/" SVC "/persons/" PERSON "/echo", h, body,
+                                   big, &r));
+        expect_error(&r, 413, "Client.MessageTooLarge");
+        egov_test_response_free(&r);
+        free(body);
+        assert_true(audit_count(413, SVC) == 1);
+    }
+
     /* unsigned */
     const char *plain[] = {"X-Road-Client: " CLIENT, "X-Road-Id: x1", NULL};
     assert_true(egov_test_http(&gw, "GET", "/r1/" SVC "/persons/" PERSON, plain, NULL, 0, &r));
