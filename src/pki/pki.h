@@ -19,6 +19,9 @@
  *   GET  /pki/ocsp/{base64 request}   OCSP by GET (RFC 6960 A.1)
  *   GET  /api/pki/certificates/{serial}  status and details of a certificate
  *   POST /api/pki/verify              {"certificate": PEM} -> chain and status check
+ * Platform administrators (egov_authz_is_admin(subject, "*")):
+ *   POST /api/pki/certificates        {"ca","csr",...subject fields} -> 201 with the PEM
+ *   POST /api/pki/certificates/{serial}/revoke   {"reason"?}
  * Certificate login:
  *   POST /api/pki/challenges          new challenge bound to a cookie
  *   POST /api/pki/login               {"challenge_id","certificate","signature"} or {"response"}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authz/authz.h"
 #include "pki/pki_int.h"
 
 #define OCSP_MAX_BODY   (64 * 1024)
@@ -322,7 +323,132 @@ static void handle_verify(struct egov_req *req)
     egov_reply_json(req, 200, j);
 }
 
+/* ------------------------------------------------------------------ */
+/* Issuing and revoking (platform administrators)                      */
+/* ------------------------------------------------------------------ */
+
+/* True if the caller is a platform administrator; otherwise replied 401/403. */
+static bool require_platform_admin(struct egov_req *req, char subject[64])
+{
+    if (!egov_authz_caller(req, subject))
+        return false;
+    if (!egov_authz_is_admin(egov_req_db(req), subject, "*")) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_FORBIDDEN, NULL,
+                           "only platform administrators issue and revoke certificates");
+        return false;
+    }
+    return true;
+}
+
+#define ISSUE_MAX_DNS 20
+
+static void handle_issue(struct egov_req *req)
+{
+    const char *ca = NULL, *csr = NULL;
+    struct egov_pki_subject subj = {0};
+    json_t *dns = NULL;
+    int64_t days = 0;
+    struct egov_json_spec spec[] = {
+        EGOV_JSON_SPEC_STRING_LEN("ca", &ca, 1, 15),
+        EGOV_JSON_SPEC_STRING_LEN("csr", &csr, 1, 60000),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("name", &subj.name, 1, 64)),
+        EGOV_JSON_SPEC_OPTIONAL(
+            EGOV_JSON_SPEC_STRING_LEN("national_id", &subj.national_id, 10, 10)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_BOOL("id_in_subject", &subj.id_in_subject)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("agency_code", &subj.agency_code, 1, 31)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("agency_name", &subj.agency_name, 1, 64)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("system_id", &subj.system_id, 1, 64)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_ARRAY("dns", &dns)),
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_INT("days", &days, 1, 3650)),
+        EGOV_JSON_SPEC_END,
+    };
+    const char *names[ISSUE_MAX_DNS];
+    const char *field = NULL;
+    struct egov_pki_cert rec;
+    char subject[64], err[512] = "", na[32], *pem = NULL;
+    enum egov_ec ec;
+    json_t *j;
+
+    if (!require_platform_admin(req, subject) || egov_req_parse_json(req, spec) == NULL)
+        return;
+    if (dns != NULL) {
+        if (json_array_size(dns) > ISSUE_MAX_DNS) {
+            egov_reply_problem(req, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "dns",
+                               "at most 20 DNS names");
+            return;
+        }
+        for (size_t i = 0; i < json_array_size(dns); i++) {
+            names[i] = json_string_value(json_array_get(dns, i));
+            if (names[i] == NULL) {
+                egov_reply_problem(req, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "dns",
+                                   "dns is a list of host names");
+                return;
+            }
+        }
+        subj.dns = names;
+        subj.ndns = json_array_size(dns);
+    }
+    subj.days = (unsigned int)days;
+    ec = egov_pki_issue(egov_req_db(req), ca, csr, strlen(csr), &subj, &pem, &rec, &field, err,
+                        sizeof(err));
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, field, err);
+        return;
+    }
+    egov_info("pki: %s issued certificate %s by the %s CA", subject, rec.info.serial, rec.ca);
+    egov_time_rfc3339(rec.info.not_after_us, na);
+    j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "serial", rec.info.serial, "ca", rec.ca, "subject",
+                  rec.info.subject, "not_after", na, "certificate", pem);
+    egov_free(pem);
+    if (j == NULL) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
+        return;
+    }
+    egov_reply_json(req, 201, j);
+}
+
+static void handle_revoke(struct egov_req *req)
+{
+    const char *reason_text = "unspecified";
+    struct egov_json_spec spec[] = {
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("reason", &reason_text, 1, 32)),
+        EGOV_JSON_SPEC_END,
+    };
+    const char *serial = egov_req_param(req, "serial");
+    char subject[64], err[512] = "";
+    struct egov_pki_cert rec;
+    enum egov_ec ec;
+    int reason;
+    json_t *j;
+
+    if (!require_platform_admin(req, subject) || egov_req_parse_json(req, spec) == NULL)
+        return;
+    reason = egov_pki_reason_parse(reason_text);
+    if (reason < 0) {
+        egov_reply_problem(req, EGOV_EC_PKI_REASON_INVALID, "reason", NULL);
+        return;
+    }
+    ec = egov_pki_revoke(egov_req_db(req), serial, reason, err, sizeof(err));
+    if (ec == EGOV_EC_NONE)
+        ec = egov_pki_cert_get(egov_req_db(req), serial, &rec);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, ec == EGOV_EC_PKI_CERT_UNKNOWN ? "serial" : NULL, err);
+        return;
+    }
+    egov_info("pki: %s revoked certificate %s (reason %d)", subject, serial, reason);
+    j = record_json(&rec);
+    if (j == NULL) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
+        return;
+    }
+    egov_reply_json(req, 200, j);
+}
+
 static const struct egov_route routes[] = {
+    {EGOV_M_POST, "/api/pki/certificates", handle_issue, VERIFY_MAX_BODY, EGOV_ROUTE_JSON_BODY,
+     "pki-issue"},
+    {EGOV_M_POST, "/api/pki/certificates/{serial}/revoke", handle_revoke, 4096,
+     EGOV_ROUTE_JSON_BODY, "pki-revoke"},
     {EGOV_M_GET, "/pki/ca/{file}", handle_ca_cert, 0, 0, "pki-ca"},
     {EGOV_M_GET, "/pki/crl/{file}", handle_crl, 0, 0, "pki-crl"},
     {EGOV_M_POST, "/pki/ocsp", handle_ocsp_post, OCSP_MAX_BODY, 0, "pki-ocsp"},

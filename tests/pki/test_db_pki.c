@@ -495,12 +495,90 @@ static void test_revoke_crl_ocsp(void **state)
     }
 }
 
+/* Test callers name themselves in a header (the account module is not running here). */
+static bool header_caller(struct egov_req *req, char subject[64])
+{
+    const char *s = egov_req_header(req, "X-Test-Subject");
+
+    if (s == NULL || strlen(s) >= 64)
+        return false;
+    memcpy(subject, s, strlen(s) + 1);
+    return true;
+}
+
+static void test_issue_api(void **state)
+{
+    static const char *const admin_h[] = {"Content-Type: application/json",
+                                          "X-Test-Subject: platform-admin", NULL};
+    static const char *const user_h[] = {"Content-Type: application/json",
+                                         "X-Test-Subject: someone", NULL};
+    static const char *const anon_h[] = {"Content-Type: application/json", NULL};
+    struct egov_test_response r;
+    char *csr = make_csr(user_key), *text, path[120];
+    json_t *body, *j;
+
+    (void)state;
+    assert_true(egov_authz_register_caller(header_caller));
+    assert_int_equal(egov_authz_admin_add(db, NULL, "platform-admin", "*", NULL, NULL),
+                     EGOV_EC_NONE);
+    body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ca", "agency", "csr", csr, "agency_code",
+                     "A00000000A", "system_id", "land-client", "name", "Land client");
+    text = json_dumps(body, 0);
+    assert_int_equal(http("POST", "/api/pki/certificates", anon_h, text, strlen(text), &r), 401);
+    egov_test_response_free(&r);
+    assert_int_equal(http("POST", "/api/pki/certificates", user_h, text, strlen(text), &r), 403);
+    egov_test_response_free(&r);
+    assert_int_equal(http("POST", "/api/pki/certificates", admin_h, text, strlen(text), &r), 201);
+    j = json_loads(r.body, 0, NULL);
+    assert_non_null(j);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "certificate")), "BEGIN CERT"));
+    (void)snprintf(path, sizeof(path), "/api/pki/certificates/%s/revoke",
+                   json_string_value(json_object_get(j, "serial")));
+    json_decref(j);
+    egov_test_response_free(&r);
+    free(text);
+    /* a tampered request, a bad agency code, an unknown CA: 400/404 naming the field */
+    json_object_set_new(body, "csr",
+                        json_string("-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n"
+                                    "-----END CERTIFICATE REQUEST-----\n"));
+    text = json_dumps(body, 0);
+    assert_int_equal(http("POST", "/api/pki/certificates", admin_h, text, strlen(text), &r), 400);
+    assert_non_null(strstr(r.body, "PKI_CSR_MALFORMED"));
+    egov_test_response_free(&r);
+    free(text);
+    json_object_set_new(body, "csr", json_string(csr));
+    json_object_set_new(body, "agency_code", json_string("nope"));
+    text = json_dumps(body, 0);
+    assert_int_equal(http("POST", "/api/pki/certificates", admin_h, text, strlen(text), &r), 400);
+    assert_non_null(strstr(r.body, "\"field\":\"agency_code\""));
+    egov_test_response_free(&r);
+    free(text);
+    json_object_set_new(body, "ca", json_string("root"));
+    text = json_dumps(body, 0);
+    assert_int_equal(http("POST", "/api/pki/certificates", admin_h, text, strlen(text), &r), 404);
+    egov_test_response_free(&r);
+    free(text);
+    /* revoke over HTTP */
+    assert_int_equal(http("POST", path, user_h, "{}", 2, &r), 403);
+    egov_test_response_free(&r);
+    assert_int_equal(http("POST", path, admin_h, "{\"reason\":\"bogus\"}", 18, &r), 400);
+    egov_test_response_free(&r);
+    assert_int_equal(http("POST", path, admin_h, "{\"reason\":\"superseded\"}", 23, &r), 200);
+    assert_non_null(strstr(r.body, "\"status\":\"revoked\""));
+    egov_test_response_free(&r);
+    assert_int_equal(http("POST", path, admin_h, "{}", 2, &r), 409);
+    egov_test_response_free(&r);
+    json_decref(body);
+    free(csr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init),   cmocka_unit_test(test_issue_profiles),
-        cmocka_unit_test(test_signed), cmocka_unit_test(test_http_repository),
-        cmocka_unit_test(test_login),  cmocka_unit_test(test_revoke_crl_ocsp),
+        cmocka_unit_test(test_init),      cmocka_unit_test(test_issue_profiles),
+        cmocka_unit_test(test_signed),    cmocka_unit_test(test_http_repository),
+        cmocka_unit_test(test_login),     cmocka_unit_test(test_revoke_crl_ocsp),
+        cmocka_unit_test(test_issue_api),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
