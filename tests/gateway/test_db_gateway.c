@@ -20,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -899,6 +902,78 @@ static void test_certificate_client(void **state)
     egov_pki_close();
 }
 
+/*
+ * A provider that drops every other connection without answering (a
+ * kept-alive connection the server closed, as far as the client can tell).
+ */
+static int flaky_fd = -1;
+static unsigned int flaky_conns;
+
+static void *flaky_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        int c = accept(flaky_fd, NULL, NULL);
+        if (c < 0)
+            return NULL;
+        unsigned int n = __atomic_add_fetch(&flaky_conns, 1, __ATOMIC_SEQ_CST);
+        char buf[8192];
+        size_t got = 0;
+        while (got < sizeof buf - 1) {
+            ssize_t k = recv(c, buf + got, sizeof buf - 1 - got, 0);
+            if (k <= 0)
+                break;
+            got += (size_t)k;
+            buf[got] = '\0';
+            if (strstr(buf, "\r\n\r\n") != NULL)
+                break;
+        }
+        if (n % 2 == 0) {
+            static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                     "Content-Length: 11\r\nConnection: close\r\n\r\n{\"ok\":true}";
+            if (send(c, ok, sizeof ok - 1, 0) < 0)
+                fprintf(stderr, "flaky provider: send failed\n");
+        }
+        close(c);
+    }
+}
+
+/* Retries only where they are safe: a GET is sent again, a POST is not. */
+static void test_retries_idempotent_only(void **state)
+{
+    (void)state;
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    flaky_fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(bind(flaky_fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(flaky_fd, 16), 0);
+    assert_int_equal(getsockname(flaky_fd, (struct sockaddr *)&a, &len), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, flaky_main, NULL), 0);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    struct egov_gateway_service svc = {"TW/GOV/MOI/household/flaky", base, NULL, NULL, false, 0};
+    const char *field = NULL;
+    char gid[37];
+    assert_int_equal(egov_gateway_service_register(db, &svc, &field), EGOV_EC_NONE);
+    assert_int_equal(egov_authz_grant_add(db, NULL, A_CLIENT, "TW:GOV:MOI:household:flaky", "MOI",
+                                          "*", "/*", NULL, NULL, gid, &field),
+                     EGOV_EC_NONE);
+    struct egov_test_response r;
+    assert_int_equal(call("GET", "/r1/TW/GOV/MOI/household/flaky/x", NULL, NULL, NULL, &r), 200);
+    egov_test_response_free(&r);
+    assert_int_equal(__atomic_load_n(&flaky_conns, __ATOMIC_SEQ_CST), 2);
+    assert_int_equal(call("POST", "/r1/TW/GOV/MOI/household/flaky/x", NULL, NULL, "{}", &r), 502);
+    expect_error(&r, 502, "Server.ServerProxy.ServiceFailed");
+    egov_test_response_free(&r);
+    assert_int_equal(__atomic_load_n(&flaky_conns, __ATOMIC_SEQ_CST), 3);
+    shutdown(flaky_fd, SHUT_RDWR);
+    close(flaky_fd);
+    pthread_join(t, NULL);
+}
+
 /* A caller resolver for the test: the header X-Test-Subject names the caller. */
 static bool test_caller(struct egov_req *req, char subject[64])
 {
@@ -1025,6 +1100,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit),    cmocka_unit_test(test_metaservices),
         cmocka_unit_test(test_events),        cmocka_unit_test(test_certificate_client),
         cmocka_unit_test(test_admin_api_and_pages), cmocka_unit_test(test_access_page_renders),
+        cmocka_unit_test(test_retries_idempotent_only),
         cmocka_unit_test(test_audit_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
