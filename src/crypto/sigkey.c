@@ -208,8 +208,8 @@ fail:
     return ok;
 }
 
-bool egov_sigkey_verify(const struct egov_sigkey *k, const void *msg, size_t n,
-                        const uint8_t *sig, size_t siglen)
+bool egov_sigkey_verify(const struct egov_sigkey *k, const void *msg, size_t n, const uint8_t *sig,
+                        size_t siglen)
 {
     bool ok = false;
     ECDSA_SIG *es = NULL;

@@ -62,11 +62,10 @@ static json_t *clients_json(struct egov_db *db)
     json_t *arr = json_array();
     for (size_t i = 0; arr != NULL && i < egov_db_rows_count(rows); i++) {
         const char *oc = egov_db_rows_text(rows, i, 1);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I}", "id",
-                                             egov_db_rows_text(rows, i, 0), "object_type",
-                                             "SUBSYSTEM", "oauth_client", oc != NULL ? oc : "",
-                                             "rate_per_s",
-                                             (json_int_t)egov_db_rows_int64(rows, i, 2)));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s, s:I}", "id", egov_db_rows_text(rows, i, 0),
+                           "object_type", "SUBSYSTEM", "oauth_client", oc != NULL ? oc : "",
+                           "rate_per_s", (json_int_t)egov_db_rows_int64(rows, i, 2)));
     }
     egov_db_rows_free(rows);
     return arr;
@@ -79,13 +78,13 @@ static json_t *services_json(struct egov_db *db)
         return NULL;
     json_t *arr = json_array();
     for (size_t i = 0; arr != NULL && i < egov_db_rows_count(rows); i++)
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "id", egov_db_rows_text(rows, i, 0),
-                           "service_code", egov_db_rows_text(rows, i, 1), "service_version",
-                           egov_db_rows_text(rows, i, 2), "personal_data",
-                           egov_db_rows_int64(rows, i, 3) != 0, "charset",
-                           egov_db_rows_text(rows, i, 4), "base_url",
-                           egov_db_rows_text(rows, i, 5)));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "id",
+                                             egov_db_rows_text(rows, i, 0), "service_code",
+                                             egov_db_rows_text(rows, i, 1), "service_version",
+                                             egov_db_rows_text(rows, i, 2), "personal_data",
+                                             egov_db_rows_int64(rows, i, 3) != 0, "charset",
+                                             egov_db_rows_text(rows, i, 4), "base_url",
+                                             egov_db_rows_text(rows, i, 5)));
     egov_db_rows_free(rows);
     return arr;
 }
@@ -97,12 +96,11 @@ static json_t *subscriptions_json(struct egov_db *db)
         return NULL;
     json_t *arr = json_array();
     for (size_t i = 0; arr != NULL && i < egov_db_rows_count(rows); i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id",
-                                             egov_db_rows_text(rows, i, 0), "consumer",
-                                             egov_db_rows_text(rows, i, 1), "subject",
-                                             egov_db_rows_text(rows, i, 2), "url",
-                                             egov_db_rows_text(rows, i, 3), "active",
-                                             egov_db_rows_int64(rows, i, 4) != 0));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", egov_db_rows_text(rows, i, 0),
+                           "consumer", egov_db_rows_text(rows, i, 1), "subject",
+                           egov_db_rows_text(rows, i, 2), "url", egov_db_rows_text(rows, i, 3),
+                           "active", egov_db_rows_int64(rows, i, 4) != 0));
     egov_db_rows_free(rows);
     return arr;
 }
@@ -135,11 +133,11 @@ static bool any_operation_allowed(struct egov_db *db, const char *client, const 
     client = ac;
     service = as;
     if (!json_is_object(paths)) {
-        allowed = egov_authz_grant_check(db, client, service, "GET", "/", NULL) ==
-                  EGOV_AUTHZ_ALLOW;
+        allowed = egov_authz_grant_check(db, client, service, "GET", "/", NULL) == EGOV_AUTHZ_ALLOW;
         goto done;
     }
-    json_object_foreach(paths, path, ops) {
+    json_object_foreach(paths, path, ops)
+    {
         const char *method;
         json_t *op;
         char concrete[512];
@@ -156,15 +154,15 @@ static bool any_operation_allowed(struct egov_db *db, const char *client, const 
             }
         }
         concrete[n] = '\0';
-        json_object_foreach(ops, method, op) {
+        json_object_foreach(ops, method, op)
+        {
             char m[16];
             size_t i;
             for (i = 0; method[i] && i + 1 < sizeof m; i++)
                 m[i] = (char)(method[i] >= 'a' && method[i] <= 'z' ? method[i] - 32 : method[i]);
             m[i] = '\0';
-            if (concrete[0] == '/' &&
-                egov_authz_grant_check(db, client, service, m, concrete, NULL) ==
-                    EGOV_AUTHZ_ALLOW) {
+            if (concrete[0] == '/' && egov_authz_grant_check(db, client, service, m, concrete,
+                                                             NULL) == EGOV_AUTHZ_ALLOW) {
                 allowed = true;
                 goto done;
             }
@@ -231,15 +229,14 @@ static void metaservice(struct egov_req *req, const struct egov_gateway_id *memb
     json_t *arr = json_array();
     for (size_t i = 0; arr != NULL && i < egov_db_rows_count(rows); i++) {
         const char *id = egov_db_rows_text(rows, i, 0);
-        if (only_allowed &&
-            !any_operation_allowed(db, cid.text, id, egov_db_rows_text(rows, i, 6)))
+        if (only_allowed && !any_operation_allowed(db, cid.text, id, egov_db_rows_text(rows, i, 6)))
             continue;
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "object_type", "SERVICE",
-                           "xroad_instance", "TW", "member_class", "GOV", "member_code",
-                           member->agency, "subsystem_code", member->subsystem, "service_code",
-                           egov_db_rows_text(rows, i, 1), "id", id, "personal_data",
-                           egov_db_rows_int64(rows, i, 3) != 0));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}",
+                                             "object_type", "SERVICE", "xroad_instance", "TW",
+                                             "member_class", "GOV", "member_code", member->agency,
+                                             "subsystem_code", member->subsystem, "service_code",
+                                             egov_db_rows_text(rows, i, 1), "id", id,
+                                             "personal_data", egov_db_rows_int64(rows, i, 3) != 0));
     }
     egov_db_rows_free(rows);
     egov_reply_json(req, 200, json_pack("{s:o}", "service", arr));
@@ -258,9 +255,9 @@ static void handle_r1(struct egov_req *req)
     }
     /* TW/GOV/<agency>/<subsystem>/<metaservice> */
     const char *last = strrchr(p, '/');
-    if (last != NULL && (strcmp(last, "/listMethods") == 0 ||
-                         strcmp(last, "/allowedMethods") == 0 ||
-                         strcmp(last, "/getOpenAPI") == 0)) {
+    if (last != NULL &&
+        (strcmp(last, "/listMethods") == 0 || strcmp(last, "/allowedMethods") == 0 ||
+         strcmp(last, "/getOpenAPI") == 0)) {
         char member[300];
         size_t n = (size_t)(last - p);
         if (n < sizeof member) {
@@ -348,8 +345,8 @@ static void handle_services_add(struct egov_req *req)
     if (egov_req_parse_json(req, spec) == NULL)
         return;
     char *doc = openapi != NULL ? json_dumps(openapi, JSON_COMPACT) : NULL;
-    struct egov_gateway_service s = {id, base_url, charset, doc, personal,
-                                     (unsigned int)timeout_ms};
+    struct egov_gateway_service s = {id,  base_url, charset,
+                                     doc, personal, (unsigned int)timeout_ms};
     const char *field = NULL;
     enum egov_ec ec = egov_gateway_service_register(egov_req_db(req), &s, &field);
     free(doc);
@@ -455,7 +452,7 @@ static void handle_basis_add(struct egov_req *req)
     enum egov_ec ec = egov_gateway_legal_basis_add(egov_req_db(req), consumer, service, basis, id);
     if (ec != EGOV_EC_NONE) {
         reply_ec(req, ec,
-                 ec == EGOV_EC_GATEWAY_CLIENT_INVALID         ? "consumer"
+                 ec == EGOV_EC_GATEWAY_CLIENT_INVALID       ? "consumer"
                  : ec == EGOV_EC_GATEWAY_SERVICE_ID_INVALID ? "service_id"
                                                             : "basis");
         return;
@@ -548,8 +545,8 @@ static void handle_admin_page(struct egov_req *req)
         return;
     }
     egov_reply_view(req, 200, "gateway/admin", "Gateway administration",
-                    json_pack("{s:o, s:o, s:o, s:o, s:o}", "services", services, "clients",
-                              clients, "subscriptions", subs, "dead_letters", dead, "stats",
+                    json_pack("{s:o, s:o, s:o, s:o, s:o}", "services", services, "clients", clients,
+                              "subscriptions", subs, "dead_letters", dead, "stats",
                               gw_stats_json()));
 }
 
@@ -568,8 +565,8 @@ static void handle_my_access(struct egov_req *req)
 }
 
 static const struct egov_route routes[] = {
-    {EGOV_M_GET | EGOV_M_POST | EGOV_M_PUT | EGOV_M_PATCH | EGOV_M_DELETE | EGOV_M_OPTIONS,
-     "/r1", handle_r1, 2 * 1024 * 1024, EGOV_ROUTE_PREFIX, "gateway.call"},
+    {EGOV_M_GET | EGOV_M_POST | EGOV_M_PUT | EGOV_M_PATCH | EGOV_M_DELETE | EGOV_M_OPTIONS, "/r1",
+     handle_r1, 2 * 1024 * 1024, EGOV_ROUTE_PREFIX, "gateway.call"},
     {EGOV_M_GET, "/api/gateway/key", handle_key, 0, 0, "gateway.key"},
     {EGOV_M_GET, "/api/gateway/services", handle_services_list, 0, 0, "gateway.services"},
     {EGOV_M_POST, "/api/gateway/services", handle_services_add, 256 * 1024, EGOV_ROUTE_JSON_BODY,

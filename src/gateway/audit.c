@@ -15,9 +15,9 @@
 
 #include "gateway/gw_int.h"
 
-#define AUDIT_BATCH_MS 20
+#define AUDIT_BATCH_MS  20
 #define AUDIT_QUEUE_MAX 200000
-#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZERO_HASH       "0000000000000000000000000000000000000000000000000000000000000000"
 
 struct qentry {
     struct qentry *next;
@@ -30,8 +30,21 @@ struct qentry {
     char *f[13];
 };
 
-enum { F_MSG, F_RID, F_CLIENT, F_SERVICE, F_METHOD, F_PATH, F_USER, F_ERR, F_REQH, F_RESPH,
-       F_SUBJ, F_BODYH, F_COUNT };
+enum {
+    F_MSG,
+    F_RID,
+    F_CLIENT,
+    F_SERVICE,
+    F_METHOD,
+    F_PATH,
+    F_USER,
+    F_ERR,
+    F_REQH,
+    F_RESPH,
+    F_SUBJ,
+    F_BODYH,
+    F_COUNT
+};
 
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
@@ -105,8 +118,8 @@ void gw_audit_record(const struct gw_audit_entry *e)
         e->req_body_len < (1u << 30) && e->resp_body_len < (1u << 30)) {
         sealed = egov_malloc(e->req_body_len + e->resp_body_len + 32);
         if (sealed != NULL)
-            sealed_len = seal_bodies(e->req_body, e->req_body_len, e->resp_body,
-                                     e->resp_body_len, sealed);
+            sealed_len =
+                seal_bodies(e->req_body, e->req_body_len, e->resp_body, e->resp_body_len, sealed);
         if (sealed_len > 0) {
             uint8_t h[EGOV_SHA256_LEN];
             egov_sha256(sealed, sealed_len, h);
@@ -183,8 +196,8 @@ static void entry_hash(const char *prev, int64_t seq, int64_t at, const char *co
         egov_buf_putc(&b, '\x1f');
         egov_buf_puts(&b, f[i]);
     }
-    egov_buf_printf(&b, "\x1f%lld\x1f%lld\x1f%lld\x1f%lld", (long long)status,
-                    (long long)req_size, (long long)resp_size, (long long)duration_us);
+    egov_buf_printf(&b, "\x1f%lld\x1f%lld\x1f%lld\x1f%lld", (long long)status, (long long)req_size,
+                    (long long)resp_size, (long long)duration_us);
     egov_sha256(b.data != NULL ? b.data : "", b.len, h);
     egov_hex_encode(h, sizeof h, out);
     out[64] = '\0';
@@ -221,15 +234,24 @@ static enum egov_db_qs write_batch(struct egov_db_conn *c, void *cls)
         entry_hash(prev, seq, q->at, (const char *const *)q->f, q->status, q->req_size,
                    q->resp_size, q->duration_us, hash);
         struct egov_db_param p[] = {
-            EGOV_DB_PARAM_INT64(seq),           EGOV_DB_PARAM_INT64(q->at),
-            EGOV_DB_PARAM_TEXT(q->f[F_MSG]),    EGOV_DB_PARAM_TEXT(q->f[F_RID]),
-            EGOV_DB_PARAM_TEXT(q->f[F_CLIENT]), EGOV_DB_PARAM_TEXT(q->f[F_SERVICE]),
-            EGOV_DB_PARAM_TEXT(q->f[F_METHOD]), EGOV_DB_PARAM_TEXT(q->f[F_PATH]),
-            EGOV_DB_PARAM_TEXT(q->f[F_USER]),   EGOV_DB_PARAM_INT64(q->status),
-            EGOV_DB_PARAM_TEXT(q->f[F_ERR]),    EGOV_DB_PARAM_INT64(q->req_size),
-            EGOV_DB_PARAM_INT64(q->resp_size),  EGOV_DB_PARAM_INT64(q->duration_us),
-            EGOV_DB_PARAM_TEXT(q->f[F_REQH]),   EGOV_DB_PARAM_TEXT(q->f[F_RESPH]),
-            EGOV_DB_PARAM_TEXT(prev),           EGOV_DB_PARAM_TEXT(hash),
+            EGOV_DB_PARAM_INT64(seq),
+            EGOV_DB_PARAM_INT64(q->at),
+            EGOV_DB_PARAM_TEXT(q->f[F_MSG]),
+            EGOV_DB_PARAM_TEXT(q->f[F_RID]),
+            EGOV_DB_PARAM_TEXT(q->f[F_CLIENT]),
+            EGOV_DB_PARAM_TEXT(q->f[F_SERVICE]),
+            EGOV_DB_PARAM_TEXT(q->f[F_METHOD]),
+            EGOV_DB_PARAM_TEXT(q->f[F_PATH]),
+            EGOV_DB_PARAM_TEXT(q->f[F_USER]),
+            EGOV_DB_PARAM_INT64(q->status),
+            EGOV_DB_PARAM_TEXT(q->f[F_ERR]),
+            EGOV_DB_PARAM_INT64(q->req_size),
+            EGOV_DB_PARAM_INT64(q->resp_size),
+            EGOV_DB_PARAM_INT64(q->duration_us),
+            EGOV_DB_PARAM_TEXT(q->f[F_REQH]),
+            EGOV_DB_PARAM_TEXT(q->f[F_RESPH]),
+            EGOV_DB_PARAM_TEXT(prev),
+            EGOV_DB_PARAM_TEXT(hash),
             EGOV_DB_PARAM_TEXT(q->f[F_SUBJ]),
             q->bodies != NULL ? (struct egov_db_param)EGOV_DB_PARAM_BLOB(q->bodies, q->bodies_len)
                               : (struct egov_db_param)EGOV_DB_PARAM_NULL,
@@ -449,9 +471,9 @@ int egov_gateway_audit_verify(struct egov_db *db, struct egov_gateway_audit_repo
                 break;
             }
             char h[65];
-            entry_hash(prev, seq, egov_db_rows_int64(rows, r, 1), f,
-                       egov_db_rows_int64(rows, r, 9), egov_db_rows_int64(rows, r, 11),
-                       egov_db_rows_int64(rows, r, 12), egov_db_rows_int64(rows, r, 13), h);
+            entry_hash(prev, seq, egov_db_rows_int64(rows, r, 1), f, egov_db_rows_int64(rows, r, 9),
+                       egov_db_rows_int64(rows, r, 11), egov_db_rows_int64(rows, r, 12),
+                       egov_db_rows_int64(rows, r, 13), h);
             if (stored == NULL || strcmp(stored, h) != 0) {
                 rep->bad_seq = seq;
                 snprintf(rep->problem, sizeof rep->problem, "entry %lld was altered",
@@ -498,13 +520,12 @@ json_t *egov_gateway_accesses(struct egov_db *db, const char *user_id, unsigned 
         for (size_t r = 0; out != NULL && r < egov_db_rows_count(rows); r++) {
             char at[32];
             egov_time_rfc3339(egov_db_rows_int64(rows, r, 0), at);
-            json_array_append_new(
-                out, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "at", at, "client",
-                               egov_db_rows_text(rows, r, 1), "service",
-                               egov_db_rows_text(rows, r, 2), "method",
-                               egov_db_rows_text(rows, r, 3), "status",
-                               (json_int_t)egov_db_rows_int64(rows, r, 4), "end_user",
-                               egov_db_rows_text(rows, r, 5)));
+            json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "at", at,
+                                                 "client", egov_db_rows_text(rows, r, 1), "service",
+                                                 egov_db_rows_text(rows, r, 2), "method",
+                                                 egov_db_rows_text(rows, r, 3), "status",
+                                                 (json_int_t)egov_db_rows_int64(rows, r, 4),
+                                                 "end_user", egov_db_rows_text(rows, r, 5)));
         }
     }
     egov_db_rows_free(rows);
@@ -516,8 +537,8 @@ json_t *egov_gateway_accesses(struct egov_db *db, const char *user_id, unsigned 
 /* Kept bodies                                                         */
 /* ------------------------------------------------------------------ */
 
-static const struct egov_db_stmt st_bodies = {
-    "gw_audit_bodies", "SELECT bodies FROM gw_audit WHERE seq = $1", NULL};
+static const struct egov_db_stmt st_bodies = {"gw_audit_bodies",
+                                              "SELECT bodies FROM gw_audit WHERE seq = $1", NULL};
 
 int egov_gateway_audit_bodies(struct egov_db *db, int64_t seq, struct egov_buf *req,
                               struct egov_buf *resp)
@@ -554,8 +575,8 @@ int egov_gateway_audit_bodies(struct egov_db *db, int64_t seq, struct egov_buf *
         EVP_DecryptFinal_ex(ctx, plain + n, &m) != 1)
         goto done;
     size_t total = (size_t)n + (size_t)m;
-    size_t alen = (size_t)plain[0] << 24 | (size_t)plain[1] << 16 | (size_t)plain[2] << 8 |
-                  (size_t)plain[3];
+    size_t alen =
+        (size_t)plain[0] << 24 | (size_t)plain[1] << 16 | (size_t)plain[2] << 8 | (size_t)plain[3];
     if (total < 4 || alen > total - 4)
         goto done;
     egov_buf_append(req, plain + 4, alen);

@@ -108,32 +108,51 @@ int gw_cli_gateway(int argc, char **argv, const struct egov_module_env *env)
     if (strcmp(cmd, "keygen") == 0)
         return cmd_keygen(argc, argv);
 
-    const char *id = NULL, *url = NULL, *charset = NULL, *openapi = NULL, *key = NULL,
-               *cert = NULL, *oauth = NULL, *consumer = NULL, *service = NULL, *basis = NULL,
-               *citizen = NULL, *subject = NULL, *client = NULL, *prefix = "";
+    const char *id = NULL, *url = NULL, *charset = NULL, *openapi = NULL, *key = NULL, *cert = NULL,
+               *oauth = NULL, *consumer = NULL, *service = NULL, *basis = NULL, *citizen = NULL,
+               *subject = NULL, *client = NULL, *prefix = "";
     bool personal = false, withdraw = false;
     unsigned long timeout_ms = 0, rate = 0;
     static const struct option opts[] = {
-        {"id", required_argument, NULL, 'i'},        {"url", required_argument, NULL, 'u'},
-        {"charset", required_argument, NULL, 'c'},   {"openapi", required_argument, NULL, 'O'},
-        {"personal", no_argument, NULL, 'p'},        {"timeout-ms", required_argument, NULL, 't'},
-        {"key", required_argument, NULL, 'k'},       {"cert", required_argument, NULL, 'C'},
-        {"oauth-client", required_argument, NULL, 'a'}, {"rate", required_argument, NULL, 'r'},
-        {"consumer", required_argument, NULL, 'n'},  {"service", required_argument, NULL, 's'},
-        {"basis", required_argument, NULL, 'b'},     {"citizen", required_argument, NULL, 'z'},
-        {"withdraw", no_argument, NULL, 'w'},        {"subject", required_argument, NULL, 'S'},
-        {"client", required_argument, NULL, 'l'},    {"subject-prefix", required_argument, NULL, 'P'},
+        {"id", required_argument, NULL, 'i'},
+        {"url", required_argument, NULL, 'u'},
+        {"charset", required_argument, NULL, 'c'},
+        {"openapi", required_argument, NULL, 'O'},
+        {"personal", no_argument, NULL, 'p'},
+        {"timeout-ms", required_argument, NULL, 't'},
+        {"key", required_argument, NULL, 'k'},
+        {"cert", required_argument, NULL, 'C'},
+        {"oauth-client", required_argument, NULL, 'a'},
+        {"rate", required_argument, NULL, 'r'},
+        {"consumer", required_argument, NULL, 'n'},
+        {"service", required_argument, NULL, 's'},
+        {"basis", required_argument, NULL, 'b'},
+        {"citizen", required_argument, NULL, 'z'},
+        {"withdraw", no_argument, NULL, 'w'},
+        {"subject", required_argument, NULL, 'S'},
+        {"client", required_argument, NULL, 'l'},
+        {"subject-prefix", required_argument, NULL, 'P'},
         {0},
     };
     int c;
     char *end;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'i': id = optarg; break;
-        case 'u': url = optarg; break;
-        case 'c': charset = optarg; break;
-        case 'O': openapi = optarg; break;
-        case 'p': personal = true; break;
+        case 'i':
+            id = optarg;
+            break;
+        case 'u':
+            url = optarg;
+            break;
+        case 'c':
+            charset = optarg;
+            break;
+        case 'O':
+            openapi = optarg;
+            break;
+        case 'p':
+            personal = true;
+            break;
         case 't':
             timeout_ms = strtoul(optarg, &end, 10);
             if (*end != '\0' || timeout_ms > 600000) {
@@ -141,9 +160,15 @@ int gw_cli_gateway(int argc, char **argv, const struct egov_module_env *env)
                 return 2;
             }
             break;
-        case 'k': key = optarg; break;
-        case 'C': cert = optarg; break;
-        case 'a': oauth = optarg; break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'C':
+            cert = optarg;
+            break;
+        case 'a':
+            oauth = optarg;
+            break;
         case 'r':
             rate = strtoul(optarg, &end, 10);
             if (*end != '\0' || rate > 1000000) {
@@ -151,14 +176,30 @@ int gw_cli_gateway(int argc, char **argv, const struct egov_module_env *env)
                 return 2;
             }
             break;
-        case 'n': consumer = optarg; break;
-        case 's': service = optarg; break;
-        case 'b': basis = optarg; break;
-        case 'z': citizen = optarg; break;
-        case 'w': withdraw = true; break;
-        case 'S': subject = optarg; break;
-        case 'l': client = optarg; break;
-        case 'P': prefix = optarg; break;
+        case 'n':
+            consumer = optarg;
+            break;
+        case 's':
+            service = optarg;
+            break;
+        case 'b':
+            basis = optarg;
+            break;
+        case 'z':
+            citizen = optarg;
+            break;
+        case 'w':
+            withdraw = true;
+            break;
+        case 'S':
+            subject = optarg;
+            break;
+        case 'l':
+            client = optarg;
+            break;
+        case 'P':
+            prefix = optarg;
+            break;
         default:
             fputs(gateway_usage, stderr);
             return 2;
@@ -175,8 +216,8 @@ int gw_cli_gateway(int argc, char **argv, const struct egov_module_env *env)
             fprintf(stderr, "egov gateway: cannot read %s\n", openapi);
             rc = 1;
         } else {
-            struct egov_gateway_service s = {id, url, charset, doc, personal,
-                                             (unsigned int)timeout_ms};
+            struct egov_gateway_service s = {id,  url,      charset,
+                                             doc, personal, (unsigned int)timeout_ms};
             rc = report(egov_gateway_service_register(db, &s, &field), field);
         }
         egov_free(doc);
@@ -187,8 +228,7 @@ int gw_cli_gateway(int argc, char **argv, const struct egov_module_env *env)
             rc = 1;
         } else {
             struct egov_gateway_client cl = {id, cert == NULL ? pem : NULL,
-                                             cert != NULL ? pem : NULL, oauth,
-                                             (unsigned int)rate};
+                                             cert != NULL ? pem : NULL, oauth, (unsigned int)rate};
             rc = report(egov_gateway_client_register(db, &cl, &field), field);
         }
         egov_free(pem);

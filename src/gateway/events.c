@@ -77,10 +77,13 @@ static enum egov_db_qs publish_body(struct egov_db_conn *c, void *cls)
         char did[37];
         egov_uuid7(did);
         struct egov_db_param dp[] = {
-            EGOV_DB_PARAM_TEXT(did),           EGOV_DB_PARAM_TEXT(t->id),
+            EGOV_DB_PARAM_TEXT(did),
+            EGOV_DB_PARAM_TEXT(t->id),
             EGOV_DB_PARAM_TEXT(egov_db_rows_text(rows, i, 0)),
-            EGOV_DB_PARAM_TEXT(t->key),        EGOV_DB_PARAM_INT64(t->order_no),
-            EGOV_DB_PARAM_INT64(now),          EGOV_DB_PARAM_END,
+            EGOV_DB_PARAM_TEXT(t->key),
+            EGOV_DB_PARAM_INT64(t->order_no),
+            EGOV_DB_PARAM_INT64(now),
+            EGOV_DB_PARAM_END,
         };
         qs = egov_db_exec(c, &st_delivery_insert, dp);
         if (qs >= 0)
@@ -133,9 +136,14 @@ enum egov_ec egov_gateway_event_publish(struct egov_db *db, const char *publishe
     char *body = json_dumps(event, JSON_COMPACT);
     if (body == NULL)
         return EGOV_EC_GENERIC_OOM;
-    struct publish_txn t = {publisher, id, subject, key,
+    struct publish_txn t = {publisher,
+                            id,
+                            subject,
+                            key,
                             seq != NULL ? (int64_t)json_integer_value(seq) : egov_now_us(),
-                            body, false, 0};
+                            body,
+                            false,
+                            0};
     enum egov_ec ec = EGOV_EC_NONE;
     struct egov_db_conn *c = egov_db_acquire(db, 5000);
     if (c == NULL) {
@@ -251,16 +259,16 @@ static enum egov_job_result deliver(struct egov_db *db, const char *job_id, cons
     snprintf(h2, sizeof h2, "Idempotency-Key: %s", did);
     const char *hdrs[] = {h1, h2, "Content-Type: application/json", NULL};
     char err[256] = "";
-    bool ok = egov_http_client_request(hc, "POST", url, hdrs, body, strlen(body), &resp, err,
-                                       sizeof err);
+    bool ok =
+        egov_http_client_request(hc, "POST", url, hdrs, body, strlen(body), &resp, err, sizeof err);
     if (ok && resp.status >= 200 && resp.status < 300) {
         res = update_delivery(db, did, "done", NULL) >= 0 ? EGOV_JOB_DONE : EGOV_JOB_RETRY;
         goto done;
     }
     if (ok)
         snprintf(err, sizeof err, "the receiver answered %ld", resp.status);
-    bool permanent = ok && resp.status >= 400 && resp.status < 500 && resp.status != 408 &&
-                     resp.status != 429;
+    bool permanent =
+        ok && resp.status >= 400 && resp.status < 500 && resp.status != 408 && resp.status != 429;
     if (permanent || attempts + 1 >= MAX_ATTEMPTS) {
         update_delivery(db, did, "dead", err);
         egov_warn("event delivery %s to %s given up: %s", did, url, err);
@@ -308,15 +316,14 @@ json_t *gw_dead_letters(struct egov_db *db)
             char at[32];
             egov_time_rfc3339(egov_db_rows_int64(rows, i, 7), at);
             const char *le = egov_db_rows_text(rows, i, 6);
-            json_array_append_new(
-                out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "id",
-                               egov_db_rows_text(rows, i, 0), "event_id",
-                               egov_db_rows_text(rows, i, 1), "subject",
-                               egov_db_rows_text(rows, i, 2), "consumer",
-                               egov_db_rows_text(rows, i, 3), "url",
-                               egov_db_rows_text(rows, i, 4), "attempts",
-                               (json_int_t)egov_db_rows_int64(rows, i, 5), "last_error",
-                               le != NULL ? le : "", "at", at));
+            json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "id",
+                                                 egov_db_rows_text(rows, i, 0), "event_id",
+                                                 egov_db_rows_text(rows, i, 1), "subject",
+                                                 egov_db_rows_text(rows, i, 2), "consumer",
+                                                 egov_db_rows_text(rows, i, 3), "url",
+                                                 egov_db_rows_text(rows, i, 4), "attempts",
+                                                 (json_int_t)egov_db_rows_int64(rows, i, 5),
+                                                 "last_error", le != NULL ? le : "", "at", at));
         }
     }
     egov_db_rows_free(rows);

@@ -76,8 +76,8 @@ extern const struct egov_module egov_gateway_module;
 struct egov_gateway_id {
     char agency[EGOV_GATEWAY_CODE_MAX + 1];
     char subsystem[EGOV_GATEWAY_CODE_MAX + 1];
-    char service[EGOV_GATEWAY_CODE_MAX + 1]; /**< "" for a member system id */
-    char version[16];                        /**< "v1" ...; "" if none */
+    char service[EGOV_GATEWAY_CODE_MAX + 1];         /**< "" for a member system id */
+    char version[16];                                /**< "v1" ...; "" if none */
     char text[4 * (EGOV_GATEWAY_CODE_MAX + 1) + 24]; /**< canonical text */
 };
 
@@ -125,17 +125,16 @@ struct egov_gateway_service {
  * EGOV_EC_NONE, GATEWAY_SERVICE_ID_INVALID, GENERIC_PARAMETER_MALFORMED
  * (with @p field) or DB_*.
  */
-enum egov_ec egov_gateway_service_register(struct egov_db *db,
-                                           const struct egov_gateway_service *s,
+enum egov_ec egov_gateway_service_register(struct egov_db *db, const struct egov_gateway_service *s,
                                            const char **field);
 
 /** A consumer system as registered at the gateway. */
 struct egov_gateway_client {
-    const char *id;            /**< member system id */
-    const char *public_key;    /**< PEM public key that signs its messages (or NULL with cert) */
-    const char *cert_pem;      /**< or an agency certificate (PEM) carrying that key; may be NULL */
-    const char *oauth_client;  /**< OAuth client id whose tokens it may present; may be NULL */
-    unsigned int rate_per_s;   /**< calls per second (token bucket); 0 = unlimited */
+    const char *id;           /**< member system id */
+    const char *public_key;   /**< PEM public key that signs its messages (or NULL with cert) */
+    const char *cert_pem;     /**< or an agency certificate (PEM) carrying that key; may be NULL */
+    const char *oauth_client; /**< OAuth client id whose tokens it may present; may be NULL */
+    unsigned int rate_per_s;  /**< calls per second (token bucket); 0 = unlimited */
 };
 
 /**
@@ -163,8 +162,8 @@ enum egov_ec egov_gateway_legal_basis_add(struct egov_db *db, const char *consum
  * Records (@p given true) or withdraws the consent of citizen @p citizen
  * (national id) to @p consumer reading their data through @p service_id.
  */
-enum egov_ec egov_gateway_consent_set(struct egov_db *db, const char *citizen,
-                                      const char *consumer, const char *service_id, bool given);
+enum egov_ec egov_gateway_consent_set(struct egov_db *db, const char *citizen, const char *consumer,
+                                      const char *service_id, bool given);
 
 /**
  * Subscribes @p consumer to events of @p subject delivered to @p url.
@@ -217,9 +216,9 @@ bool egov_gateway_audit_flush(void);
 
 /** Result of egov_gateway_audit_verify(). */
 struct egov_gateway_audit_report {
-    int64_t entries;     /**< entries checked */
-    int64_t bad_seq;     /**< first altered or missing entry (0 if none) */
-    char problem[160];   /**< English: "entry 42 was altered" / "entry 42 is missing" */
+    int64_t entries;   /**< entries checked */
+    int64_t bad_seq;   /**< first altered or missing entry (0 if none) */
+    char problem[160]; /**< English: "entry 42 was altered" / "entry 42 is missing" */
 };
 
 /**

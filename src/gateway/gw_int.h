@@ -47,7 +47,7 @@ struct gw_client {
     char id[300];
     char oauth_client[128];
     unsigned int rate_per_s;
-    char cert_problem[300]; /**< "" or why its certificate no longer verifies */
+    char cert_problem[300];  /**< "" or why its certificate no longer verifies */
     struct egov_sigkey *key; /**< owned by the cache; valid while the entry is referenced */
 };
 
@@ -114,8 +114,8 @@ typedef const char *(*gw_component_fn)(const char *name, void *cls);
  * component, values from @p fn, then "@signature-params".  False when a
  * component has no value (named in @p why).
  */
-bool gw_sig_base(const struct gw_sig_input *in, gw_component_fn fn, void *cls,
-                 struct egov_buf *out, char *why, size_t whylen);
+bool gw_sig_base(const struct gw_sig_input *in, gw_component_fn fn, void *cls, struct egov_buf *out,
+                 char *why, size_t whylen);
 
 /**
  * Signs with the gateway key: builds the parameters for @p components,
@@ -144,8 +144,8 @@ struct gw_audit_entry {
     int64_t duration_us;
     const char *req_hash;
     const char *resp_hash;
-    const char *subject; /**< national id of the person whose data was used, or "" */
-    const void *req_body;  /**< kept (encrypted) only when an audit key is set */
+    const char *subject;  /**< national id of the person whose data was used, or "" */
+    const void *req_body; /**< kept (encrypted) only when an audit key is set */
     size_t req_body_len;
     const void *resp_body;
     size_t resp_body_len;

@@ -201,8 +201,8 @@ long gw_signature_decode(const char *header, uint8_t sig[128])
     return len;
 }
 
-bool gw_sig_base(const struct gw_sig_input *in, gw_component_fn fn, void *cls,
-                 struct egov_buf *out, char *why, size_t whylen)
+bool gw_sig_base(const struct gw_sig_input *in, gw_component_fn fn, void *cls, struct egov_buf *out,
+                 char *why, size_t whylen)
 {
     for (unsigned int i = 0; i < in->ncomponents; i++) {
         const char *name = in->components[i];

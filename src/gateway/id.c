@@ -8,8 +8,8 @@
 
 static bool code_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
 }
 
 /*
@@ -23,8 +23,7 @@ static bool read_code(const char **s, const char *what, char out[EGOV_GATEWAY_CO
     size_t n = 0;
     while (p[n] != '\0' && p[n] != '/') {
         if (!code_char(p[n])) {
-            snprintf(why, whylen, "the %s contains a character other than A-Z a-z 0-9 . _ -",
-                     what);
+            snprintf(why, whylen, "the %s contains a character other than A-Z a-z 0-9 . _ -", what);
             return false;
         }
         if (++n > EGOV_GATEWAY_CODE_MAX) {
@@ -158,8 +157,9 @@ enum egov_ec egov_gateway_path_check(const char *path, char *why, size_t whylen)
             return EGOV_EC_GATEWAY_PATH_INVALID;
         }
         if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) {
-            snprintf(why, whylen, "the service path may not contain \".\" or \"..\" segments "
-                                  "(also not percent-encoded)");
+            snprintf(why, whylen,
+                     "the service path may not contain \".\" or \"..\" segments "
+                     "(also not percent-encoded)");
             return EGOV_EC_GATEWAY_PATH_INVALID;
         }
         for (size_t i = 0; i < n; i++) {

@@ -22,7 +22,7 @@
 #include "gateway/gw_int.h"
 #include "hanzi/hanzi.h"
 
-#define GW_MAX_BODY (1024u * 1024u)
+#define GW_MAX_BODY     (1024u * 1024u)
 #define GW_MAX_RESPONSE (8u * 1024u * 1024u)
 
 /* ------------------------------------------------------------------ */
@@ -97,7 +97,7 @@ void gw_reply_error(struct egov_req *req, enum egov_ec ec, const char *detail)
 /* ------------------------------------------------------------------ */
 
 #define BLOOM_BITS (1u << 25) /* 4 MiB each */
-#define BLOOM_K 8
+#define BLOOM_K    8
 
 static pthread_mutex_t bloom_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *bloom[2];
@@ -136,8 +136,8 @@ static bool bloom_seen(const char *client, const char *msgid)
     egov_buf_free(&b);
     uint32_t idx[BLOOM_K];
     for (int i = 0; i < BLOOM_K; i++)
-        idx[i] = ((uint32_t)h[4 * i] | (uint32_t)h[4 * i + 1] << 8 |
-                  (uint32_t)h[4 * i + 2] << 16 | (uint32_t)h[4 * i + 3] << 24) %
+        idx[i] = ((uint32_t)h[4 * i] | (uint32_t)h[4 * i + 1] << 8 | (uint32_t)h[4 * i + 2] << 16 |
+                  (uint32_t)h[4 * i + 3] << 24) %
                  BLOOM_BITS;
     bool seen_cur = true, seen_old = true;
     pthread_mutex_lock(&bloom_lock);
@@ -283,8 +283,8 @@ static enum egov_authz_decision grant_check(struct egov_db *db, const char *clie
     char ac[300], as[300];
     gw_authz_name(client, ac);
     gw_authz_name(service, as);
-    enum egov_authz_decision d = egov_authz_grant_check(db, ac, as, method,
-                                                        path[0] ? path : "/", NULL);
+    enum egov_authz_decision d =
+        egov_authz_grant_check(db, ac, as, method, path[0] ? path : "/", NULL);
     if (cacheable && d != EGOV_AUTHZ_ERROR) {
         pthread_mutex_lock(&table_lock);
         memcpy(grants[h].key, key, (size_t)n + 1);
@@ -590,8 +590,8 @@ void gw_handle_call(struct egov_req *req)
     /* 1. identifiers */
     struct egov_gateway_id sid, cid;
     const char *rest = NULL;
-    enum egov_ec ec = egov_gateway_service_id_parse(
-        strlen(req->path) >= 4 ? req->path + 4 : "", &sid, &rest, why, sizeof why);
+    enum egov_ec ec = egov_gateway_service_id_parse(strlen(req->path) >= 4 ? req->path + 4 : "",
+                                                    &sid, &rest, why, sizeof why);
     if (ec != EGOV_EC_NONE) {
         fail_call(&k, ec, why);
         goto done;
@@ -710,8 +710,7 @@ void gw_handle_call(struct egov_req *req)
     {
         uint8_t sig[128];
         long sl = gw_signature_decode(sg, sig);
-        if (sl <= 0 ||
-            !egov_sigkey_verify(client->key, base.data, base.len, sig, (size_t)sl)) {
+        if (sl <= 0 || !egov_sigkey_verify(client->key, base.data, base.len, sig, (size_t)sl)) {
             fail_call(&k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, NULL);
             goto done;
         }
@@ -798,8 +797,8 @@ void gw_handle_call(struct egov_req *req)
     if (legacy && req->body_len > 0) {
         struct egov_hanzi_error herr;
         if (!egov_utf8_valid(req->body, req->body_len, NULL) ||
-            !egov_hanzi_convert(utf8, enc, EGOV_HANZI_STRICT, req->body, req->body_len,
-                                &fwd_body, &herr)) {
+            !egov_hanzi_convert(utf8, enc, EGOV_HANZI_STRICT, req->body, req->body_len, &fwd_body,
+                                &herr)) {
             fail_call(&k, EGOV_EC_GATEWAY_ENCODING_INVALID,
                       "the request body is not valid UTF-8 or has characters the provider's "
                       "code cannot hold");
@@ -853,8 +852,8 @@ void gw_handle_call(struct egov_req *req)
                                        rest[0] ? rest : (prefix != NULL ? "" : "/"));
         k.client_id = cid.text;
         k.service_id = sid.text;
-        static const char *const fc[] = {"@method", "@path", "x-road-client", "x-road-service",
-                                         "x-road-id", "content-digest"};
+        static const char *const fc[] = {"@method",        "@path",     "x-road-client",
+                                         "x-road-service", "x-road-id", "content-digest"};
         const char *fsi = NULL, *fsg = NULL;
         if (k.fwd_path == NULL ||
             !gw_sign(req->arena, fc, k.fwd_digest != NULL ? 6 : 5, fwd_component, &k, &fsi, &fsg))
@@ -953,7 +952,8 @@ void gw_handle_call(struct egov_req *req)
     static const char *const rcomp[] = {"@status", "content-digest", "x-road-id",
                                         "x-road-request-hash"};
     const char *rsi = NULL, *rsg = NULL;
-    if (status < 100 || status > 599 || !gw_sign(req->arena, rcomp, 4, resp_component, &k, &rsi, &rsg)) {
+    if (status < 100 || status > 599 ||
+        !gw_sign(req->arena, rcomp, 4, resp_component, &k, &rsi, &rsg)) {
         fail_call(&k, EGOV_EC_GATEWAY_PROVIDER_FAILED, "the provider's answer could not be signed");
         goto done;
     }

@@ -166,8 +166,7 @@ static const struct egov_db_stmt st_service_put = {
     " timeout_ms = excluded.timeout_ms, updated_at = excluded.updated_at",
     NULL};
 
-enum egov_ec egov_gateway_service_register(struct egov_db *db,
-                                           const struct egov_gateway_service *s,
+enum egov_ec egov_gateway_service_register(struct egov_db *db, const struct egov_gateway_service *s,
                                            const char **field)
 {
     struct egov_gateway_id id;
@@ -241,9 +240,9 @@ enum egov_ec egov_gateway_client_register(struct egov_db *db, const struct egov_
            this system (its OU) */
         struct egov_pki_cert pc;
         char err[256];
-        enum egov_ec vec = egov_pki_verify_chain(db, c->cert_pem, strlen(c->cert_pem),
-                                                 EGOV_X509_CLIENT_AUTH, egov_now_us(), &pc, err,
-                                                 sizeof err);
+        enum egov_ec vec =
+            egov_pki_verify_chain(db, c->cert_pem, strlen(c->cert_pem), EGOV_X509_CLIENT_AUTH,
+                                  egov_now_us(), &pc, err, sizeof err);
         if (vec != EGOV_EC_NONE) {
             *field = "cert";
             return vec;
@@ -274,9 +273,12 @@ enum egov_ec egov_gateway_client_register(struct egov_db *db, const struct egov_
         goto fail;
     }
     struct egov_db_param p[] = {
-        EGOV_DB_PARAM_TEXT(id.text),        EGOV_DB_PARAM_TEXT(pub),
-        EGOV_DB_PARAM_TEXT(c->cert_pem),    EGOV_DB_PARAM_TEXT(c->oauth_client),
-        EGOV_DB_PARAM_INT64(c->rate_per_s), EGOV_DB_PARAM_INT64(egov_now_us()),
+        EGOV_DB_PARAM_TEXT(id.text),
+        EGOV_DB_PARAM_TEXT(pub),
+        EGOV_DB_PARAM_TEXT(c->cert_pem),
+        EGOV_DB_PARAM_TEXT(c->oauth_client),
+        EGOV_DB_PARAM_INT64(c->rate_per_s),
+        EGOV_DB_PARAM_INT64(egov_now_us()),
         EGOV_DB_PARAM_END,
     };
     ec = exec_write(db, &st_client_put, p);
@@ -306,8 +308,8 @@ enum egov_ec egov_gateway_legal_basis_add(struct egov_db *db, const char *consum
         return EGOV_EC_GENERIC_PARAMETER_MALFORMED;
     egov_uuid7(id_out);
     struct egov_db_param p[] = {
-        EGOV_DB_PARAM_TEXT(id_out),    EGOV_DB_PARAM_TEXT(consumer),
-        EGOV_DB_PARAM_TEXT(service_id), EGOV_DB_PARAM_TEXT(basis),
+        EGOV_DB_PARAM_TEXT(id_out),         EGOV_DB_PARAM_TEXT(consumer),
+        EGOV_DB_PARAM_TEXT(service_id),     EGOV_DB_PARAM_TEXT(basis),
         EGOV_DB_PARAM_INT64(egov_now_us()), EGOV_DB_PARAM_END,
     };
     return exec_write(db, &st_basis_add, p);
@@ -320,8 +322,8 @@ static const struct egov_db_stmt st_consent_set = {
     " given_at = excluded.given_at, withdrawn_at = excluded.withdrawn_at",
     NULL};
 
-enum egov_ec egov_gateway_consent_set(struct egov_db *db, const char *citizen,
-                                      const char *consumer, const char *service_id, bool given)
+enum egov_ec egov_gateway_consent_set(struct egov_db *db, const char *citizen, const char *consumer,
+                                      const char *service_id, bool given)
 {
     struct egov_gateway_id id;
     char why[160];
@@ -360,8 +362,7 @@ static bool subject_ok(const char *s)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'))
             return false;
     }
     return true;
@@ -388,7 +389,7 @@ enum egov_ec egov_gateway_subscribe(struct egov_db *db, const char *consumer, co
     char nid[37];
     egov_uuid7(nid);
     struct egov_db_param p[] = {
-        EGOV_DB_PARAM_TEXT(nid), EGOV_DB_PARAM_TEXT(consumer), EGOV_DB_PARAM_TEXT(subject),
+        EGOV_DB_PARAM_TEXT(nid), EGOV_DB_PARAM_TEXT(consumer),       EGOV_DB_PARAM_TEXT(subject),
         EGOV_DB_PARAM_TEXT(url), EGOV_DB_PARAM_INT64(egov_now_us()), EGOV_DB_PARAM_END,
     };
     enum egov_ec ec = exec_write(db, &st_subscribe, p);
@@ -412,7 +413,7 @@ enum egov_ec egov_gateway_subscribe(struct egov_db *db, const char *consumer, co
 /* Cached lookups                                                      */
 /* ------------------------------------------------------------------ */
 
-#define CACHE_SLOTS 128
+#define CACHE_SLOTS  128
 #define CACHE_TTL_US 1000000
 
 struct svc_slot {
@@ -698,8 +699,11 @@ enum egov_ec egov_gateway_publisher_add(struct egov_db *db, const char *client,
         return EGOV_EC_GENERIC_INTERNAL;
     token_hash(token_out, h);
     struct egov_db_param p[] = {
-        EGOV_DB_PARAM_TEXT(h), EGOV_DB_PARAM_TEXT(id.text), EGOV_DB_PARAM_TEXT(subject_prefix),
-        EGOV_DB_PARAM_INT64(egov_now_us()), EGOV_DB_PARAM_END,
+        EGOV_DB_PARAM_TEXT(h),
+        EGOV_DB_PARAM_TEXT(id.text),
+        EGOV_DB_PARAM_TEXT(subject_prefix),
+        EGOV_DB_PARAM_INT64(egov_now_us()),
+        EGOV_DB_PARAM_END,
     };
     return exec_write(db, &st_publisher_add, p);
 }

@@ -9,8 +9,8 @@
 #include "gateway/gw_int.h"
 
 #define MAX_SERVICES 256
-static const double bounds[] = {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-                                10};
+static const double bounds[] = {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                0.25,  0.5,   1,     2.5,  5,     10};
 #define NB (sizeof bounds / sizeof bounds[0])
 
 struct svc_stats {
@@ -109,9 +109,10 @@ void gw_stats_render(struct egov_buf *out, void *cls)
         label(out, table[i].service);
         egov_buf_printf(out, "\"} %llu\n", table[i].count);
     }
-    egov_buf_printf(out, "# HELP egov_gateway_stats_dropped_total Calls not counted because the "
-                         "service table was full.\n# TYPE egov_gateway_stats_dropped_total "
-                         "counter\negov_gateway_stats_dropped_total %llu\n",
+    egov_buf_printf(out,
+                    "# HELP egov_gateway_stats_dropped_total Calls not counted because the "
+                    "service table was full.\n# TYPE egov_gateway_stats_dropped_total "
+                    "counter\negov_gateway_stats_dropped_total %llu\n",
                     dropped);
     pthread_mutex_unlock(&lock);
 }

@@ -34,9 +34,9 @@
 #include "hanzi/hanzi.h"
 #include "testlib.h"
 
-#define SEED 5
+#define SEED   5
 #define PEOPLE 120
-#define BURST 24
+#define BURST  24
 
 static char tmp[600], vardir[700];
 static struct egov_db *db;
@@ -129,8 +129,8 @@ static long deliveries(const char *state)
     return n;
 }
 
-static const char *text_of(int i, const char *sql_name, const char *sql, const char *nid,
-                           char *out, size_t outlen)
+static const char *text_of(int i, const char *sql_name, const char *sql, const char *nid, char *out,
+                           size_t outlen)
 {
     struct egov_db_stmt st = {sql_name, sql, NULL};
     struct egov_db_conn *c = egov_db_acquire(egov_backoffice_db(bo[i]), 5000);
@@ -162,8 +162,8 @@ static long hh_events(void)
     json_t *e;
     json_array_foreach(json_object_get(j, "events"), i, e)
     {
-        if (strcmp(json_string_value(json_object_get(e, "subject")),
-                   "household.address-changed") == 0)
+        if (strcmp(json_string_value(json_object_get(e, "subject")), "household.address-changed") ==
+            0)
             n++;
     }
     json_decref(j);
@@ -245,9 +245,9 @@ static int setup(void **state)
         char url[200], sid[37];
         const char *field = NULL;
         snprintf(url, sizeof url, "%s/events", egov_backoffice_url(bo[i]));
-        assert_int_equal(egov_gateway_subscribe(db, consumers[i], "household.address-changed",
-                                                url, sid, &field),
-                         EGOV_EC_NONE);
+        assert_int_equal(
+            egov_gateway_subscribe(db, consumers[i], "household.address-changed", url, sid, &field),
+            EGOV_EC_NONE);
     }
     return 0;
 }
@@ -447,13 +447,13 @@ static void test_legacy_code_through_the_gateway(void **state)
     struct egov_gateway_client c = {"TW/GOV/MOI/household", pub, NULL, NULL, 0};
     assert_int_equal(egov_gateway_client_register(db, &c, &field), EGOV_EC_NONE);
     egov_free(pub);
-    struct egov_gateway_service s = {"TW/GOV/MOF/tax/taxpayers", egov_backoffice_url(bo[TAX]),
-                                     "cns-tax", NULL, true, 0};
+    struct egov_gateway_service s = {
+        "TW/GOV/MOF/tax/taxpayers", egov_backoffice_url(bo[TAX]), "cns-tax", NULL, true, 0};
     assert_int_equal(egov_gateway_service_register(db, &s, &field), EGOV_EC_NONE);
     char gid[37], lid[37];
     assert_int_equal(egov_authz_grant_add(db, NULL, "TW:GOV:MOI:household",
-                                          "TW:GOV:MOF:tax:taxpayers", "MOF", "GET",
-                                          "/taxpayers/*", NULL, NULL, gid, &field),
+                                          "TW:GOV:MOF:tax:taxpayers", "MOF", "GET", "/taxpayers/*",
+                                          NULL, NULL, gid, &field),
                      EGOV_EC_NONE);
     assert_int_equal(egov_gateway_legal_basis_add(db, "TW/GOV/MOI/household",
                                                   "TW/GOV/MOF/tax/taxpayers", "戶籍法第65條", lid),
@@ -515,8 +515,8 @@ static void test_legacy_code_errors(void **state)
     struct egov_gateway_client c = {"TW/GOV/MOF/fia", pub, NULL, NULL, 0};
     assert_int_equal(egov_gateway_client_register(db, &c, &field), EGOV_EC_NONE);
     egov_free(pub);
-    struct egov_gateway_service s = {"TW/GOV/MOF/tax/legacy", prov.base_url, "cns-tax", NULL,
-                                     false, 0};
+    struct egov_gateway_service s = {
+        "TW/GOV/MOF/tax/legacy", prov.base_url, "cns-tax", NULL, false, 0};
     assert_int_equal(egov_gateway_service_register(db, &s, &field), EGOV_EC_NONE);
     char gid[37];
     assert_int_equal(egov_authz_grant_add(db, NULL, "TW:GOV:MOF:fia", "TW:GOV:MOF:tax:legacy",
@@ -542,8 +542,8 @@ static void test_legacy_code_errors(void **state)
 static int audit_verify_cli(char *out, size_t outlen)
 {
     char cmd[1400];
-    snprintf(cmd, sizeof cmd, "EGOV_DB_URL='%s' '%s' audit verify 2>/dev/null",
-             egov_test_db_url(), getenv("EGOV_BIN"));
+    snprintf(cmd, sizeof cmd, "EGOV_DB_URL='%s' '%s' audit verify 2>/dev/null", egov_test_db_url(),
+             getenv("EGOV_BIN"));
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t n = fread(out, 1, outlen - 1, p);

@@ -40,17 +40,17 @@
 #include "gateway/gw_int.h"
 #include "testlib.h"
 
-#define CLIENT "TW/GOV/MOF/tax"
-#define OTHER "TW/GOV/MOTC/vehicle"
-#define SVC "TW/GOV/MOI/household/persons"
-#define SVC_PD "TW/GOV/MOI/household/records"
-#define SVC_DOWN "TW/GOV/MOI/household/down"
-#define SVC_SLOW "TW/GOV/MOI/household/slow"
-#define PERSON "A123456789"
-#define A_CLIENT "TW:GOV:MOF:tax"
-#define A_OTHER "TW:GOV:MOTC:vehicle"
-#define A_SVC "TW:GOV:MOI:household:persons"
-#define A_SVC_PD "TW:GOV:MOI:household:records"
+#define CLIENT     "TW/GOV/MOF/tax"
+#define OTHER      "TW/GOV/MOTC/vehicle"
+#define SVC        "TW/GOV/MOI/household/persons"
+#define SVC_PD     "TW/GOV/MOI/household/records"
+#define SVC_DOWN   "TW/GOV/MOI/household/down"
+#define SVC_SLOW   "TW/GOV/MOI/household/slow"
+#define PERSON     "A123456789"
+#define A_CLIENT   "TW:GOV:MOF:tax"
+#define A_OTHER    "TW:GOV:MOTC:vehicle"
+#define A_SVC      "TW:GOV:MOI:household:persons"
+#define A_SVC_PD   "TW:GOV:MOI:household:records"
 #define A_SVC_DOWN "TW:GOV:MOI:household:down"
 #define A_SVC_SLOW "TW:GOV:MOI:household:slow"
 
@@ -74,14 +74,13 @@ static void handle_person(struct egov_req *req)
 {
     const char *sig = egov_req_header(req, "Signature");
     const char *si = egov_req_header(req, "Signature-Input");
-    json_t *j = json_pack("{s:s, s:s?, s:s?, s:s?, s:b, s:b, s:s?}", "id",
-                          egov_req_param(req, "id"), "client",
-                          egov_req_header(req, "X-Road-Client"), "user",
-                          egov_req_header(req, "X-Road-UserId"), "query",
-                          egov_req_query(req, "type"), "signed",
-                          sig != NULL && si != NULL && strstr(si, "keyid=\"gateway\"") != NULL,
-                          "leaked", egov_req_header(req, "X-Internal-Secret") != NULL, "cookie",
-                          egov_req_header(req, "Cookie"));
+    json_t *j =
+        json_pack("{s:s, s:s?, s:s?, s:s?, s:b, s:b, s:s?}", "id", egov_req_param(req, "id"),
+                  "client", egov_req_header(req, "X-Road-Client"), "user",
+                  egov_req_header(req, "X-Road-UserId"), "query", egov_req_query(req, "type"),
+                  "signed", sig != NULL && si != NULL && strstr(si, "keyid=\"gateway\"") != NULL,
+                  "leaked", egov_req_header(req, "X-Internal-Secret") != NULL, "cookie",
+                  egov_req_header(req, "Cookie"));
     egov_reply_json(req, 200, j);
 }
 
@@ -267,10 +266,9 @@ static int setup(void **state)
     db = egov_test_db_open();
     if (db == NULL)
         return -1;
-    const struct egov_module *mods[] = {&egov_accounting_module, &egov_oid_module,
-                                        &egov_directory_module,  &egov_authz_module,
-                                        &egov_account_module,    &egov_pki_module,
-                                        &egov_auth_module,       &egov_gateway_module};
+    const struct egov_module *mods[] = {
+        &egov_accounting_module, &egov_oid_module, &egov_directory_module, &egov_authz_module,
+        &egov_account_module,    &egov_pki_module, &egov_auth_module,      &egov_gateway_module};
     for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++)
         if (mods[i]->migrations != NULL)
             egov_db_register_migrations(mods[i]->migrations);
@@ -344,14 +342,14 @@ static int setup(void **state)
     assert_int_equal(egov_authz_grant_add(db, NULL, A_CLIENT, A_SVC_PD, "MOI", "GET", "/records/*",
                                           NULL, NULL, gid, &field),
                      EGOV_EC_NONE);
-    assert_int_equal(egov_authz_grant_add(db, NULL, A_CLIENT, A_SVC_DOWN, "MOI", "*", "/*", NULL, NULL,
-                                          gid, &field),
+    assert_int_equal(egov_authz_grant_add(db, NULL, A_CLIENT, A_SVC_DOWN, "MOI", "*", "/*", NULL,
+                                          NULL, gid, &field),
                      EGOV_EC_NONE);
     assert_int_equal(egov_authz_grant_add(db, NULL, A_CLIENT, A_SVC_SLOW, "MOI", "GET", "/*", NULL,
                                           NULL, gid, &field),
                      EGOV_EC_NONE);
-    assert_int_equal(egov_authz_grant_add(db, NULL, A_OTHER, A_SVC, "MOI", "GET", "/persons/*", NULL,
-                                          NULL, gid, &field),
+    assert_int_equal(egov_authz_grant_add(db, NULL, A_OTHER, A_SVC, "MOI", "GET", "/persons/*",
+                                          NULL, NULL, gid, &field),
                      EGOV_EC_NONE);
     return 0;
 }
@@ -380,8 +378,8 @@ static void test_call_ok(void **state)
 {
     (void)state;
     struct egov_test_response r;
-    assert_int_equal(call("GET", "/r1/" SVC "/persons/" PERSON, "type=full", "B223456789", NULL, &r),
-                     200);
+    assert_int_equal(
+        call("GET", "/r1/" SVC "/persons/" PERSON, "type=full", "B223456789", NULL, &r), 200);
     json_t *j = json_loads(r.body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(j, "id")), PERSON);
     assert_string_equal(json_string_value(json_object_get(j, "client")), CLIENT);
@@ -535,8 +533,8 @@ static void test_refusals(void **state)
         body[big] = '\0';
         const char *h[] = {"X-Road-Client: " CLIENT, "X-Road-Id: big-1",
                            "Content-Type: application/octet-stream", NULL};
-        assert_true(egov_test_http(&gw, "POST", "/r1/" SVC "/persons/" PERSON "/echo", h, body,
-                                   big, &r));
+        assert_true(
+            egov_test_http(&gw, "POST", "/r1/" SVC "/persons/" PERSON "/echo", h, body, big, &r));
         expect_error(&r, 413, "Client.MessageTooLarge");
         egov_test_response_free(&r);
         free(body);
@@ -566,15 +564,15 @@ static void test_refusals(void **state)
     assert_int_equal(call("GET", "/r1/TW/GOV/MOI", NULL, NULL, NULL, &r), 400);
     expect_error(&r, 400, "Client.InvalidServiceId");
     egov_test_response_free(&r);
-    assert_true(egov_test_http(&gw, "GET", "/r1/" SVC "/persons/%2e%2e/%2e%2e/admin", none, NULL,
-                               0, &r));
+    assert_true(
+        egov_test_http(&gw, "GET", "/r1/" SVC "/persons/%2e%2e/%2e%2e/admin", none, NULL, 0, &r));
     expect_error(&r, 400, "Client.InvalidPath");
     egov_test_response_free(&r);
     assert_true(egov_test_http(&gw, "GET", "/r1/" SVC "/persons/%252e%252e", none, NULL, 0, &r));
     expect_error(&r, 400, "Client.InvalidPath");
     egov_test_response_free(&r);
-    assert_true(egov_test_http(&gw, "GET", "/r1/TW/GOV/MOI/..%2F..%2Fetc/persons", none, NULL, 0,
-                               &r));
+    assert_true(
+        egov_test_http(&gw, "GET", "/r1/TW/GOV/MOI/..%2F..%2Fetc/persons", none, NULL, 0, &r));
     expect_error(&r, 400, "Client.InvalidServiceId");
     egov_test_response_free(&r);
     assert_true(audit_count(400, SVC) >= 2);
@@ -676,13 +674,13 @@ static void test_metaservices(void **state)
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, CLIENT));
     egov_test_response_free(&r);
-    assert_true(egov_test_http(&gw, "GET", "/r1/TW/GOV/MOI/household/listMethods", NULL, NULL, 0,
-                               &r));
+    assert_true(
+        egov_test_http(&gw, "GET", "/r1/TW/GOV/MOI/household/listMethods", NULL, NULL, 0, &r));
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, SVC_SLOW));
     egov_test_response_free(&r);
-    assert_true(egov_test_http(&gw, "GET", "/r1/TW/GOV/MOI/household/allowedMethods", hdr, NULL,
-                               0, &r));
+    assert_true(
+        egov_test_http(&gw, "GET", "/r1/TW/GOV/MOI/household/allowedMethods", hdr, NULL, 0, &r));
     assert_int_equal(r.status, 200);
     json_t *j = json_loads(r.body, 0, NULL);
     json_t *svcs = json_object_get(j, "service");
@@ -690,9 +688,8 @@ static void test_metaservices(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(svcs, 0), "id")), SVC);
     json_decref(j);
     egov_test_response_free(&r);
-    assert_true(egov_test_http(&gw, "GET",
-                               "/r1/TW/GOV/MOI/household/getOpenAPI?serviceCode=persons", NULL,
-                               NULL, 0, &r));
+    assert_true(egov_test_http(
+        &gw, "GET", "/r1/TW/GOV/MOI/household/getOpenAPI?serviceCode=persons", NULL, NULL, 0, &r));
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "\"/persons/{id}\""));
     egov_test_response_free(&r);
@@ -753,15 +750,15 @@ static void test_events(void **state)
     char url[200], sid[37], sid2[37];
     const char *field = NULL;
     snprintf(url, sizeof url, "%s/events", provider.base_url);
-    assert_int_equal(egov_gateway_subscribe(db, CLIENT, "household.address-changed", url, sid,
-                                            &field),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_gateway_subscribe(db, CLIENT, "household.address-changed", url, sid, &field),
+        EGOV_EC_NONE);
     /* a second subscriber whose address is gone (404): its deliveries end as dead letters */
     char gone[200];
     snprintf(gone, sizeof gone, "%s/gone", provider.base_url);
-    assert_int_equal(egov_gateway_subscribe(db, OTHER, "household.address-changed", gone, sid2,
-                                            &field),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_gateway_subscribe(db, OTHER, "household.address-changed", gone, sid2, &field),
+        EGOV_EC_NONE);
     char token[65];
     assert_int_equal(egov_gateway_publisher_add(db, "TW/GOV/MOI/household", "household.", token),
                      EGOV_EC_NONE);
@@ -849,8 +846,10 @@ static void test_certificate_client(void **state)
     PEM_write_bio_X509_REQ(bio, rq);
     char *csr = NULL;
     long csr_len = BIO_get_mem_data(bio, &csr);
-    struct egov_pki_subject subj = {.name = "business registry", .agency_code = "A00000000A",
-                                    .agency_name = "經濟部", .system_id = "TW/GOV/MOEA/business"};
+    struct egov_pki_subject subj = {.name = "business registry",
+                                    .agency_code = "A00000000A",
+                                    .agency_name = "經濟部",
+                                    .system_id = "TW/GOV/MOEA/business"};
     char *cert = NULL;
     struct egov_pki_cert info;
     const char *field = NULL;
@@ -1014,8 +1013,8 @@ static void test_admin_api_and_pages(void **state)
     egov_test_response_free(&r);
     const char *sub = "{\"consumer\":\"TW/GOV/MOF/tax\",\"subject\":\"company.changed\","
                       "\"url\":\"ftp://x\"}";
-    assert_true(egov_test_http(&gw, "POST", "/api/gateway/subscriptions", admin, sub, strlen(sub),
-                               &r));
+    assert_true(
+        egov_test_http(&gw, "POST", "/api/gateway/subscriptions", admin, sub, strlen(sub), &r));
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "\"field\":\"url\""));
     egov_test_response_free(&r);
@@ -1027,8 +1026,8 @@ static void test_admin_api_and_pages(void **state)
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "/gone\"")); /* the gone subscriber's two deliveries */
     json_t *j = json_loads(r.body, 0, NULL);
-    const char *dead_id =
-        json_string_value(json_object_get(json_array_get(json_object_get(j, "dead_letters"), 0), "id"));
+    const char *dead_id = json_string_value(
+        json_object_get(json_array_get(json_object_get(j, "dead_letters"), 0), "id"));
     assert_non_null(dead_id);
     char path[200];
     snprintf(path, sizeof path, "/api/gateway/dead-letters/%s/retry", dead_id);
@@ -1067,8 +1066,7 @@ static void test_access_page_renders(void **state)
     json_t *data = json_pack("{s:o, s:b}", "accesses", list, "none", 0);
     struct egov_buf out;
     egov_buf_init(&out);
-    bool rendered =
-        egov_tmpl_render(getenv("EGOV_DATADIR"), "gateway/access", data, "zh-TW", &out);
+    bool rendered = egov_tmpl_render(getenv("EGOV_DATADIR"), "gateway/access", data, "zh-TW", &out);
     if (!rendered)
         fprintf(stderr, "template: %s\n", out.data != NULL ? out.data : "");
     assert_true(rendered);
@@ -1078,10 +1076,10 @@ static void test_access_page_renders(void **state)
     assert_true(egov_tmpl_render(getenv("EGOV_DATADIR"), "gateway/access", data, "en", &out));
     assert_non_null(strstr(out.data, "Who used my data"));
     egov_buf_reset(&out);
-    json_t *admin = json_pack("{s:[{s:s, s:s, s:s, s:b}], s:[], s:[], s:[], s:[]}", "services",
-                              "id", SVC, "base_url", "http://x", "charset", "utf-8",
-                              "personal_data", 1, "clients", "subscriptions", "dead_letters",
-                              "stats");
+    json_t *admin =
+        json_pack("{s:[{s:s, s:s, s:s, s:b}], s:[], s:[], s:[], s:[]}", "services", "id", SVC,
+                  "base_url", "http://x", "charset", "utf-8", "personal_data", 1, "clients",
+                  "subscriptions", "dead_letters", "stats");
     rendered = egov_tmpl_render(getenv("EGOV_DATADIR"), "gateway/admin", admin, "zh-TW", &out);
     if (!rendered)
         fprintf(stderr, "template: %s\n", out.data != NULL ? out.data : "");
@@ -1095,11 +1093,16 @@ static void test_access_page_renders(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_call_ok),       cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_legal_basis),   cmocka_unit_test(test_provider_faults),
-        cmocka_unit_test(test_rate_limit),    cmocka_unit_test(test_metaservices),
-        cmocka_unit_test(test_events),        cmocka_unit_test(test_certificate_client),
-        cmocka_unit_test(test_admin_api_and_pages), cmocka_unit_test(test_access_page_renders),
+        cmocka_unit_test(test_call_ok),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_legal_basis),
+        cmocka_unit_test(test_provider_faults),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_metaservices),
+        cmocka_unit_test(test_events),
+        cmocka_unit_test(test_certificate_client),
+        cmocka_unit_test(test_admin_api_and_pages),
+        cmocka_unit_test(test_access_page_renders),
         cmocka_unit_test(test_retries_idempotent_only),
         cmocka_unit_test(test_audit_chain),
     };

@@ -17,9 +17,9 @@ static void test_service_ids(void **state)
     struct egov_gateway_id id;
     char why[200];
     const char *rest = NULL;
-    assert_int_equal(egov_gateway_service_id_parse("TW/GOV/MOI/household/persons", &id, NULL, why,
-                                                   sizeof why),
-                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_gateway_service_id_parse("TW/GOV/MOI/household/persons", &id, NULL, why, sizeof why),
+        EGOV_EC_NONE);
     assert_string_equal(id.agency, "MOI");
     assert_string_equal(id.subsystem, "household");
     assert_string_equal(id.service, "persons");
@@ -34,8 +34,8 @@ static void test_service_ids(void **state)
     assert_string_equal(id.text, "TW/GOV/MOI/household/persons/v2");
 
     /* without a version the next segment is path */
-    assert_int_equal(egov_gateway_service_id_parse("TW/GOV/MOI/household/persons/A123456789",
-                                                   &id, &rest, why, sizeof why),
+    assert_int_equal(egov_gateway_service_id_parse("TW/GOV/MOI/household/persons/A123456789", &id,
+                                                   &rest, why, sizeof why),
                      EGOV_EC_NONE);
     assert_string_equal(rest, "/A123456789");
 
@@ -77,8 +77,8 @@ static void test_paths(void **state)
     assert_int_equal(egov_gateway_path_check("/", why, sizeof why), EGOV_EC_NONE);
     assert_int_equal(egov_gateway_path_check("/persons/A1/transcript", why, sizeof why),
                      EGOV_EC_NONE);
-    static const char *const bad[] = {"/..", "/a/../b", "/a/./b", "/a//b", "/a/%2e%2e",
-                                      "/a\\b",  "/a\x01", "x",      "/..%2f"};
+    static const char *const bad[] = {"/..",   "/a/../b", "/a/./b", "/a//b", "/a/%2e%2e",
+                                      "/a\\b", "/a\x01",  "x",      "/..%2f"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(egov_gateway_path_check(bad[i], why, sizeof why),
                          EGOV_EC_GATEWAY_PATH_INVALID);
@@ -125,10 +125,10 @@ static void test_sig_input(void **state)
     struct egov_arena *a = egov_arena_create(4096);
     struct gw_sig_input in;
     char why[200];
-    assert_true(gw_sig_input_parse(
-        "other=(\"@method\");created=1, sig1=(\"@method\" \"@path\" \"x-road-id\");created=1700000000;"
-        "keyid=\"TW/GOV/MOF/tax\";alg=\"ed25519\";nonce=\"abc\"",
-        &in, a, why, sizeof why));
+    assert_true(gw_sig_input_parse("other=(\"@method\");created=1, sig1=(\"@method\" \"@path\" "
+                                   "\"x-road-id\");created=1700000000;"
+                                   "keyid=\"TW/GOV/MOF/tax\";alg=\"ed25519\";nonce=\"abc\"",
+                                   &in, a, why, sizeof why));
     assert_int_equal(in.ncomponents, 3);
     assert_string_equal(in.components[1], "@path");
     assert_int_equal(in.created, 1700000000);
@@ -137,12 +137,9 @@ static void test_sig_input(void **state)
     assert_string_equal(in.params, "(\"@method\" \"@path\" \"x-road-id\");created=1700000000;"
                                    "keyid=\"TW/GOV/MOF/tax\";alg=\"ed25519\";nonce=\"abc\"");
     static const char *const bad[] = {
-        "sig2=(\"@method\");created=1;keyid=\"k\"",
-        "sig1=\"@method\";created=1;keyid=\"k\"",
-        "sig1=(\"@method\");keyid=\"k\"",
-        "sig1=(\"@method\");created=1",
-        "sig1=(\"@method\";created=1;keyid=\"k\"",
-        "sig1=(\"@method\");created=x;keyid=\"k\"",
+        "sig2=(\"@method\");created=1;keyid=\"k\"", "sig1=\"@method\";created=1;keyid=\"k\"",
+        "sig1=(\"@method\");keyid=\"k\"",           "sig1=(\"@method\");created=1",
+        "sig1=(\"@method\";created=1;keyid=\"k\"",  "sig1=(\"@method\");created=x;keyid=\"k\"",
         "sig1=(\"@method\");created=1;keyid=\"k",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
