@@ -158,19 +158,37 @@ static void test_two_nodes(void **state)
     assert_int_equal(dups, 0);
     assert_int_equal(count, JOBS);
 
-    /* both nodes worked, and their counts add up to the jobs */
+    /* both nodes worked (their counters also include the modules' own
+     * housekeeping jobs, hence at least JOBS) */
     long pa = metric_value(&a, "egov_jobs_processed_total");
     long pb = metric_value(&b, "egov_jobs_processed_total");
     print_message("node a processed %ld, node b processed %ld\n", pa, pb);
-    assert_int_equal(pa + pb, JOBS);
+    assert_true(pa + pb >= JOBS);
     assert_true(pa > 0);
     assert_true(pb > 0);
 
-    /* both nodes read the same database-wide job counts */
+    /* every delivery job is done, each after exactly one attempt */
+    static const struct egov_db_stmt st_done = {
+        "two_nodes_webhooks_done",
+        "SELECT COUNT(*), COALESCE(MAX(attempts), 0) FROM egov_job "
+        "WHERE queue = $1 AND state = 'done'",
+        NULL,
+    };
+    struct egov_db_param qp[] = {EGOV_DB_PARAM_TEXT(EGOV_WEBHOOK_QUEUE), EGOV_DB_PARAM_END};
+    struct egov_db_rows *rows = NULL;
+    c = egov_db_acquire(db, 5000);
+    assert_non_null(c);
+    assert_int_equal(egov_db_query(c, &st_done, qp, &rows), 1);
+    assert_int_equal(egov_db_rows_int64(rows, 0, 0), JOBS);
+    assert_int_equal(egov_db_rows_int64(rows, 0, 1), 1);
+    egov_db_rows_free(rows);
+    egov_db_release(c);
+
+    /* both nodes read the database-wide job counts, not their own */
     long da = metric_value(&a, "egov_jobs{state=\"done\"}");
     long db_ = metric_value(&b, "egov_jobs{state=\"done\"}");
-    assert_int_equal(da, JOBS);
-    assert_int_equal(db_, JOBS);
+    assert_true(da >= JOBS);
+    assert_true(db_ >= JOBS);
 
     assert_true(egov_test_server_stop(&a));
     assert_true(egov_test_server_stop(&b));
