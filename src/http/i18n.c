@@ -258,7 +258,7 @@ static int accept_language_pick(const char *al)
         p = *end == ',' ? end + 1 : end;
         while (item < end && (*item == ' ' || *item == '\t'))
             item++;
-        semi = memchr(item, ';', (size_t)(end - item));
+        semi = item < end ? memchr(item, ';', (size_t)(end - item)) : NULL;
         tag_end = semi == NULL ? end : semi;
         while (tag_end > item && (tag_end[-1] == ' ' || tag_end[-1] == '\t'))
             tag_end--;

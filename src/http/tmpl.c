@@ -178,7 +178,7 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
     char *p = src;
 
     if (t == NULL) {
-        snprintf(err, errlen, "template %s: out of memory", label);
+        snprintf(err, errlen, "template %.100s: out of memory", label);
         egov_free(src);
         return NULL;
     }
@@ -204,7 +204,7 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
         inner = open + (triple ? 3 : 2);
         close = strstr(inner, triple ? "}}}" : "}}");
         if (close == NULL) {
-            snprintf(err, errlen, "template %s: line %u: unclosed tag", label, tag_line);
+            snprintf(err, errlen, "template %.100s: line %u: unclosed tag", label, tag_line);
             goto fail;
         }
         line += count_lines(inner, (size_t)(close - inner));
@@ -213,7 +213,7 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
         if (triple) {
             name = trim_in_place(inner, close);
             if (!valid_name(name)) {
-                snprintf(err, errlen, "template %s: line %u: bad name in {{{...}}}", label,
+                snprintf(err, errlen, "template %.100s: line %u: bad name in {{{...}}}", label,
                          tag_line);
                 goto fail;
             }
@@ -229,7 +229,7 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
             if (name[0] == '$') {
                 name++;
                 if (!valid_name(name)) {
-                    snprintf(err, errlen, "template %s: line %u: bad name in {{_ $...}}", label,
+                    snprintf(err, errlen, "template %.100s: line %u: bad name in {{_ $...}}", label,
                              tag_line);
                     goto fail;
                 }
@@ -237,7 +237,7 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
                     goto oom;
             } else {
                 if (name[0] == '\0') {
-                    snprintf(err, errlen, "template %s: line %u: empty msgid", label, tag_line);
+                    snprintf(err, errlen, "template %.100s: line %u: empty msgid", label, tag_line);
                     goto fail;
                 }
                 if (!push_node(t, N_TRANS, name, 0, tag_line))
@@ -251,7 +251,7 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
             name = trim_in_place(inner, close);
         if (sigil == '>') {
             if (!valid_template_name(name)) {
-                snprintf(err, errlen, "template %s: line %u: bad partial name", label, tag_line);
+                snprintf(err, errlen, "template %.100s: line %u: bad partial name", label, tag_line);
                 goto fail;
             }
             if (!push_node(t, N_PARTIAL, name, 0, tag_line))
@@ -259,13 +259,13 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
             continue;
         }
         if (!valid_name(name)) {
-            snprintf(err, errlen, "template %s: line %u: bad tag '{{%.40s}}'", label, tag_line,
+            snprintf(err, errlen, "template %.100s: line %u: bad tag '{{%.40s}}'", label, tag_line,
                      name);
             goto fail;
         }
         if (sigil == '#' || sigil == '^') {
             if (nopen == TMPL_MAX_NESTING) {
-                snprintf(err, errlen, "template %s: line %u: sections nested deeper than %d", label,
+                snprintf(err, errlen, "template %.100s: line %u: sections nested deeper than %d", label,
                          tag_line, TMPL_MAX_NESTING);
                 goto fail;
             }
@@ -276,7 +276,7 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
                 goto oom;
         } else if (sigil == '/') {
             if (nopen == 0) {
-                snprintf(err, errlen, "template %s: line %u: '{{/%.40s}}' closes nothing", label,
+                snprintf(err, errlen, "template %.100s: line %u: '{{/%.40s}}' closes nothing", label,
                          tag_line, name);
                 goto fail;
             }
@@ -298,13 +298,13 @@ static struct tmpl *parse(char *src, const char *label, char *err, size_t errlen
         }
     }
     if (nopen > 0) {
-        snprintf(err, errlen, "template %s: line %u: unclosed section '%.40s'", label,
+        snprintf(err, errlen, "template %.100s: line %u: unclosed section '%.40s'", label,
                  open_line[nopen - 1], t->nodes[open_idx[nopen - 1]].s);
         goto fail;
     }
     return t;
 oom:
-    snprintf(err, errlen, "template %s: out of memory", label);
+    snprintf(err, errlen, "template %.100s: out of memory", label);
 fail:
     tmpl_free(t);
     return NULL;
@@ -318,20 +318,20 @@ static char *read_file(const char *path, char *err, size_t errlen)
     size_t n = 0, cap = 0;
 
     if (f == NULL) {
-        snprintf(err, errlen, "template %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "template %.100s: %s", path, strerror(errno));
         return NULL;
     }
     for (;;) {
         if (cap - n < 4097) {
             char *nd;
             if (cap >= TMPL_MAX_FILE) {
-                snprintf(err, errlen, "template %s: larger than %d bytes", path, TMPL_MAX_FILE);
+                snprintf(err, errlen, "template %.100s: larger than %d bytes", path, TMPL_MAX_FILE);
                 goto fail;
             }
             cap = cap == 0 ? 8192 : cap * 2;
             nd = egov_realloc(data, cap + 1);
             if (nd == NULL) {
-                snprintf(err, errlen, "template %s: out of memory", path);
+                snprintf(err, errlen, "template %.100s: out of memory", path);
                 goto fail;
             }
             data = nd;
@@ -342,11 +342,11 @@ static char *read_file(const char *path, char *err, size_t errlen)
             break;
     }
     if (ferror(f)) {
-        snprintf(err, errlen, "template %s: read error", path);
+        snprintf(err, errlen, "template %.100s: read error", path);
         goto fail;
     }
     if (memchr(data, '\0', n) != NULL) {
-        snprintf(err, errlen, "template %s: contains a NUL byte", path);
+        snprintf(err, errlen, "template %.100s: contains a NUL byte", path);
         goto fail;
     }
     data[n] = '\0';
@@ -378,7 +378,7 @@ static const struct tmpl *load_template(const char *datadir, const char *name, c
     if (n < 0 || (size_t)n >= sizeof(key) ||
         (n = snprintf(path, sizeof(path), "%s/templates/%s.html", datadir, name)) < 0 ||
         (size_t)n >= sizeof(path)) {
-        snprintf(err, errlen, "template %s: path too long", name);
+        snprintf(err, errlen, "template %.100s: path too long", name);
         return NULL;
     }
     pthread_mutex_lock(&cache_lock);
@@ -402,7 +402,7 @@ static const struct tmpl *load_template(const char *datadir, const char *name, c
     if (e == NULL || (e->key = egov_strdup(key)) == NULL) {
         egov_free(e);
         tmpl_free(t);
-        snprintf(err, errlen, "template %s: out of memory", name);
+        snprintf(err, errlen, "template %.100s: out of memory", name);
         return NULL;
     }
     e->t = t;
