@@ -2,7 +2,8 @@
 -- is a fresh X-Road r1 call signed with Ed25519 (RFC 9421) through
 -- OpenSSL's libcrypto via LuaJIT's FFI, with a unique X-Road-Id, as a real
 -- consumer system would send it.
--- Arguments (after --): KEY_FILE CLIENT_ID PATH
+-- Arguments (after --): KEY_FILE CLIENT_ID PATH [ALG]
+-- ALG is "ed25519" (default) or "ecdsa-p256-sha256" (raw r||s signature).
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct bio_st BIO;
@@ -16,6 +17,14 @@ int EVP_DigestSignInit(EVP_MD_CTX *ctx, void **pctx, const void *type, void *e, 
 int EVP_DigestSign(EVP_MD_CTX *ctx, unsigned char *sig, size_t *siglen,
                    const unsigned char *tbs, size_t tbslen);
 int EVP_EncodeBlock(unsigned char *t, const unsigned char *f, int n);
+typedef struct evp_md_st EVP_MD;
+typedef struct ecdsa_sig_st ECDSA_SIG;
+typedef struct bignum_st BIGNUM;
+const EVP_MD *EVP_sha256(void);
+ECDSA_SIG *d2i_ECDSA_SIG(ECDSA_SIG **sig, const unsigned char **pp, long len);
+void ECDSA_SIG_get0(const ECDSA_SIG *sig, const BIGNUM **pr, const BIGNUM **ps);
+void ECDSA_SIG_free(ECDSA_SIG *sig);
+int BN_bn2binpad(const BIGNUM *a, unsigned char *to, int tolen);
 ]]
 local C = ffi.load("libcrypto.so.3")
 
@@ -25,8 +34,12 @@ function setup(thread)
   thread:set("tid", thread_no)
 end
 
-local key, ctx, client, path, counter, stamp
-local sig = ffi.new("unsigned char[64]")
+local key, ctx, client, path, counter, stamp, alg, ecdsa
+local sig = ffi.new("unsigned char[80]")
+local rs = ffi.new("unsigned char[64]")
+local pp = ffi.new("const unsigned char *[1]")
+local pr = ffi.new("const BIGNUM *[1]")
+local ps = ffi.new("const BIGNUM *[1]")
 local siglen = ffi.new("size_t[1]")
 local b64 = ffi.new("unsigned char[100]")
 
@@ -41,6 +54,8 @@ function init(args)
   ctx = C.EVP_MD_CTX_new()
   client = args[2]
   path = args[3]
+  alg = args[4] or "ed25519"
+  ecdsa = alg == "ecdsa-p256-sha256"
   counter = 0
   stamp = tostring(os.time()) .. "-" .. tostring(tid or 0) .. "-" .. tostring(math.random(1e9))
 end
@@ -49,13 +64,27 @@ function request()
   counter = counter + 1
   local id = stamp .. "-" .. counter
   local params = '("@method" "@path" "x-road-client" "x-road-id");created=' .. os.time() ..
-                 ';keyid="' .. client .. '";alg="ed25519"'
+                 ';keyid="' .. client .. '";alg="' .. alg .. '"'
   local base = '"@method": GET\n"@path": ' .. path .. '\n"x-road-client": ' .. client ..
                '\n"x-road-id": ' .. id .. '\n"@signature-params": ' .. params
-  siglen[0] = 64
-  assert(C.EVP_DigestSignInit(ctx, nil, nil, nil, key) == 1)
-  assert(C.EVP_DigestSign(ctx, sig, siglen, base, #base) == 1)
-  local n = C.EVP_EncodeBlock(b64, sig, 64)
+  local n
+  if ecdsa then
+    siglen[0] = 80
+    assert(C.EVP_DigestSignInit(ctx, nil, C.EVP_sha256(), nil, key) == 1)
+    assert(C.EVP_DigestSign(ctx, sig, siglen, base, #base) == 1)
+    pp[0] = sig
+    local es = C.d2i_ECDSA_SIG(nil, pp, siglen[0])
+    C.ECDSA_SIG_get0(es, pr, ps)
+    C.BN_bn2binpad(pr[0], rs, 32)
+    C.BN_bn2binpad(ps[0], rs + 32, 32)
+    C.ECDSA_SIG_free(es)
+    n = C.EVP_EncodeBlock(b64, rs, 64)
+  else
+    siglen[0] = 64
+    assert(C.EVP_DigestSignInit(ctx, nil, nil, nil, key) == 1)
+    assert(C.EVP_DigestSign(ctx, sig, siglen, base, #base) == 1)
+    n = C.EVP_EncodeBlock(b64, sig, 64)
+  end
   return wrk.format("GET", path, {
     ["X-Road-Client"] = client,
     ["X-Road-Id"] = id,

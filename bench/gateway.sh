@@ -19,7 +19,7 @@
 # the p99 overhead over direct, the node's RSS and the audit entries written.
 #
 # Environment: DURATION (default 10s), THREADS (wrk threads, default 2),
-# CONNS (default 64), EGOV_BIN (default build/egov), PORT_BASE (default 18180),
+# CLIENT_ALG (ecdsa-p256-sha256 or ed25519), CONNS (default 64), EGOV_BIN (default build/egov), PORT_BASE (default 18180),
 # NODE_THREADS (the node's http.threads, default 32: a call holds its
 # thread while the provider answers).
 # Targets (2 cores): >= 10,000 calls/s through the gateway, >= 0.5x nginx,
@@ -35,6 +35,8 @@ CONNS=${CONNS:-64}
 PORT_BASE=${PORT_BASE:-18180}
 # the gateway forwards synchronously: each HTTP thread has one call in flight
 NODE_THREADS=${NODE_THREADS:-32}
+# the consumer's key: ecdsa-p256-sha256 (default; cheaper with OpenSSL 3) or ed25519
+CLIENT_ALG=${CLIENT_ALG:-ecdsa-p256-sha256}
 bo_port=$PORT_BASE
 node_port=$((PORT_BASE + 1))
 nginx_port=$((PORT_BASE + 2))
@@ -83,7 +85,7 @@ curl -fsS "http://127.0.0.1:$bo_port/persons/$person" -o "$work/person.json"
 # --- the gateway node and its registry ---
 export EGOV_DB_URL="sqlite:$work/node.db"
 "$EGOV_BIN" db migrate >/dev/null 2>&1
-"$EGOV_BIN" gateway keygen --out "$work/client.key" >"$work/client.pub"
+"$EGOV_BIN" gateway keygen --alg "$CLIENT_ALG" --out "$work/client.key" >"$work/client.pub"
 "$EGOV_BIN" gateway client-add --id "$CLIENT" --key "$work/client.pub"
 curl -fsS "http://127.0.0.1:$bo_port/openapi.json" -o "$work/openapi.json"
 "$EGOV_BIN" gateway service-add --id "$SERVICE" --url "http://127.0.0.1:$bo_port" \
@@ -130,7 +132,7 @@ wait_http "http://127.0.0.1:$nginx_port/persons/$person"
 # one call by hand first: it must succeed and carry the gateway's signature
 gw_path="/r1/$SERVICE/persons/$person"
 wrk -t1 -c1 -d1s -s "$here/gateway-sign.lua" "http://127.0.0.1:$node_port" -- \
-  "$work/client.key" "$CLIENT" "$gw_path" >"$work/probe.txt" 2>&1
+  "$work/client.key" "$CLIENT" "$gw_path" "$CLIENT_ALG" >"$work/probe.txt" 2>&1
 if grep -q 'Non-2xx' "$work/probe.txt"; then
   echo "bench: calls through the gateway fail:" >&2
   cat "$work/probe.txt" "$work/node.err" >&2
@@ -169,17 +171,17 @@ read -r d_rps d_p50 d_p99 d_err < <(run direct "http://127.0.0.1:$bo_port/person
 read -r n_rps n_p50 n_p99 n_err < <(run nginx "http://127.0.0.1:$nginx_port/persons/$person")
 t0=$(cpu_ticks "$node_pid")
 read -r g_rps g_p50 g_p99 g_err < <(run gateway "http://127.0.0.1:$node_port" \
-  "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "$gw_path")
+  "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "$gw_path" "$CLIENT_ALG")
 t1=$(cpu_ticks "$node_pid")
 g_calls=$(awk '/requests in/ {print $1}' "$work/wrk-gateway.txt")
 # the load generator's own ceiling: the same signed requests straight to the back office
 read -r s_rps s_p50 s_p99 s_err < <(run signer "http://127.0.0.1:$bo_port" \
-  "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "/persons/$person")
+  "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "/persons/$person" "$CLIENT_ALG")
 rss_end=$(rss_kb "$node_pid")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-printf 'gateway benchmark: %s connections, %s wrk threads, %s each, %s CPUs, load %s, node threads %s\n' \
-  "$CONNS" "$THREADS" "$DURATION" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$NODE_THREADS"
+printf 'gateway benchmark: %s connections, %s wrk threads, %s each, %s CPUs, load %s, node threads %s, consumer key %s\n' \
+  "$CONNS" "$THREADS" "$DURATION" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$NODE_THREADS" "$CLIENT_ALG"
 printf '%-30s %12s %9s %9s %8s\n' target calls/s p50_ms p99_ms non2xx
 printf '%-30s %12s %9s %9s %8s\n' "direct (back office)" "$d_rps" "$d_p50" "$d_p99" "$d_err"
 printf '%-30s %12s %9s %9s %8s\n' "nginx proxy_pass" "$n_rps" "$n_p50" "$n_p99" "$n_err"
