@@ -104,6 +104,22 @@ done:
     return ok;
 }
 
+/*
+ * Cheap pre-filter: true if @p r cannot match because its first segment is
+ * a literal that differs from the path's first segment (@p seg, @p seglen).
+ * Most routes are rejected here without a full match.
+ */
+static bool first_segment_differs(const struct egov_route *r, const char *seg, size_t seglen)
+{
+    const char *p = r->pattern + 1;
+    if (r->pattern[0] != '/' || *p == '{')
+        return false;
+    size_t pl = strcspn(p, "/");
+    if (pl == 0)
+        return (r->flags & EGOV_ROUTE_PREFIX) == 0 && seglen != 0;
+    return pl != seglen || memcmp(p, seg, pl) != 0;
+}
+
 static unsigned int count_segments(const char *path)
 {
     unsigned int n = 0;
@@ -119,7 +135,7 @@ enum egov_router_result egov_router_match(const struct egov_route_table *const *
                                           struct egov_router_match *m)
 {
     enum egov_router_result res = EGOV_ROUTER_NOT_FOUND;
-    struct egov_router_match tmp;
+    struct egov_router_match tmp = {0};
 
     memset(m, 0, sizeof *m);
     if (path == NULL || path[0] != '/') {
@@ -130,14 +146,16 @@ enum egov_router_result egov_router_match(const struct egov_route_table *const *
         res = EGOV_ROUTER_TOO_DEEP;
         goto done;
     }
+    const char *seg = path + 1;
+    size_t seglen = seg_len(seg);
     /* pass 0: exact patterns; pass 1: prefix patterns */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t t = 0; t < ntables; t++) {
             for (const struct egov_route *r = tables[t]->routes; r->pattern != NULL; r++) {
                 bool is_prefix = (r->flags & EGOV_ROUTE_PREFIX) != 0;
-                if (is_prefix != (pass == 1))
+                if (is_prefix != (pass == 1) || first_segment_differs(r, seg, seglen))
                     continue;
-                memset(&tmp, 0, sizeof tmp);
+                tmp.nparams = 0;
                 if (!pattern_match(r, path, &tmp))
                     continue;
                 unsigned int rm = r->methods;
