@@ -18,49 +18,21 @@ for m in playwright-core openid-client jose axe-core; do
 done
 [ -n "${EGOV_BIN:-}" ] && [ -x "$EGOV_BIN" ] || { echo "EGOV_BIN not set or not executable"; exit 1; }
 
-out=${EGOV_TEST_TMP:-/tmp}
-mkdir -p "$out"
-work=$(mktemp -d "$out/oidc-conf.XXXXXX")
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$root/tests/testlib/serve.sh"
+egov_serve_workdir work oidc-conf
 
 run_on() {
   local db=$1 label=$2
   local log="$work/serve-$label.log"
   mkdir -p "$work/var-$label"
   EGOV_PATHS_VAR="$work/var-$label" EGOV_HTTP_COOKIE_SECURE=false \
-    "$EGOV_BIN" serve --listen 127.0.0.1:0 --db "$db" >"$log" 2>&1 &
-  pid=$!
-  local url=
-  for _ in $(seq 1 150); do
-    url=$(grep -o 'listening on http://[^ ]*' "$log" 2>/dev/null | head -1 | sed 's/^listening on //')
-    [ -n "$url" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ -z "$url" ]; then
-    echo "egov serve did not start:"
-    cat "$log"
-    return 1
-  fi
+    egov_serve_start s "$log" --db "$db" || return 1
+  local url=$s_url
   echo "# $label: egov at $url"
   EGOV_PATHS_VAR="$work/var-$label" timeout 300 node "$root/tests/auth/conformance.mjs" "$url" "$db" "$work"
   local rc=$?
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "egov serve died during the test:"
-    tail -40 "$log"
-    rc=1
-  fi
-  kill "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  pid=
+  egov_serve_alive s "$log" || rc=1
+  egov_serve_stop s
   [ $rc -eq 0 ] || { echo "--- server log ($label) ---"; tail -30 "$log"; }
   return $rc
 }

@@ -9,16 +9,8 @@ set -u
 command -v curl >/dev/null 2>&1 || { echo "skip: curl missing"; exit 77; }
 ls /usr/share/unicode/Unihan_IRGSources.txt.bz2 >/dev/null 2>&1 ||
   [ -n "${EGOV_UNIHAN_DIR:-}" ] || { echo "skip: no Unihan data (unicode-data)"; exit 77; }
-tmp=$(mktemp -d "${EGOV_TEST_TMP:-/tmp}/hanzi-page.XXXXXX" 2>/dev/null || mktemp -d)
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(cd "$(dirname "$0")/../.." && pwd)/tests/testlib/serve.sh"
+egov_serve_workdir tmp hanzi-page
 fails=0
 ok() { printf 'ok   %s\n' "$1"; }
 bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
@@ -44,20 +36,8 @@ has "hanzi lookup --zhuyin" "$tmp/l" $'^台\tU\\+53F0\t1-'
 if [ $? -eq 2 ] && grep -q 'egov hanzi lookup' "$tmp/l"; then ok "unknown subcommand: usage"; else bad "unknown subcommand: $(cat "$tmp/l")"; fi
 
 # ---- the server --------------------------------------------------------
-"$EGOV_BIN" serve --listen 127.0.0.1:0 --db "sqlite:$tmp/x.db" >"$tmp/serve.log" 2>&1 &
-pid=$!
-url=
-for _ in $(seq 1 150); do
-  url=$(grep -o 'listening on http://[^ ]*' "$tmp/serve.log" 2>/dev/null | head -1 | sed 's/^listening on //')
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  echo "egov serve did not start:"
-  cat "$tmp/serve.log"
-  exit 1
-fi
+egov_serve_start s "$tmp/serve.log" --db "sqlite:$tmp/x.db" || exit 1
+url=$s_url
 
 H='Accept: text/html'
 code=$(curl -s -o "$tmp/p" -w '%{http_code}' -H "$H" "$url/hanzi/lookup?lang=zh-TW")
@@ -114,7 +94,7 @@ code=$(curl -s -o "$tmp/j" -w '%{http_code}' -H 'Content-Type: application/json'
 [ "$code" = 400 ] && ok "match API without b: 400" || bad "match API without b: $code"
 has "problem names b" "$tmp/j" '"field":"b"'
 
-if ! kill -0 "$pid" 2>/dev/null; then
+if ! kill -0 "$s_pid" 2>/dev/null; then
   bad "egov serve died"
   tail -20 "$tmp/serve.log"
 fi

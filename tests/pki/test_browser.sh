@@ -6,23 +6,11 @@
 # the npm packages.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-chromium=${EGOV_CHROMIUM:-/usr/bin/chromium}
-command -v node >/dev/null 2>&1 || { echo "skip: node missing"; exit 77; }
+. "$root/tests/testlib/serve.sh"
 command -v openssl >/dev/null 2>&1 || { echo "skip: openssl missing"; exit 77; }
-[ -x "$chromium" ] || { echo "skip: $chromium missing"; exit 77; }
-if [ ! -d "$root/node_modules/playwright-core" ] || [ ! -d "$root/node_modules/axe-core" ]; then
-  echo "skip: npm packages missing (run npm ci in $root)"
-  exit 77
-fi
-[ -n "${EGOV_BIN:-}" ] && [ -x "$EGOV_BIN" ] || { echo "EGOV_BIN not set or not executable"; exit 1; }
-mkdir -p "${EGOV_TEST_TMP:-/tmp}"
-work=$(mktemp -d "${EGOV_TEST_TMP:-/tmp}/pki-browser.XXXXXX")
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+egov_require_browser
+egov_require_bin
+egov_serve_workdir work pki-browser
 export EGOV_PATHS_VAR="$work/var" EGOV_HTTP_COOKIE_SECURE=false EGOV_LOG_LEVEL=warn
 db="sqlite:$work/x.db"
 "$EGOV_BIN" pki init --url http://127.0.0.1:1 --db "$db" >/dev/null || exit 1
@@ -33,17 +21,8 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$wo
 printf 'rainy days in Taipei 2026\n' >"$work/pw"
 "$EGOV_BIN" account add --national-id A123456789 --name "林美" --password-file "$work/pw" \
   --db "$db" >/dev/null 2>&1 || exit 1
-"$EGOV_BIN" serve --listen 127.0.0.1:0 --db "$db" >"$work/serve.log" 2>&1 &
-pid=$!
-url=
-for _ in $(seq 1 300); do
-  url=$(grep -o 'listening on http://[^ ]*' "$work/serve.log" 2>/dev/null | head -1 | sed 's/^listening on //')
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "egov serve did not start:"; cat "$work/serve.log"; exit 1; }
-timeout 120 node "$root/tests/pki/browser.mjs" "$url" "$work"
+egov_serve_start s "$work/serve.log" --db "$db" || exit 1
+timeout 120 node "$root/tests/pki/browser.mjs" "$s_url" "$work"
 rc=$?
 if grep -q 'AddressSanitizer\|runtime error' "$work/serve.log"; then
   grep -m3 -A8 'Sanitizer\|runtime error' "$work/serve.log"

@@ -5,51 +5,17 @@
 # node, chromium or the npm packages are missing.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
-chromium=${EGOV_CHROMIUM:-/usr/bin/chromium}
-
-command -v node >/dev/null 2>&1 || { echo "skip: node missing"; exit 77; }
-[ -x "$chromium" ] || { echo "skip: $chromium missing"; exit 77; }
-if [ ! -d "$root/node_modules/playwright-core" ] || [ ! -d "$root/node_modules/axe-core" ]; then
-  echo "skip: npm packages missing (run npm ci in $root)"
-  exit 77
-fi
-[ -n "${EGOV_BIN:-}" ] && [ -x "$EGOV_BIN" ] || { echo "EGOV_BIN not set or not executable"; exit 1; }
+. "$root/tests/testlib/serve.sh"
+egov_require_browser
+egov_require_bin
 
 out=${EGOV_TEST_TMP:-/tmp}
-mkdir -p "$out"
-work=$(mktemp -d "$out/browser.XXXXXX")
+egov_serve_workdir work browser
 log="$work/serve.log"
-pid=
-cleanup() {
-  if [ -n "$pid" ]; then
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+egov_serve_start s "$log" --db "sqlite:$work/x.db" || exit 1
+echo "egov at $s_url; screenshots in $out"
 
-"$EGOV_BIN" serve --listen 127.0.0.1:0 --db "sqlite:$work/x.db" >"$log" 2>&1 &
-pid=$!
-url=
-for _ in $(seq 1 100); do
-  url=$(grep -o 'listening on http://[^ ]*' "$log" 2>/dev/null | head -1 | sed 's/^listening on //')
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  echo "egov serve did not start:"
-  cat "$log"
-  exit 1
-fi
-echo "egov at $url; screenshots in $out"
-
-timeout 240 node "$root/tests/portal/browser.mjs" "$url" "$out"
+timeout 240 node "$root/tests/portal/browser.mjs" "$s_url" "$out"
 rc=$?
-if ! kill -0 "$pid" 2>/dev/null; then
-  echo "egov serve died during the test:"
-  tail -40 "$log"
-  rc=1
-fi
+egov_serve_alive s "$log" || rc=1
 exit $rc
