@@ -4,37 +4,11 @@
 // sign out, sign in with TOTP.  Every page is checked with axe-core and
 // for CSP violations; the name typed in is markup and must stay text.
 // Usage: node browser.mjs BASE_URL SCREENSHOT_DIR
-import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { launchBrowser, check, fail, axeCheck, finish } from '../testlib/browser.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const [base, shotDir] = process.argv.slice(2);
-const chromePath = process.env.EGOV_CHROMIUM || '/usr/bin/chromium';
-
-let failures = 0;
-let passes = 0;
-function check(cond, what) {
-  if (cond) {
-    passes++;
-    console.log(`ok - ${what}`);
-  } else {
-    failures++;
-    console.log(`not ok - ${what}`);
-  }
-}
-
-async function axeCheck(page, label) {
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad)
-    console.log(`  axe ${v.impact}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  check(bad.length === 0, `${label}: axe-core finds no serious or critical violation`);
-}
 
 function totp(secret, offsetSeconds) {
   const when = new Date(Date.now() + offsetSeconds * 1000).toISOString().replace('T', ' ').replace(/\..*/, ' UTC');
@@ -45,11 +19,7 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(shotDir, `account-${name}.png`), fullPage: true });
 }
 
-const browser = await chromium.launch({
-  executablePath: chromePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 const evilName = '<script>alert(1)</script> 林𠀀"\'&';
 const nid = 'A123456789';
 const email = 'mei@example.tw';
@@ -183,10 +153,8 @@ try {
     'no CSP violations or script errors');
   await context.close();
 } catch (e) {
-  failures++;
-  console.log(`not ok - ${e.stack || e}`);
+  fail(e.stack || e);
 } finally {
   await browser.close();
 }
-console.log(`${passes} passed, ${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

@@ -10,30 +10,14 @@ import http from 'node:http';
 import path from 'node:path';
 import * as client from 'openid-client';
 import * as jose from 'jose';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
-
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+import { launchBrowser, check, axeCheck, finish } from '../testlib/browser.mjs';
 
 const [base, dbUrl, workDir] = process.argv.slice(2);
 const egov = process.env.EGOV_BIN;
-const chromePath = process.env.EGOV_CHROMIUM || '/usr/bin/chromium';
 const NATIONAL_ID = 'A123456789';
 const PASSWORD = 'correct horse battery staple 42';
 const NAME = '王小明';
 
-let failures = 0;
-let passes = 0;
-function check(cond, what, extra) {
-  if (cond) {
-    passes++;
-    console.log(`ok - ${what}`);
-  } else {
-    failures++;
-    console.log(`not ok - ${what}${extra !== undefined ? ` (${extra})` : ''}`);
-  }
-}
 async function expectError(promise, what, pred) {
   try {
     await promise;
@@ -122,17 +106,8 @@ const confJwt = await client.discovery(issuerUrl, cJwt.client_id, { token_endpoi
   client.PrivateKeyJwt({ key: privateKey, kid: 'rp-key-1' }), opts);
 const confPublic = await client.discovery(issuerUrl, cPublic.client_id, undefined, client.None(), opts);
 
-// axe-core on the page as it is: no serious or critical violation
-async function axeCheck(p, label) {
-  await p.evaluate(axeSource);
-  const res = await p.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(bad.length === 0, `${label}: axe-core finds no serious or critical violation`,
-    bad.map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; '));
-}
-
 // --- the browser ---------------------------------------------------------------
-const browser = await chromium.launch({ executablePath: chromePath, args: ['--no-sandbox'] });
+const browser = await launchBrowser();
 let context = await browser.newContext({ locale: 'zh-TW' });
 let page = await context.newPage();
 let logins = 0;
@@ -475,5 +450,4 @@ check(after.searchParams.get('error') === 'login_required', 'after the confirmed
 
 await browser.close();
 rp.close();
-console.log(`# ${passes} passed, ${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+finish('# ');

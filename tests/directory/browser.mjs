@@ -4,29 +4,14 @@
 // both languages checked with axe-core, for unlabelled controls and for
 // Content-Security-Policy violations.
 // Usage: node browser.mjs BASE_URL SCREENSHOT_DIR
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { launchBrowser, check, axeCheck as axeOnly, finish } from '../testlib/browser.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const [base, shotDir] = process.argv.slice(2);
-const chromePath = process.env.EGOV_CHROMIUM || '/usr/bin/chromium';
 
-let failures = 0;
-function check(cond, what) {
-  if (!cond) failures++;
-  console.log(`${cond ? 'ok' : 'not ok'} - ${what}`);
-}
-
+// axe-core, labels on every control and no CSP violation on the page
 async function axeCheck(page, label) {
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad)
-    console.log(`  axe ${v.impact}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  check(bad.length === 0, `${label}: axe-core finds no serious or critical violation`);
+  await axeOnly(page, label);
   const unlabelled = await page.evaluate(() => {
     const out = [];
     for (const el of document.querySelectorAll('input, select, textarea')) {
@@ -40,11 +25,7 @@ async function axeCheck(page, label) {
   check(csp.length === 0, `${label}: no Content-Security-Policy violation ${csp.join('; ')}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: chromePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 try {
   for (const lang of ['zh-TW', 'en']) {
     const context = await browser.newContext({ locale: lang, viewport: { width: 1280, height: 900 } });
@@ -89,5 +70,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(failures === 0 ? 'all browser checks passed' : `${failures} browser checks failed`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

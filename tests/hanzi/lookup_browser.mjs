@@ -2,21 +2,10 @@
 // (playwright-core): accessibility (axe-core), labels, no CSP violations,
 // and putting a name together with and without JavaScript.
 // Usage: node lookup_browser.mjs BASE_URL SCREENSHOT_DIR
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { launchBrowser, check, axeCheck, finish } from '../testlib/browser.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const [base, shotDir] = process.argv.slice(2);
-const chromePath = process.env.EGOV_CHROMIUM || '/usr/bin/chromium';
-
-let failures = 0;
-function check(cond, what) {
-  if (!cond) failures++;
-  console.log(`${cond ? 'ok' : 'not ok'} - ${what}`);
-}
 
 async function newPage(browser, locale, javaScriptEnabled) {
   const context = await browser.newContext({ locale, javaScriptEnabled, viewport: { width: 1024, height: 800 } });
@@ -30,15 +19,6 @@ async function newPage(browser, locale, javaScriptEnabled) {
   return { context, page, problems };
 }
 
-async function axeCheck(page, label) {
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad)
-    console.log(`  axe ${v.impact}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  check(bad.length === 0, `${label}: axe-core finds no serious or critical violation`);
-}
-
 async function unlabelled(page) {
   return page.evaluate(() => [...document.querySelectorAll('input, select')]
     .filter((el) => !['hidden', 'submit', 'button'].includes(el.type))
@@ -46,11 +26,7 @@ async function unlabelled(page) {
     .map((el) => el.outerHTML));
 }
 
-const browser = await chromium.launch({
-  executablePath: chromePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 try {
   // With JavaScript, in Chinese: search by strokes and add 一 in place.
   {
@@ -97,5 +73,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(`${failures} failure(s)`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

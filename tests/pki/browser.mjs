@@ -4,42 +4,18 @@
 // submit, land on the account page.  Pages are checked with axe-core and
 // for CSP violations, in Traditional Chinese and English, with an error.
 // Usage: node browser.mjs BASE_URL WORKDIR (holding user.key, user.crt)
-import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { launchBrowser, check, axeCheck, finish } from '../testlib/browser.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const [base, work] = process.argv.slice(2);
-const chromePath = process.env.EGOV_CHROMIUM || '/usr/bin/chromium';
-
-let failures = 0;
-function check(cond, what) {
-  if (!cond) failures++;
-  console.log(`${cond ? 'ok' : 'not ok'} - ${what}`);
-}
-
-async function axeCheck(page, label) {
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad)
-    console.log(`  axe ${v.impact}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  check(bad.length === 0, `${label}: axe-core finds no serious or critical violation`);
-}
 
 function sign(challenge) {
   return execFileSync(process.env.EGOV_BIN, ['pki', 'sign-challenge', '--key', path.join(work, 'user.key'),
     '--cert', path.join(work, 'user.crt'), challenge], { encoding: 'utf8' }).trim();
 }
 
-const browser = await chromium.launch({
-  executablePath: chromePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 try {
   // the page needs no JavaScript: run the whole flow with it switched off
   const context = await browser.newContext({ locale: 'zh-TW', javaScriptEnabled: false });
@@ -88,5 +64,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(`${failures} failures`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

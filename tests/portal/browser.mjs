@@ -1,27 +1,10 @@
 // browser.mjs -- drives Debian's chromium through playwright-core against a
 // running egov node and checks the portal home page as a person meets it.
 // Usage: node browser.mjs BASE_URL SCREENSHOT_DIR
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { launchBrowser, check, fail, axeCheck, finish } from '../testlib/browser.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const [base, shotDir] = process.argv.slice(2);
-const chromePath = process.env.EGOV_CHROMIUM || '/usr/bin/chromium';
-
-let failures = 0;
-let passes = 0;
-function check(cond, what) {
-  if (cond) {
-    passes++;
-    console.log(`ok - ${what}`);
-  } else {
-    failures++;
-    console.log(`not ok - ${what}`);
-  }
-}
 
 async function newPage(browser, locale) {
   const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
@@ -41,15 +24,6 @@ async function newPage(browser, locale) {
   return { context, page, problems };
 }
 
-async function axeCheck(page, label) {
-  await page.evaluate(axeSource);
-  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad)
-    console.log(`  axe ${v.impact}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  check(bad.length === 0, `${label}: axe-core finds no serious or critical violation`);
-}
-
 async function unlabelledControls(page) {
   return page.evaluate(() => {
     const out = [];
@@ -63,11 +37,7 @@ async function unlabelledControls(page) {
   });
 }
 
-const browser = await chromium.launch({
-  executablePath: chromePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchBrowser();
 try {
   // A browser asking for no supported language gets Traditional Chinese.
   const { context, page, problems } = await newPage(browser, 'fr-FR');
@@ -135,10 +105,8 @@ try {
     'no CSP violations or script errors');
   await context.close();
 } catch (e) {
-  failures++;
-  console.log(`not ok - ${e.stack || e}`);
+  fail(e.stack || e);
 } finally {
   await browser.close();
 }
-console.log(`${passes} passed, ${failures} failed`);
-process.exit(failures === 0 ? 0 : 1);
+finish();
