@@ -123,4 +123,19 @@ size_t egov_test_read_all(int fd, char *out, size_t outlen, unsigned int timeout
 /* End of HTTP helpers                                                 */
 /* ================================================================== */
 
+/* ================================================================== */
+/* Fuzz corpora (testlib_fuzz.c)                                       */
+/* ================================================================== */
+
+/**
+ * Replays every file of a fuzz corpus through @p target: each file (its
+ * first 1 MiB) is read into an exactly sized buffer, so AddressSanitizer
+ * sees reads past the input, and passed to @p target; its return value is
+ * ignored, as libFuzzer does.  @p dir is a directory under
+ * tests/fuzz/corpus (e.g. "json") or an absolute path; names starting with
+ * '.' are skipped.  Returns the number of files replayed, or -1 (after
+ * printing why) if the directory or a file cannot be read.
+ */
+int egov_test_replay_corpus(const char *dir, int (*target)(const uint8_t *, size_t));
+
 #endif /* EGOV_TESTLIB_H */
