@@ -8,9 +8,8 @@ set -u
 : "${EGOV_BIN:?}"
 data=${EGOV_SHARED_DATA:-}
 [ -n "$data" ] && [ -r "$data/oid/GDS.csv" ] || { echo "shared data missing"; exit 77; }
-tmp=$(mktemp -d "${EGOV_TEST_TMP:-/tmp}/dir.XXXXXX" 2>/dev/null || mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$(cd "$(dirname "$0")/../.." && pwd)/tests/testlib/serve.sh"
+egov_serve_workdir tmp dir
 export EGOV_LOG_LEVEL=warn
 db="sqlite:$tmp/egov.db"
 fails=0
@@ -117,16 +116,9 @@ expect "check-id invalid" 1 'A123456780	invalid' -- "$EGOV_BIN" directory check-
 # --- a real node ----------------------------------------------------------
 printf 'dir-admin-token-0123456789\n' >"$tmp/token"
 chmod 600 "$tmp/token"
-EGOV_OID_ADMIN_TOKEN_FILE="$tmp/token" "$EGOV_BIN" serve --listen 127.0.0.1:0 --db "$db" >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-port=
-for _ in $(seq 1 600); do
-  port=$(sed -n 's/^listening on http:\/\/[^:]*:\([0-9]*\)$/\1/p' "$tmp/out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { bad "egov serve did not start: $(cat "$tmp/err")"; exit 1; }
-base="http://127.0.0.1:$port"
+EGOV_OID_ADMIN_TOKEN_FILE="$tmp/token" egov_serve_start s "$tmp/serve.log" --db "$db" ||
+  { bad "egov serve did not start"; exit 1; }
+base=$s_url
 # get NAME WANT_STATUS PATTERN CURL_ARGS...
 get() {
   local name=$1 want=$2 pat=$3; shift 3
@@ -188,7 +180,7 @@ get "check-id with a number" 400 '"field":"ids"' -H "$json" -d '{"ids":[5]}' "$b
 get "register an arc" 201 '"oid":"2.16.886.101.99999.1"' -H 'Content-Type: application/json' \
   -H 'Authorization: Bearer dir-admin-token-0123456789' -d '{"name":"子節點"}' "$base/api/oid/2.16.886.101.99999/children"
 get "resolve over HTTP" 200 '"der":"' "$base/api/oid/2.16.886.101.99999.1"
-kill "$pid"; wait "$pid"; rc=$?; pid=
-[ "$rc" -eq 0 ] && ok "egov serve stopped cleanly" || bad "egov serve exit $rc: $(tail -5 "$tmp/err")"
+kill "$s_pid"; wait "$s_pid"; rc=$?; s_pid=
+[ "$rc" -eq 0 ] && ok "egov serve stopped cleanly" || bad "egov serve exit $rc: $(tail -5 "$tmp/serve.log")"
 
 [ "$fails" -eq 0 ] || { echo "$fails failures"; exit 1; }

@@ -9,13 +9,8 @@ set -u
 : "${EGOV_BIN:?}"
 command -v openssl >/dev/null || { echo "openssl missing"; exit 77; }
 command -v curl >/dev/null || { echo "curl missing"; exit 77; }
-tmp=$(mktemp -d "${EGOV_TEST_TMP:-/tmp}/pki.XXXXXX" 2>/dev/null || mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(cd "$(dirname "$0")/../.." && pwd)/tests/testlib/serve.sh"
+egov_serve_workdir tmp pki
 fails=0
 ok() { printf 'ok   %s\n' "$1"; }
 bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
@@ -35,14 +30,8 @@ db="sqlite:$tmp/egov.db"
 id=A123456789
 
 # a node first: the CA is set up while it runs and it picks the keys up
-"$EGOV_BIN" serve --listen 127.0.0.1:0 --db "$db" >serve.out 2>serve.err &
-pid=$!
-for _ in $(seq 1 100); do
-  grep -q 'listening on' serve.out 2>/dev/null && break
-  sleep 0.1
-done
-base=$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' serve.out | head -1)
-[ -n "$base" ] || { echo "egov serve did not start"; cat serve.err; exit 1; }
+egov_serve_start s serve.log --db "$db" || exit 1
+base=$s_url
 
 expect "pki --help" 0 'sign-challenge' -- "$EGOV_BIN" pki --help
 expect "issue before init" 1 'PKI_NOT_INITIALISED|run .egov pki init' -- \
@@ -215,8 +204,8 @@ resp=$("$EGOV_BIN" pki sign-challenge --key user.key --cert user.crt "$ctext")
 expect "revoked certificate cannot log in" 0 '^401 .*PKI_CERT_REVOKED' -- \
   login "{\"challenge_id\":\"$cid\",\"response\":\"$resp\"}"
 
-kill "$pid"; wait "$pid"; rc=$?; pid=
-[ "$rc" -eq 0 ] && ok "node stops cleanly" || bad "node exit $rc: $(tail -5 serve.err)"
-if grep -q 'AddressSanitizer\|runtime error' serve.err; then bad "sanitizer: $(grep -m3 -A5 'Sanitizer\|runtime error' serve.err)"; fi
+kill "$s_pid"; wait "$s_pid"; rc=$?; s_pid=
+[ "$rc" -eq 0 ] && ok "node stops cleanly" || bad "node exit $rc: $(tail -5 serve.log)"
+if grep -q 'AddressSanitizer\|runtime error' serve.log; then bad "sanitizer: $(grep -m3 -A5 'Sanitizer\|runtime error' serve.log)"; fi
 echo "$fails failures"
 [ "$fails" -eq 0 ]
