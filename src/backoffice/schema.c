@@ -83,17 +83,7 @@ static const struct egov_db_migration tax_migrations[] = {
      "CREATE INDEX tax_bill_payer ON tax_bill (national_id, year);"
      "CREATE TABLE tax_payment (id TEXT PRIMARY KEY, bill_no TEXT NOT NULL,"
      " amount BIGINT NOT NULL, paid_at BIGINT NOT NULL)",
-     "CREATE TABLE tax_payer (national_id TEXT PRIMARY KEY, name BYTEA NOT NULL,"
-     " address BYTEA NOT NULL, district_code TEXT NOT NULL, updated_at BIGINT NOT NULL);"
-     "CREATE TABLE tax_income (national_id TEXT NOT NULL, year BIGINT NOT NULL,"
-     " gross BIGINT NOT NULL, taxable BIGINT NOT NULL, tax BIGINT NOT NULL,"
-     " PRIMARY KEY (national_id, year));"
-     "CREATE TABLE tax_bill (bill_no TEXT PRIMARY KEY, national_id TEXT NOT NULL,"
-     " kind TEXT NOT NULL, year BIGINT NOT NULL, object TEXT NOT NULL,"
-     " amount BIGINT NOT NULL, due_date TEXT NOT NULL, paid_at BIGINT);"
-     "CREATE INDEX tax_bill_payer ON tax_bill (national_id, year);"
-     "CREATE TABLE tax_payment (id TEXT PRIMARY KEY, bill_no TEXT NOT NULL,"
-     " amount BIGINT NOT NULL, paid_at BIGINT NOT NULL)"},
+     NULL},
     {0, NULL, NULL, NULL},
 };
 
@@ -128,21 +118,7 @@ static const struct egov_db_migration vehicle_migrations[] = {
      " owner_id TEXT NOT NULL, issued_on TEXT NOT NULL, violation TEXT NOT NULL,"
      " amount BIGINT NOT NULL, paid BOOLEAN NOT NULL);"
      "CREATE INDEX veh_fine_owner ON veh_fine (owner_id)",
-     "CREATE TABLE veh_person (national_id TEXT PRIMARY KEY, name BYTEA NOT NULL,"
-     " address BYTEA NOT NULL, district_code TEXT NOT NULL, updated_at BIGINT NOT NULL);"
-     "CREATE TABLE veh_vehicle (plate TEXT PRIMARY KEY, owner_id TEXT NOT NULL,"
-     " kind TEXT NOT NULL, make TEXT NOT NULL, cc BIGINT NOT NULL,"
-     " registered_on TEXT NOT NULL, inspection_due TEXT NOT NULL);"
-     "CREATE INDEX veh_vehicle_owner ON veh_vehicle (owner_id);"
-     "CREATE TABLE veh_licence (national_id TEXT NOT NULL, class TEXT NOT NULL,"
-     " issued_on TEXT NOT NULL, expires_on TEXT NOT NULL, status TEXT NOT NULL,"
-     " PRIMARY KEY (national_id, class));"
-     "CREATE TABLE veh_inspection (plate TEXT NOT NULL, inspected_on TEXT NOT NULL,"
-     " result TEXT NOT NULL, station TEXT NOT NULL, PRIMARY KEY (plate, inspected_on));"
-     "CREATE TABLE veh_fine (fine_no TEXT PRIMARY KEY, plate TEXT NOT NULL,"
-     " owner_id TEXT NOT NULL, issued_on TEXT NOT NULL, violation TEXT NOT NULL,"
-     " amount BIGINT NOT NULL, paid BOOLEAN NOT NULL);"
-     "CREATE INDEX veh_fine_owner ON veh_fine (owner_id)"},
+     NULL},
     {0, NULL, NULL, NULL},
 };
 

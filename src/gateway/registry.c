@@ -102,7 +102,7 @@ static const struct egov_db_migration gw_list[] = {
      " created_at BIGINT NOT NULL);",
      NULL},
     {2, "audit entries may keep the call's bodies, encrypted",
-     "ALTER TABLE gw_audit ADD COLUMN bodies BLOB", "ALTER TABLE gw_audit ADD COLUMN bodies BYTEA"},
+     "ALTER TABLE gw_audit ADD COLUMN bodies BLOB", NULL},
     {0, NULL, NULL, NULL},
 };
 

@@ -28,8 +28,7 @@ static const struct egov_db_migration hanzi_migration_list[] = {
     {1, "hanzi_file: imported character tables shared by every node",
      "CREATE TABLE hanzi_file (name TEXT PRIMARY KEY, sha256 TEXT NOT NULL,"
      " data BLOB NOT NULL, updated_at BIGINT NOT NULL)",
-     "CREATE TABLE hanzi_file (name TEXT PRIMARY KEY, sha256 TEXT NOT NULL,"
-     " data BYTEA NOT NULL, updated_at BIGINT NOT NULL)"},
+     NULL},
     {0, NULL, NULL, NULL},
 };
 
