@@ -51,14 +51,7 @@ void account_hash_hex(const char *s, char out[65])
 
 enum egov_db_qs account_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, void *cls)
 {
-    if (db == NULL)
-        return EGOV_DB_HARD_ERROR;
-    struct egov_db_conn *c = egov_db_acquire(db, ACCOUNT_ACQUIRE_MS);
-    if (c == NULL)
-        return EGOV_DB_SOFT_ERROR;
-    enum egov_db_qs qs = egov_db_txn(c, write, ACCOUNT_TXN_RETRIES, fn, cls);
-    egov_db_release(c);
-    return qs;
+    return egov_db_run_txn(db, write, ACCOUNT_ACQUIRE_MS, ACCOUNT_TXN_RETRIES, fn, cls);
 }
 
 bool account_local_path(const char *s)

@@ -129,14 +129,7 @@ static enum egov_db_qs record_body(struct egov_db_conn *c, void *cls)
 
 enum egov_db_qs accounting_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, void *cls)
 {
-    if (db == NULL)
-        return EGOV_DB_HARD_ERROR;
-    struct egov_db_conn *c = egov_db_acquire(db, 5000);
-    if (c == NULL)
-        return EGOV_DB_SOFT_ERROR;
-    enum egov_db_qs qs = egov_db_txn(c, write, 10, fn, cls);
-    egov_db_release(c);
-    return qs;
+    return egov_db_run_txn(db, write, 5000, 10, fn, cls);
 }
 
 enum egov_db_qs egov_accounting_record_db(struct egov_db *db, const char *kind,

@@ -92,14 +92,7 @@ static const struct egov_db_stmt st_view_audit = {
 
 enum egov_db_qs authz_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, void *cls)
 {
-    if (db == NULL)
-        return EGOV_DB_HARD_ERROR;
-    struct egov_db_conn *c = egov_db_acquire(db, 5000);
-    if (c == NULL)
-        return EGOV_DB_SOFT_ERROR;
-    enum egov_db_qs qs = egov_db_txn(c, write, 10, fn, cls);
-    egov_db_release(c);
-    return qs;
+    return egov_db_run_txn(db, write, 5000, 10, fn, cls);
 }
 
 /*
@@ -116,11 +109,6 @@ static enum egov_db_qs authz_read(struct egov_db *db, egov_db_txn_fn fn, void *c
         qs = fn(c, cls);
     egov_db_release(c);
     return qs;
-}
-
-static enum egov_ec qs_ec(enum egov_db_qs qs)
-{
-    return qs == EGOV_DB_SOFT_ERROR ? EGOV_EC_DB_SOFT_ERROR : EGOV_EC_DB_HARD_ERROR;
 }
 
 bool authz_pattern_ok(const char *s, size_t max, bool allow_slash)
@@ -390,7 +378,7 @@ struct change {
 static enum egov_ec change_ec(enum egov_db_qs qs, const struct change *t, enum egov_ec unknown)
 {
     if (qs < 0)
-        return qs_ec(qs);
+        return egov_db_qs_ec(qs);
     switch (t->outcome) {
     case CHG_NOT_ADMIN:
         return EGOV_EC_AUTHZ_NOT_ADMIN;

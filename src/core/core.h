@@ -131,6 +131,12 @@ bool egov_utf8_valid(const char *s, size_t n, size_t *bad_offset);
 size_t egov_utf8_decode(const char *s, size_t n, uint32_t *cp);
 /** Encodes @p cp into @p out (4 bytes of room).  Returns bytes written, 0 if invalid. */
 size_t egov_utf8_encode(uint32_t cp, char out[4]);
+/**
+ * Copies NUL-terminated @p src (NULL counts as "") into @p dst of @p size
+ * bytes (size > 0).  If it does not fit, copies as much as fits without
+ * cutting a UTF-8 sequence and returns false; true if it was copied whole.
+ */
+bool egov_utf8_copy(char *dst, size_t size, const char *src);
 /** Number of code points in valid UTF-8 @p s[0..n). */
 size_t egov_utf8_length(const char *s, size_t n);
 

@@ -1,6 +1,8 @@
 /*
  * utf8.c -- strict UTF-8 validation, decoding and encoding (RFC 3629).
  */
+#include <string.h>
+
 #include "core/core.h"
 
 size_t egov_utf8_decode(const char *s, size_t n, uint32_t *cp)
@@ -94,4 +96,22 @@ size_t egov_utf8_length(const char *s, size_t n)
         if (((unsigned char)s[i] & 0xC0) != 0x80)
             count++;
     return count;
+}
+
+bool egov_utf8_copy(char *dst, size_t size, const char *src)
+{
+    if (src == NULL)
+        src = "";
+    size_t n = strlen(src);
+    if (n >= size) {
+        /* cut at a character boundary */
+        n = size - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0u) == 0x80u)
+            n--;
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+        return false;
+    }
+    memcpy(dst, src, n + 1);
+    return true;
 }

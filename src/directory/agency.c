@@ -150,40 +150,9 @@ static const struct egov_db_stmt st_agency_search = {
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-bool dir_copy(char *dst, size_t size, const char *src)
-{
-    if (src == NULL)
-        src = "";
-    size_t n = strlen(src);
-    if (n >= size) {
-        n = size - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xC0u) == 0x80u)
-            n--;
-        memcpy(dst, src, n);
-        dst[n] = '\0';
-        return false;
-    }
-    memcpy(dst, src, n + 1);
-    return true;
-}
-
-enum egov_ec dir_qs_ec(enum egov_db_qs qs)
-{
-    if (qs == EGOV_DB_SOFT_ERROR)
-        return EGOV_EC_DB_SOFT_ERROR;
-    if (qs < 0)
-        return EGOV_EC_DB_HARD_ERROR;
-    return EGOV_EC_NONE;
-}
-
 enum egov_db_qs dir_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, void *cls)
 {
-    struct egov_db_conn *c = egov_db_acquire(db, DIR_DB_WAIT_MS);
-    if (c == NULL)
-        return EGOV_DB_HARD_ERROR;
-    enum egov_db_qs qs = egov_db_txn(c, write, DIR_TXN_RETRIES, fn, cls);
-    egov_db_release(c);
-    return qs;
+    return egov_db_run_txn(db, write, DIR_DB_WAIT_MS, DIR_TXN_RETRIES, fn, cls);
 }
 
 bool dir_text_ok(const char *s, size_t max, bool allow_empty)
@@ -204,14 +173,14 @@ bool dir_text_ok(const char *s, size_t max, bool allow_empty)
 static void fill_agency(const struct egov_db_rows *r, size_t row, struct egov_directory_agency *a)
 {
     memset(a, 0, sizeof(*a));
-    dir_copy(a->id, sizeof(a->id), egov_db_rows_text(r, row, 0));
-    dir_copy(a->code, sizeof(a->code), egov_db_rows_text(r, row, 1));
-    dir_copy(a->oid, sizeof(a->oid), egov_db_rows_text(r, row, 2));
-    dir_copy(a->parent_id, sizeof(a->parent_id), egov_db_rows_text(r, row, 3));
-    dir_copy(a->name, sizeof(a->name), egov_db_rows_text(r, row, 4));
-    dir_copy(a->address, sizeof(a->address), egov_db_rows_text(r, row, 5));
-    dir_copy(a->phone, sizeof(a->phone), egov_db_rows_text(r, row, 6));
-    dir_copy(a->dn, sizeof(a->dn), egov_db_rows_text(r, row, 7));
+    egov_utf8_copy(a->id, sizeof(a->id), egov_db_rows_text(r, row, 0));
+    egov_utf8_copy(a->code, sizeof(a->code), egov_db_rows_text(r, row, 1));
+    egov_utf8_copy(a->oid, sizeof(a->oid), egov_db_rows_text(r, row, 2));
+    egov_utf8_copy(a->parent_id, sizeof(a->parent_id), egov_db_rows_text(r, row, 3));
+    egov_utf8_copy(a->name, sizeof(a->name), egov_db_rows_text(r, row, 4));
+    egov_utf8_copy(a->address, sizeof(a->address), egov_db_rows_text(r, row, 5));
+    egov_utf8_copy(a->phone, sizeof(a->phone), egov_db_rows_text(r, row, 6));
+    egov_utf8_copy(a->dn, sizeof(a->dn), egov_db_rows_text(r, row, 7));
     a->active = egov_db_rows_int64(r, row, 8) != 0;
     a->created_at = egov_db_rows_int64(r, row, 9);
     a->updated_at = egov_db_rows_int64(r, row, 10);
@@ -241,7 +210,7 @@ int dir_agency_within_on(struct egov_db_conn *c, const char *id, const char *anc
 {
     struct egov_directory_agency a;
     char cur[37];
-    dir_copy(cur, sizeof(cur), id);
+    egov_utf8_copy(cur, sizeof(cur), id);
     for (unsigned int depth = 0; depth < MAX_TREE_DEPTH && cur[0] != '\0'; depth++) {
         if (strcmp(cur, ancestor_id) == 0)
             return 1;
@@ -250,7 +219,7 @@ int dir_agency_within_on(struct egov_db_conn *c, const char *id, const char *anc
             return -1;
         if (qs == 0)
             return 0;
-        dir_copy(cur, sizeof(cur), a.parent_id);
+        egov_utf8_copy(cur, sizeof(cur), a.parent_id);
     }
     return 0;
 }
@@ -367,21 +336,21 @@ static enum egov_db_qs create_body(struct egov_db_conn *c, void *cls)
     if (in->parent_id[0] != '\0') {
         qs = dir_agency_get_on(c, in->parent_id, &other);
         if (qs <= 0) {
-            cc->ec = qs < 0 ? dir_qs_ec(qs) : EGOV_EC_DIRECTORY_PARENT_INVALID;
+            cc->ec = qs < 0 ? egov_db_qs_ec(qs) : EGOV_EC_DIRECTORY_PARENT_INVALID;
             return qs < 0 ? qs : EGOV_DB_NO_ROW;
         }
     }
     if (in->code[0] != '\0') {
         qs = agency_query_on(c, &st_agency_by_code, in->code, &other);
         if (qs != 0) {
-            cc->ec = qs < 0 ? dir_qs_ec(qs) : EGOV_EC_DIRECTORY_EXISTS;
+            cc->ec = qs < 0 ? egov_db_qs_ec(qs) : EGOV_EC_DIRECTORY_EXISTS;
             return qs < 0 ? qs : EGOV_DB_NO_ROW;
         }
     }
     if (in->oid[0] != '\0') {
         qs = agency_query_on(c, &st_agency_by_oid, in->oid, &other);
         if (qs != 0) {
-            cc->ec = qs < 0 ? dir_qs_ec(qs) : EGOV_EC_DIRECTORY_EXISTS;
+            cc->ec = qs < 0 ? egov_db_qs_ec(qs) : EGOV_EC_DIRECTORY_EXISTS;
             return qs < 0 ? qs : EGOV_DB_NO_ROW;
         }
     }
@@ -407,10 +376,10 @@ static enum egov_db_qs create_body(struct egov_db_conn *c, void *cls)
         return qs;
     struct egov_oid_entry e;
     memset(&e, 0, sizeof(e));
-    dir_copy(e.oid, sizeof(e.oid), in->oid);
-    dir_copy(e.name, sizeof(e.name), in->name);
-    dir_copy(e.agency_id, sizeof(e.agency_id), cc->id);
-    dir_copy(e.created_by, sizeof(e.created_by), "directory");
+    egov_utf8_copy(e.oid, sizeof(e.oid), in->oid);
+    egov_utf8_copy(e.name, sizeof(e.name), in->name);
+    egov_utf8_copy(e.agency_id, sizeof(e.agency_id), cc->id);
+    egov_utf8_copy(e.created_by, sizeof(e.created_by), "directory");
     qs = egov_oid_upsert(c, &e, key);
     return qs < 0 ? qs : EGOV_DB_ONE_ROW;
 }
@@ -440,11 +409,11 @@ enum egov_ec egov_directory_agency_create(struct egov_db *db, const struct egov_
     struct create_cls cc = {.in = in};
     enum egov_db_qs qs = dir_txn(db, true, create_body, &cc);
     if (qs < 0)
-        return dir_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     if (cc.ec != EGOV_EC_NONE)
         return cc.ec;
     if (id_out != NULL)
-        dir_copy(id_out, 37, cc.id);
+        egov_utf8_copy(id_out, 37, cc.id);
     return EGOV_EC_NONE;
 }
 
@@ -465,13 +434,13 @@ static enum egov_db_qs update_body(struct egov_db_conn *c, void *cls)
     enum egov_db_qs qs = dir_agency_get_on(c, u->id, &a);
     u->ec = EGOV_EC_NONE;
     if (qs <= 0) {
-        u->ec = qs < 0 ? dir_qs_ec(qs) : EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
+        u->ec = qs < 0 ? egov_db_qs_ec(qs) : EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
         return qs < 0 ? qs : EGOV_DB_NO_ROW;
     }
     if (u->code != NULL && u->code[0] != '\0' && strcmp(u->code, a.code) != 0) {
         qs = agency_query_on(c, &st_agency_by_code, u->code, &other);
         if (qs != 0) {
-            u->ec = qs < 0 ? dir_qs_ec(qs) : EGOV_EC_DIRECTORY_EXISTS;
+            u->ec = qs < 0 ? egov_db_qs_ec(qs) : EGOV_EC_DIRECTORY_EXISTS;
             return qs < 0 ? qs : EGOV_DB_NO_ROW;
         }
     }
@@ -552,7 +521,7 @@ enum egov_ec egov_directory_agency_update(struct egov_db *db, const struct egov_
     struct update_cls u = {id, new_name, code, address, phone, effective_date, EGOV_EC_NONE};
     enum egov_db_qs qs = dir_txn(db, true, update_body, &u);
     if (qs < 0)
-        return dir_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     return u.ec;
 }
 
@@ -571,7 +540,7 @@ static enum egov_db_qs path_body(struct egov_db_conn *c, struct list_cls *lc)
 {
     struct egov_directory_agency a;
     char cur[37];
-    dir_copy(cur, sizeof(cur), lc->key);
+    egov_utf8_copy(cur, sizeof(cur), lc->key);
     for (unsigned int depth = 0; depth < MAX_TREE_DEPTH && cur[0] != '\0'; depth++) {
         enum egov_db_qs qs = dir_agency_get_on(c, cur, &a);
         if (qs < 0)
@@ -580,7 +549,7 @@ static enum egov_db_qs path_body(struct egov_db_conn *c, struct list_cls *lc)
             return depth == 0 ? EGOV_DB_NO_ROW : EGOV_DB_HARD_ERROR;
         json_array_insert_new(
             lc->result, 0, json_pack("{s:s, s:s, s:s}", "id", a.id, "name", a.name, "oid", a.oid));
-        dir_copy(cur, sizeof(cur), a.parent_id);
+        egov_utf8_copy(cur, sizeof(cur), a.parent_id);
     }
     return EGOV_DB_ONE_ROW;
 }
@@ -646,7 +615,7 @@ static enum egov_ec run_list(struct egov_db *db, struct list_cls *lc, json_t **o
     enum egov_db_qs qs = dir_txn(db, false, list_body, lc);
     if (qs < 0) {
         json_decref(lc->result);
-        return dir_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     }
     if (qs == 0 && lc->kind == 4) {
         json_decref(lc->result);

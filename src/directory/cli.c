@@ -37,7 +37,7 @@ static void print_json(json_t *j)
 static void operator_actor(struct egov_oid_actor *actor)
 {
     memset(actor, 0, sizeof(*actor));
-    dir_copy(actor->subject, sizeof(actor->subject), "cli");
+    egov_utf8_copy(actor->subject, sizeof(actor->subject), "cli");
     actor->platform_admin = true;
 }
 
@@ -290,7 +290,7 @@ static int dir_export(int argc, char **argv, const struct egov_module_env *env)
         enum egov_db_qs qs = find_agency(db, root, &a);
         if (qs <= 0) {
             fail_ec("directory export-ldif",
-                    qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : dir_qs_ec(qs));
+                    qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : egov_db_qs_ec(qs));
             goto done;
         }
         root_id = a.id;
@@ -333,7 +333,7 @@ static int dir_agency(int argc, char **argv, const struct egov_module_env *env)
     struct egov_directory_agency a;
     enum egov_db_qs qs = find_agency(db, argv[2], &a);
     json_t *o = NULL, *history = NULL, *path = NULL;
-    enum egov_ec ec = qs < 0    ? dir_qs_ec(qs)
+    enum egov_ec ec = qs < 0    ? egov_db_qs_ec(qs)
                       : qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND
                                 : EGOV_EC_NONE;
     if (ec == EGOV_EC_NONE)

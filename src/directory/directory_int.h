@@ -19,10 +19,6 @@ extern const struct egov_db_module_migrations dir_migrations;
 extern const struct egov_route_table dir_routes;
 extern const struct egov_module_cli dir_cli[];
 
-/** Copies @p src (NULL = "") into @p dst of @p size bytes; false if it was cut. */
-bool dir_copy(char *dst, size_t size, const char *src);
-/** Maps a negative query status to an error code (EGOV_EC_NONE otherwise). */
-enum egov_ec dir_qs_ec(enum egov_db_qs qs);
 /** Runs @p fn in one transaction on a pooled connection of @p db. */
 enum egov_db_qs dir_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, void *cls);
 /** True if @p s is 1..@p max code points of valid UTF-8 without control characters. */

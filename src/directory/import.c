@@ -314,7 +314,7 @@ static enum egov_db_qs load_body(struct egov_db_conn *c, void *cls)
             lc->oom = true;
             break;
         }
-        dir_copy(a->id, sizeof(a->id), egov_db_rows_text(r, i, 0));
+        egov_utf8_copy(a->id, sizeof(a->id), egov_db_rows_text(r, i, 0));
         a->db_name = egov_strdup(egov_db_rows_text(r, i, 2));
         a->db_phone = egov_strdup(egov_db_rows_text(r, i, 3));
         a->db_address = egov_strdup(egov_db_rows_text(r, i, 4));
@@ -336,14 +336,14 @@ static void find_parent(struct importer *im, const char *oid, char parent_id[37]
 {
     char cur[EGOV_OID_TEXT_MAX + 1], up[EGOV_OID_TEXT_MAX + 1];
     parent_id[0] = '\0';
-    dir_copy(cur, sizeof(cur), oid);
+    egov_utf8_copy(cur, sizeof(cur), oid);
     while (egov_oid_parent(cur, up, sizeof(up))) {
         struct imp_agency *p = imp_find(im, up);
         if (p != NULL) {
-            dir_copy(parent_id, 37, p->id);
+            egov_utf8_copy(parent_id, 37, p->id);
             return;
         }
-        dir_copy(cur, sizeof(cur), up);
+        egov_utf8_copy(cur, sizeof(cur), up);
     }
 }
 
@@ -439,10 +439,10 @@ static enum egov_db_qs batch_body(struct egov_db_conn *c, void *cls)
         }
         struct egov_oid_entry e;
         memset(&e, 0, sizeof(e));
-        dir_copy(e.oid, sizeof(e.oid), a->oid);
-        dir_copy(e.name, sizeof(e.name), a->name);
-        dir_copy(e.agency_id, sizeof(e.agency_id), a->id);
-        dir_copy(e.created_by, sizeof(e.created_by), "import");
+        egov_utf8_copy(e.oid, sizeof(e.oid), a->oid);
+        egov_utf8_copy(e.name, sizeof(e.name), a->name);
+        egov_utf8_copy(e.agency_id, sizeof(e.agency_id), a->id);
+        egov_utf8_copy(e.created_by, sizeof(e.created_by), "import");
         qs = egov_oid_upsert(c, &e, changed ? key : NULL);
         if (qs < 0)
             return qs;
@@ -492,7 +492,7 @@ static void slash_date(const char *s, char out[11])
         m <= 12 && d >= 1 && d <= 31) {
         char tmp[48];
         snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
-        dir_copy(out, 11, tmp);
+        egov_utf8_copy(out, 11, tmp);
     }
 }
 
@@ -624,7 +624,7 @@ static enum egov_ec import_changes(struct egov_db *db, struct importer *im, cons
     struct changes_cls cc = {list, n, 0};
     enum egov_db_qs qs = dir_txn(db, true, changes_body, &cc);
     if (qs < 0) {
-        ec = dir_qs_ec(qs);
+        ec = egov_db_qs_ec(qs);
         snprintf(im->err, im->errlen, "the database refused the rename list");
         goto done;
     }
@@ -662,7 +662,7 @@ enum egov_ec egov_directory_import_oid_list(struct egov_db *db, const char *gds_
     struct load_cls lc = {&im, false};
     enum egov_db_qs qs = dir_txn(db, false, load_body, &lc);
     if (qs < 0) {
-        ec = lc.oom ? EGOV_EC_GENERIC_OOM : dir_qs_ec(qs);
+        ec = lc.oom ? EGOV_EC_GENERIC_OOM : egov_db_qs_ec(qs);
         snprintf(err, errlen, "cannot read the agencies already in the database");
         goto done;
     }
@@ -754,7 +754,7 @@ enum egov_ec egov_directory_import_oid_list(struct egov_db *db, const char *gds_
             0};
         qs = dir_txn(db, true, batch_body, &b);
         if (qs < 0) {
-            ec = dir_qs_ec(qs);
+            ec = egov_db_qs_ec(qs);
             snprintf(err, errlen, "the database refused rows %zu to %zu", start + 1, start + b.n);
             goto done;
         }

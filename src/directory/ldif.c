@@ -285,7 +285,7 @@ enum egov_ec egov_directory_export_ldif(struct egov_db *db, const char *root_id,
         return EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
     enum egov_db_qs qs = dir_txn(db, false, all_body, &lc);
     if (qs < 0) {
-        ec = dir_qs_ec(qs);
+        ec = egov_db_qs_ec(qs);
         goto done;
     }
     size_t n = egov_db_rows_count(lc.rows);

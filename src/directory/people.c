@@ -127,7 +127,7 @@ static enum egov_ec run_rows(struct egov_db *db, struct rows_cls *rc, json_t **o
     enum egov_db_qs qs = dir_txn(db, false, rows_body, rc);
     if (qs < 0) {
         json_decref(rc->result);
-        return dir_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     }
     *out = rc->result;
     return EGOV_EC_NONE;
@@ -152,7 +152,7 @@ static enum egov_db_qs unit_body(struct egov_db_conn *c, void *cls)
     u->ec = EGOV_EC_NONE;
     enum egov_db_qs qs = dir_agency_get_on(c, u->agency_id, &a);
     if (qs <= 0) {
-        u->ec = qs < 0 ? dir_qs_ec(qs) : EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
+        u->ec = qs < 0 ? egov_db_qs_ec(qs) : EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
         return qs < 0 ? qs : EGOV_DB_NO_ROW;
     }
     if (u->parent_unit_id != NULL) {
@@ -203,9 +203,9 @@ enum egov_ec egov_directory_unit_create(struct egov_db *db, const struct egov_oi
     struct unit_cls u = {agency_id, parent_unit_id, name, "", EGOV_EC_NONE};
     enum egov_db_qs qs = dir_txn(db, true, unit_body, &u);
     if (qs < 0)
-        return dir_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     if (u.ec == EGOV_EC_NONE && id_out != NULL)
-        dir_copy(id_out, 37, u.id);
+        egov_utf8_copy(id_out, 37, u.id);
     return u.ec;
 }
 
@@ -247,7 +247,7 @@ static enum egov_db_qs staff_body(struct egov_db_conn *c, void *cls)
     s->ec = EGOV_EC_NONE;
     enum egov_db_qs qs = dir_agency_get_on(c, s->agency_id, &a);
     if (qs <= 0) {
-        s->ec = qs < 0 ? dir_qs_ec(qs) : EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
+        s->ec = qs < 0 ? egov_db_qs_ec(qs) : EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
         return qs < 0 ? qs : EGOV_DB_NO_ROW;
     }
     if (s->unit_id != NULL) {
@@ -272,7 +272,7 @@ static enum egov_db_qs staff_body(struct egov_db_conn *c, void *cls)
     if (qs < 0)
         return qs;
     if (qs > 0) {
-        dir_copy(s->id, sizeof(s->id), egov_db_rows_text(r, 0, 0));
+        egov_utf8_copy(s->id, sizeof(s->id), egov_db_rows_text(r, 0, 0));
         egov_db_rows_free(r);
         struct egov_db_param p[] = {
             EGOV_DB_PARAM_TEXT(s->id), EGOV_DB_PARAM_TEXT(s->unit_id), EGOV_DB_PARAM_TEXT(s->name),
@@ -321,9 +321,9 @@ enum egov_ec egov_directory_staff_add(struct egov_db *db, const struct egov_oid_
                           "",        EGOV_EC_NONE};
     enum egov_db_qs qs = dir_txn(db, true, staff_body, &s);
     if (qs < 0)
-        return dir_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     if (s.ec == EGOV_EC_NONE && id_out != NULL)
-        dir_copy(id_out, 37, s.id);
+        egov_utf8_copy(id_out, 37, s.id);
     return s.ec;
 }
 
@@ -341,7 +341,7 @@ static enum egov_db_qs staff_agency_body(struct egov_db_conn *c, void *cls)
     enum egov_db_qs qs = egov_db_query(c, &st_staff_agency, p, &r);
     s->found = qs > 0;
     if (s->found)
-        dir_copy(s->agency_id, sizeof(s->agency_id), egov_db_rows_text(r, 0, 0));
+        egov_utf8_copy(s->agency_id, sizeof(s->agency_id), egov_db_rows_text(r, 0, 0));
     egov_db_rows_free(r);
     return qs;
 }
@@ -354,7 +354,7 @@ enum egov_ec egov_directory_staff_remove(struct egov_db *db, const struct egov_o
     struct staff_rm_cls s = {staff_id, "", false};
     enum egov_db_qs qs = dir_txn(db, false, staff_agency_body, &s);
     if (qs < 0)
-        return dir_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     if (!s.found)
         return EGOV_EC_DIRECTORY_NOT_FOUND;
     enum egov_ec ec = dir_authorize(db, actor, "directory.staff.write", s.agency_id);
@@ -365,7 +365,7 @@ enum egov_ec egov_directory_staff_remove(struct egov_db *db, const struct egov_o
     struct exec_cls e = {&st_staff_deactivate, p};
     qs = dir_txn(db, true, exec_body, &e);
     if (qs < 0)
-        return dir_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     return qs == 0 ? EGOV_EC_DIRECTORY_NOT_FOUND : EGOV_EC_NONE;
 }
 
@@ -467,27 +467,27 @@ enum egov_ec egov_directory_person_add(struct egov_db *db, const struct egov_dir
     struct exec_cls e = {&st_person_insert, params};
     enum egov_db_qs qs = dir_txn(db, true, exec_body, &e);
     if (qs < 0)
-        return dir_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     if (qs == 0)
         return EGOV_EC_DIRECTORY_EXISTS;
     if (id_out != NULL)
-        dir_copy(id_out, 37, id);
+        egov_utf8_copy(id_out, 37, id);
     return EGOV_EC_NONE;
 }
 
 static void fill_person(const struct egov_db_rows *r, size_t i, struct egov_directory_person *p)
 {
     memset(p, 0, sizeof(*p));
-    dir_copy(p->id, sizeof(p->id), egov_db_rows_text(r, i, 0));
-    dir_copy(p->id_number, sizeof(p->id_number), egov_db_rows_text(r, i, 1));
-    dir_copy(p->kind, sizeof(p->kind), egov_db_rows_text(r, i, 2));
-    dir_copy(p->name, sizeof(p->name), egov_db_rows_text(r, i, 3));
-    dir_copy(p->name_latin, sizeof(p->name_latin), egov_db_rows_text(r, i, 4));
-    dir_copy(p->nationality, sizeof(p->nationality), egov_db_rows_text(r, i, 5));
-    dir_copy(p->birth_date, sizeof(p->birth_date), egov_db_rows_text(r, i, 6));
+    egov_utf8_copy(p->id, sizeof(p->id), egov_db_rows_text(r, i, 0));
+    egov_utf8_copy(p->id_number, sizeof(p->id_number), egov_db_rows_text(r, i, 1));
+    egov_utf8_copy(p->kind, sizeof(p->kind), egov_db_rows_text(r, i, 2));
+    egov_utf8_copy(p->name, sizeof(p->name), egov_db_rows_text(r, i, 3));
+    egov_utf8_copy(p->name_latin, sizeof(p->name_latin), egov_db_rows_text(r, i, 4));
+    egov_utf8_copy(p->nationality, sizeof(p->nationality), egov_db_rows_text(r, i, 5));
+    egov_utf8_copy(p->birth_date, sizeof(p->birth_date), egov_db_rows_text(r, i, 6));
     const char *g = egov_db_rows_text(r, i, 7);
     p->gender = g != NULL && g[0] != '\0' ? g[0] : '?';
-    dir_copy(p->address, sizeof(p->address), egov_db_rows_text(r, i, 8));
+    egov_utf8_copy(p->address, sizeof(p->address), egov_db_rows_text(r, i, 8));
     p->created_at = egov_db_rows_int64(r, i, 9);
 }
 
@@ -574,23 +574,23 @@ enum egov_ec egov_directory_business_add(struct egov_db *db,
     struct exec_cls e = {&st_business_insert, params};
     enum egov_db_qs qs = dir_txn(db, true, exec_body, &e);
     if (qs < 0)
-        return dir_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     if (qs == 0)
         return EGOV_EC_DIRECTORY_EXISTS;
     if (id_out != NULL)
-        dir_copy(id_out, 37, id);
+        egov_utf8_copy(id_out, 37, id);
     return EGOV_EC_NONE;
 }
 
 static void fill_business(const struct egov_db_rows *r, size_t i, struct egov_directory_business *b)
 {
     memset(b, 0, sizeof(*b));
-    dir_copy(b->id, sizeof(b->id), egov_db_rows_text(r, i, 0));
-    dir_copy(b->ban, sizeof(b->ban), egov_db_rows_text(r, i, 1));
-    dir_copy(b->name, sizeof(b->name), egov_db_rows_text(r, i, 2));
-    dir_copy(b->representative, sizeof(b->representative), egov_db_rows_text(r, i, 3));
-    dir_copy(b->address, sizeof(b->address), egov_db_rows_text(r, i, 4));
-    dir_copy(b->status, sizeof(b->status), egov_db_rows_text(r, i, 5));
+    egov_utf8_copy(b->id, sizeof(b->id), egov_db_rows_text(r, i, 0));
+    egov_utf8_copy(b->ban, sizeof(b->ban), egov_db_rows_text(r, i, 1));
+    egov_utf8_copy(b->name, sizeof(b->name), egov_db_rows_text(r, i, 2));
+    egov_utf8_copy(b->representative, sizeof(b->representative), egov_db_rows_text(r, i, 3));
+    egov_utf8_copy(b->address, sizeof(b->address), egov_db_rows_text(r, i, 4));
+    egov_utf8_copy(b->status, sizeof(b->status), egov_db_rows_text(r, i, 5));
     b->created_at = egov_db_rows_int64(r, i, 6);
 }
 

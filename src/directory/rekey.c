@@ -81,7 +81,7 @@ static enum egov_db_qs rekey_body(struct egov_db_conn *c, void *cls)
     }
     rk->seen = n;
     if (n > 0)
-        dir_copy(rk->last, sizeof(rk->last), egov_db_rows_text(r, n - 1, 0));
+        egov_utf8_copy(rk->last, sizeof(rk->last), egov_db_rows_text(r, n - 1, 0));
     egov_db_rows_free(r);
     return EGOV_DB_ONE_ROW;
 }
@@ -94,9 +94,9 @@ enum egov_ec egov_directory_rekey(struct egov_db *db, unsigned long *changed)
         do {
             enum egov_db_qs qs = dir_txn(db, true, rekey_body, &rk);
             if (qs < 0)
-                return dir_qs_ec(qs);
+                return egov_db_qs_ec(qs);
             *changed += rk.changed;
-            dir_copy(rk.after, sizeof(rk.after), rk.last);
+            egov_utf8_copy(rk.after, sizeof(rk.after), rk.last);
         } while (rk.seen == REKEY_BATCH);
     }
     unsigned long arcs = 0;

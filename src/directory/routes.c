@@ -52,7 +52,7 @@ static bool agency_param(struct egov_req *req, struct egov_directory_agency *a)
 {
     enum egov_db_qs qs = find_agency(egov_req_db(req), egov_req_param(req, "key"), a);
     if (qs <= 0) {
-        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : dir_qs_ec(qs), "key");
+        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : egov_db_qs_ec(qs), "key");
         return false;
     }
     return true;
@@ -133,7 +133,7 @@ static void handle_agencies(struct egov_req *req)
         if (parent != NULL && parent[0] != '\0') {
             enum egov_db_qs qs = find_agency(egov_req_db(req), parent, &a);
             if (qs <= 0) {
-                reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : dir_qs_ec(qs),
+                reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : egov_db_qs_ec(qs),
                          "parent");
                 return;
             }
@@ -169,13 +169,13 @@ static void handle_agency_create(struct egov_req *req)
         return;
     struct egov_directory_agency in;
     memset(&in, 0, sizeof(in));
-    dir_copy(in.name, sizeof(in.name), name);
-    dir_copy(in.code, sizeof(in.code), code);
-    dir_copy(in.oid, sizeof(in.oid), oid);
-    dir_copy(in.parent_id, sizeof(in.parent_id), parent);
-    dir_copy(in.address, sizeof(in.address), address);
-    dir_copy(in.phone, sizeof(in.phone), phone);
-    dir_copy(in.dn, sizeof(in.dn), dn);
+    egov_utf8_copy(in.name, sizeof(in.name), name);
+    egov_utf8_copy(in.code, sizeof(in.code), code);
+    egov_utf8_copy(in.oid, sizeof(in.oid), oid);
+    egov_utf8_copy(in.parent_id, sizeof(in.parent_id), parent);
+    egov_utf8_copy(in.address, sizeof(in.address), address);
+    egov_utf8_copy(in.phone, sizeof(in.phone), phone);
+    egov_utf8_copy(in.dn, sizeof(in.dn), dn);
     char id[37];
     enum egov_ec ec = egov_directory_agency_create(egov_req_db(req), &actor, &in, id);
     if (ec != EGOV_EC_NONE) {
@@ -390,7 +390,7 @@ static void handle_ldif(struct egov_req *req)
     if (root != NULL && root[0] != '\0') {
         enum egov_db_qs qs = find_agency(egov_req_db(req), root, &a);
         if (qs <= 0) {
-            reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : dir_qs_ec(qs), "root");
+            reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : egov_db_qs_ec(qs), "root");
             return;
         }
         root_id = a.id;
@@ -438,12 +438,12 @@ static void handle_person_add(struct egov_req *req)
     }
     struct egov_directory_person p;
     memset(&p, 0, sizeof(p));
-    dir_copy(p.id_number, sizeof(p.id_number), number);
-    dir_copy(p.name, sizeof(p.name), name);
-    dir_copy(p.name_latin, sizeof(p.name_latin), latin);
-    dir_copy(p.nationality, sizeof(p.nationality), nationality);
-    dir_copy(p.birth_date, sizeof(p.birth_date), birth);
-    dir_copy(p.address, sizeof(p.address), address);
+    egov_utf8_copy(p.id_number, sizeof(p.id_number), number);
+    egov_utf8_copy(p.name, sizeof(p.name), name);
+    egov_utf8_copy(p.name_latin, sizeof(p.name_latin), latin);
+    egov_utf8_copy(p.nationality, sizeof(p.nationality), nationality);
+    egov_utf8_copy(p.birth_date, sizeof(p.birth_date), birth);
+    egov_utf8_copy(p.address, sizeof(p.address), address);
     char id[37];
     ec = egov_directory_person_add(egov_req_db(req), &p, id);
     if (ec != EGOV_EC_NONE) {
@@ -476,7 +476,7 @@ static void handle_person_get(struct egov_req *req)
     struct egov_directory_person p;
     enum egov_db_qs qs = egov_directory_person_by_id_number(egov_req_db(req), number, &p);
     if (qs <= 0) {
-        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_NOT_FOUND : dir_qs_ec(qs), "id_number");
+        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_NOT_FOUND : egov_db_qs_ec(qs), "id_number");
         return;
     }
     egov_reply_json(req, 200, egov_directory_person_to_json(&p));
@@ -505,11 +505,11 @@ static void handle_business_add(struct egov_req *req)
     }
     struct egov_directory_business b;
     memset(&b, 0, sizeof(b));
-    dir_copy(b.ban, sizeof(b.ban), ban);
-    dir_copy(b.name, sizeof(b.name), name);
-    dir_copy(b.representative, sizeof(b.representative), rep);
-    dir_copy(b.address, sizeof(b.address), address);
-    dir_copy(b.status, sizeof(b.status), status);
+    egov_utf8_copy(b.ban, sizeof(b.ban), ban);
+    egov_utf8_copy(b.name, sizeof(b.name), name);
+    egov_utf8_copy(b.representative, sizeof(b.representative), rep);
+    egov_utf8_copy(b.address, sizeof(b.address), address);
+    egov_utf8_copy(b.status, sizeof(b.status), status);
     char id[37];
     ec = egov_directory_business_add(egov_req_db(req), &b, id);
     if (ec != EGOV_EC_NONE) {
@@ -537,7 +537,7 @@ static void handle_business_get(struct egov_req *req)
     struct egov_directory_business b;
     enum egov_db_qs qs = egov_directory_business_by_ban(egov_req_db(req), ban, &b);
     if (qs <= 0) {
-        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_NOT_FOUND : dir_qs_ec(qs), "ban");
+        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_NOT_FOUND : egov_db_qs_ec(qs), "ban");
         return;
     }
     egov_reply_json(req, 200, egov_directory_business_to_json(&b));
@@ -654,7 +654,7 @@ static void handle_page_tree(struct egov_req *req)
             enum egov_db_qs qs = find_agency(db, parent, &a);
             if (qs <= 0) {
                 json_decref(data);
-                reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : dir_qs_ec(qs),
+                reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : egov_db_qs_ec(qs),
                          "parent");
                 return;
             }

@@ -127,11 +127,6 @@ static bool url_ok(const char *u)
     return true;
 }
 
-static enum egov_ec qs_ec(enum egov_db_qs qs)
-{
-    return qs == EGOV_DB_SOFT_ERROR ? EGOV_EC_DB_SOFT_ERROR : EGOV_EC_DB_HARD_ERROR;
-}
-
 /* Runs one statement in its own write transaction. */
 struct one_stmt {
     const struct egov_db_stmt *st;
@@ -154,7 +149,7 @@ static enum egov_ec exec_write(struct egov_db *db, const struct egov_db_stmt *st
     enum egov_db_qs qs = egov_db_txn(c, true, 5, run_one, &o);
     egov_db_release(c);
     gw_cache_clear();
-    return qs < 0 ? qs_ec(qs) : EGOV_EC_NONE;
+    return qs < 0 ? egov_db_qs_ec(qs) : EGOV_EC_NONE;
 }
 
 static const struct egov_db_stmt st_service_put = {

@@ -112,7 +112,7 @@ bool egov_oid_actor_from_request(struct egov_req *req, struct egov_oid_actor *ou
         const char *tok = auth + 7;
         uint8_t h[EGOV_SHA256_LEN];
         if (egov_sha256(tok, strlen(tok), h) && egov_ct_equal(h, admin_token_hash, sizeof(h))) {
-            oid_copy(out->subject, sizeof(out->subject), "admin-token");
+            egov_utf8_copy(out->subject, sizeof(out->subject), "admin-token");
             out->platform_admin = true;
             return true;
         }
@@ -162,7 +162,7 @@ enum egov_ec egov_oid_authorize_arc(struct egov_db *db, const struct egov_oid_ac
     struct arcs_cls ac = {actor->agency_id, arc, false};
     enum egov_db_qs qs = oid_txn(db, false, arcs_body, &ac);
     if (qs < 0)
-        return oid_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     if (!ac.within)
         return EGOV_EC_GENERIC_FORBIDDEN;
     return egov_oid_authorize_extra(actor, action, actor->agency_id);

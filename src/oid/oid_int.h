@@ -17,11 +17,7 @@ extern const struct egov_db_module_migrations oid_migrations;
 /** The registry's routes. */
 extern const struct egov_route_table oid_routes;
 
-/** Copies @p src (NULL = "") into @p dst of @p size bytes; false if it was cut. */
-bool oid_copy(char *dst, size_t size, const char *src);
 
-/** Maps a negative query status to an error code (EGOV_EC_NONE otherwise). */
-enum egov_ec oid_qs_ec(enum egov_db_qs qs);
 
 /**
  * Runs @p fn in one transaction on a pooled connection of @p db.

@@ -78,52 +78,20 @@ static const struct egov_db_stmt st_roots = {
     " FROM oid_arc a WHERE a.parent IS NULL ORDER BY a.oid",
     NULL};
 
-bool oid_copy(char *dst, size_t size, const char *src)
-{
-    if (src == NULL)
-        src = "";
-    size_t n = strlen(src);
-    if (n >= size) {
-        /* cut at a UTF-8 character boundary */
-        n = size - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xC0u) == 0x80u)
-            n--;
-        memcpy(dst, src, n);
-        dst[n] = '\0';
-        return false;
-    }
-    memcpy(dst, src, n + 1);
-    return true;
-}
-
-enum egov_ec oid_qs_ec(enum egov_db_qs qs)
-{
-    if (qs == EGOV_DB_SOFT_ERROR)
-        return EGOV_EC_DB_SOFT_ERROR;
-    if (qs < 0)
-        return EGOV_EC_DB_HARD_ERROR;
-    return EGOV_EC_NONE;
-}
-
 enum egov_db_qs oid_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, void *cls)
 {
-    struct egov_db_conn *c = egov_db_acquire(db, OID_DB_WAIT_MS);
-    if (c == NULL)
-        return EGOV_DB_HARD_ERROR;
-    enum egov_db_qs qs = egov_db_txn(c, write, OID_TXN_RETRIES, fn, cls);
-    egov_db_release(c);
-    return qs;
+    return egov_db_run_txn(db, write, OID_DB_WAIT_MS, OID_TXN_RETRIES, fn, cls);
 }
 
 static void fill_entry(const struct egov_db_rows *r, size_t row, struct egov_oid_entry *e)
 {
     memset(e, 0, sizeof(*e));
-    oid_copy(e->oid, sizeof(e->oid), egov_db_rows_text(r, row, 0));
-    oid_copy(e->parent, sizeof(e->parent), egov_db_rows_text(r, row, 1));
-    oid_copy(e->name, sizeof(e->name), egov_db_rows_text(r, row, 2));
-    oid_copy(e->description, sizeof(e->description), egov_db_rows_text(r, row, 3));
-    oid_copy(e->agency_id, sizeof(e->agency_id), egov_db_rows_text(r, row, 4));
-    oid_copy(e->created_by, sizeof(e->created_by), egov_db_rows_text(r, row, 5));
+    egov_utf8_copy(e->oid, sizeof(e->oid), egov_db_rows_text(r, row, 0));
+    egov_utf8_copy(e->parent, sizeof(e->parent), egov_db_rows_text(r, row, 1));
+    egov_utf8_copy(e->name, sizeof(e->name), egov_db_rows_text(r, row, 2));
+    egov_utf8_copy(e->description, sizeof(e->description), egov_db_rows_text(r, row, 3));
+    egov_utf8_copy(e->agency_id, sizeof(e->agency_id), egov_db_rows_text(r, row, 4));
+    egov_utf8_copy(e->created_by, sizeof(e->created_by), egov_db_rows_text(r, row, 5));
     e->created_at = egov_db_rows_int64(r, row, 6);
     e->updated_at = egov_db_rows_int64(r, row, 7);
 }
@@ -191,7 +159,7 @@ static enum egov_db_qs resolve_body(struct egov_db_conn *c, void *cls)
     json_decref(rc->result);
     rc->result = NULL;
     rc->exact = true;
-    oid_copy(cur, sizeof(cur), rc->oid);
+    egov_utf8_copy(cur, sizeof(cur), rc->oid);
     while (true) {
         qs = get_on(c, cur, &e);
         if (qs < 0)
@@ -202,7 +170,7 @@ static enum egov_db_qs resolve_body(struct egov_db_conn *c, void *cls)
         char up[EGOV_OID_TEXT_MAX + 1];
         if (!egov_oid_parent(cur, up, sizeof(up)))
             return EGOV_DB_NO_ROW;
-        oid_copy(cur, sizeof(cur), up);
+        egov_utf8_copy(cur, sizeof(cur), up);
     }
     json_t *res = entry_json(&e);
     json_t *path = json_array();
@@ -218,7 +186,7 @@ static enum egov_db_qs resolve_body(struct egov_db_conn *c, void *cls)
         if (step.parent[0] == '\0')
             break;
         char parent[EGOV_OID_TEXT_MAX + 1];
-        oid_copy(parent, sizeof(parent), step.parent);
+        egov_utf8_copy(parent, sizeof(parent), step.parent);
         qs = get_on(c, parent, &step);
         if (qs <= 0) {
             json_decref(res);
@@ -257,7 +225,7 @@ enum egov_ec egov_oid_resolve(struct egov_db *db, const char *oid, json_t **out)
     enum egov_db_qs qs = oid_txn(db, false, resolve_body, &rc);
     if (qs < 0) {
         json_decref(rc.result);
-        return oid_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     }
     if (qs == 0 || rc.result == NULL)
         return EGOV_EC_OID_NOT_FOUND;
@@ -338,14 +306,14 @@ static enum egov_db_qs register_body(struct egov_db_conn *c, void *cls)
         return EGOV_DB_NO_ROW;
     }
     if (rc->arc != NULL) {
-        oid_copy(arc, sizeof(arc), rc->arc);
+        egov_utf8_copy(arc, sizeof(arc), rc->arc);
     } else {
         struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(rc->parent), EGOV_DB_PARAM_END};
         struct egov_db_rows *r = NULL;
         qs = egov_db_query(c, &st_last_child, p, &r);
         if (qs < 0)
             return qs;
-        bool ok = qs == 0 ? oid_copy(arc, sizeof(arc), "1")
+        bool ok = qs == 0 ? egov_utf8_copy(arc, sizeof(arc), "1")
                           : dec_increment(egov_db_rows_text(r, 0, 0), arc, sizeof(arc));
         egov_db_rows_free(r);
         if (!ok) {
@@ -415,11 +383,11 @@ enum egov_ec egov_oid_register(struct egov_db *db, const struct egov_oid_actor *
                               .created_by = actor->subject};
     enum egov_db_qs qs = oid_txn(db, true, register_body, &rc);
     if (qs < 0)
-        return oid_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     if (rc.ec != EGOV_EC_NONE)
         return rc.ec;
     if (oid_out != NULL)
-        oid_copy(oid_out, EGOV_OID_TEXT_MAX + 1, rc.oid);
+        egov_utf8_copy(oid_out, EGOV_OID_TEXT_MAX + 1, rc.oid);
     return EGOV_EC_NONE;
 }
 
@@ -453,7 +421,7 @@ enum egov_db_qs egov_oid_upsert(struct egov_db_conn *c, const struct egov_oid_en
         }
     }
     egov_db_rows_free(r);
-    oid_copy(cur, sizeof(cur), parent_known ? e->oid : parent);
+    egov_utf8_copy(cur, sizeof(cur), parent_known ? e->oid : parent);
     if (!parent_known)
         parent[0] = '\0';
     while (!parent_known && egov_oid_parent(cur, parent, sizeof(parent))) {
@@ -462,7 +430,7 @@ enum egov_db_qs egov_oid_upsert(struct egov_db_conn *c, const struct egov_oid_en
             return qs;
         if (qs > 0)
             break;
-        oid_copy(cur, sizeof(cur), parent);
+        egov_utf8_copy(cur, sizeof(cur), parent);
         parent[0] = '\0';
     }
     if (e->parent[0] != '\0' && strcmp(e->parent, parent) != 0) {
@@ -470,7 +438,7 @@ enum egov_db_qs egov_oid_upsert(struct egov_db_conn *c, const struct egov_oid_en
         if (qs < 0)
             return qs;
         if (qs > 0)
-            oid_copy(parent, sizeof(parent), e->parent);
+            egov_utf8_copy(parent, sizeof(parent), e->parent);
     }
     found = self;
     qs = self_qs;
@@ -568,7 +536,7 @@ enum egov_ec egov_oid_search(struct egov_db *db, const char *query, unsigned int
     enum egov_db_qs qs = oid_txn(db, false, list_body, &lc);
     if (qs < 0) {
         json_decref(lc.result);
-        return oid_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     }
     *out = lc.result;
     return EGOV_EC_NONE;
@@ -583,7 +551,7 @@ enum egov_ec egov_oid_children(struct egov_db *db, const char *oid, json_t **out
     enum egov_db_qs qs = oid_txn(db, false, list_body, &lc);
     if (qs < 0) {
         json_decref(lc.result);
-        return oid_qs_ec(qs);
+        return egov_db_qs_ec(qs);
     }
     *out = lc.result;
     return EGOV_EC_NONE;
@@ -636,7 +604,7 @@ static enum egov_db_qs rekey_body(struct egov_db_conn *c, void *cls)
     }
     rk->seen = egov_db_rows_count(r);
     if (rk->seen > 0)
-        oid_copy(rk->last, sizeof(rk->last), egov_db_rows_text(r, rk->seen - 1, 0));
+        egov_utf8_copy(rk->last, sizeof(rk->last), egov_db_rows_text(r, rk->seen - 1, 0));
     egov_db_rows_free(r);
     return EGOV_DB_ONE_ROW;
 }
@@ -648,10 +616,10 @@ enum egov_ec egov_oid_rekey(struct egov_db *db, unsigned long *changed)
     while (true) {
         enum egov_db_qs qs = oid_txn(db, true, rekey_body, &rk);
         if (qs < 0)
-            return oid_qs_ec(qs);
+            return egov_db_qs_ec(qs);
         *changed += rk.changed;
         if (rk.seen < REKEY_BATCH)
             return EGOV_EC_NONE;
-        oid_copy(rk.after, sizeof(rk.after), rk.last);
+        egov_utf8_copy(rk.after, sizeof(rk.after), rk.last);
     }
 }

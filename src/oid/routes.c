@@ -59,7 +59,7 @@ static void handle_children(struct egov_req *req)
     }
     enum egov_db_qs qs = egov_oid_get(egov_req_db(req), oid, &e);
     if (qs <= 0) {
-        reply_ec(req, qs == 0 ? EGOV_EC_OID_NOT_FOUND : oid_qs_ec(qs), "oid");
+        reply_ec(req, qs == 0 ? EGOV_EC_OID_NOT_FOUND : egov_db_qs_ec(qs), "oid");
         return;
     }
     enum egov_ec ec = egov_oid_children(egov_req_db(req), oid, &list);

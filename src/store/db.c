@@ -710,3 +710,25 @@ enum egov_db_qs egov_db_txn(struct egov_db_conn *c, bool write, unsigned int max
 {
     return egov_db_txn_iso(c, write, EGOV_DB_ISO_SERIALIZABLE, max_retries, fn, cls);
 }
+
+enum egov_db_qs egov_db_run_txn(struct egov_db *db, bool write, unsigned int wait_ms,
+                                unsigned int max_retries, egov_db_txn_fn fn, void *cls)
+{
+    if (db == NULL)
+        return EGOV_DB_HARD_ERROR;
+    struct egov_db_conn *c = egov_db_acquire(db, wait_ms);
+    if (c == NULL)
+        return EGOV_DB_SOFT_ERROR;
+    enum egov_db_qs qs = egov_db_txn(c, write, max_retries, fn, cls);
+    egov_db_release(c);
+    return qs;
+}
+
+enum egov_ec egov_db_qs_ec(enum egov_db_qs qs)
+{
+    if (qs == EGOV_DB_SOFT_ERROR)
+        return EGOV_EC_DB_SOFT_ERROR;
+    if (qs < 0)
+        return EGOV_EC_DB_HARD_ERROR;
+    return EGOV_EC_NONE;
+}

@@ -187,6 +187,23 @@ enum egov_db_qs egov_db_txn(struct egov_db_conn *c, bool write, unsigned int max
                             egov_db_txn_fn fn, void *cls);
 
 /**
+ * Takes a connection from @p db's pool (waiting up to @p wait_ms), runs
+ * @p fn in egov_db_txn() with @p max_retries, and gives the connection
+ * back.  Returns the transaction's status; EGOV_DB_SOFT_ERROR if no
+ * connection came free in time (the pool is busy: try again later);
+ * EGOV_DB_HARD_ERROR if @p db is NULL.
+ */
+enum egov_db_qs egov_db_run_txn(struct egov_db *db, bool write, unsigned int wait_ms,
+                                unsigned int max_retries, egov_db_txn_fn fn, void *cls);
+
+/**
+ * The registry error for a query status: EGOV_EC_DB_SOFT_ERROR (503, try
+ * again) for EGOV_DB_SOFT_ERROR, EGOV_EC_DB_HARD_ERROR for
+ * EGOV_DB_HARD_ERROR, EGOV_EC_NONE for success.
+ */
+enum egov_ec egov_db_qs_ec(enum egov_db_qs qs);
+
+/**
  * Fault injection for tests: the next @p n statements executed on any
  * connection report EGOV_DB_SOFT_ERROR without running.
  */

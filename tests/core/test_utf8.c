@@ -115,12 +115,31 @@ static void test_length(void **state)
     assert_int_equal(egov_utf8_length("a中𠀀b", strlen("a中𠀀b")), 4);
 }
 
+static void test_copy(void **state)
+{
+    (void)state;
+    char small[6];
+    assert_true(egov_utf8_copy(small, sizeof(small), "abcde"));
+    assert_string_equal(small, "abcde");
+    assert_true(egov_utf8_copy(small, sizeof(small), NULL));
+    assert_string_equal(small, "");
+    /* 臺北 is 6 bytes: only 臺 (3 bytes) fits whole in 5 */
+    assert_false(egov_utf8_copy(small, sizeof(small), "臺北"));
+    assert_string_equal(small, "臺");
+    assert_false(egov_utf8_copy(small, sizeof(small), "abcdef"));
+    assert_string_equal(small, "abcde");
+    char one[1];
+    assert_false(egov_utf8_copy(one, sizeof(one), "x"));
+    assert_string_equal(one, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_decode_encode_roundtrip),
         cmocka_unit_test(test_length),
+        cmocka_unit_test(test_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -653,6 +653,34 @@ static void test_concurrent_writers(void **state)
     egov_db_close(db);
 }
 
+static enum egov_db_qs count_body(struct egov_db_conn *c, void *cls)
+{
+    (void)c;
+    (*(int *)cls)++;
+    return EGOV_DB_ONE_ROW;
+}
+
+static void test_run_txn(void **state)
+{
+    struct egov_db *db = egov_test_db_open();
+    struct egov_db_pool_stats ps;
+    int runs = 0;
+
+    (void)state;
+    assert_non_null(db);
+    assert_int_equal(egov_db_run_txn(NULL, true, 100, 3, count_body, &runs), EGOV_DB_HARD_ERROR);
+    assert_int_equal(runs, 0);
+    assert_int_equal(egov_db_run_txn(db, true, 1000, 3, count_body, &runs), EGOV_DB_ONE_ROW);
+    assert_int_equal(runs, 1);
+    egov_db_pool_stats(db, &ps);
+    assert_int_equal(ps.in_use, 0); /* the connection went back */
+    assert_int_equal(egov_db_qs_ec(EGOV_DB_SOFT_ERROR), EGOV_EC_DB_SOFT_ERROR);
+    assert_int_equal(egov_db_qs_ec(EGOV_DB_HARD_ERROR), EGOV_EC_DB_HARD_ERROR);
+    assert_int_equal(egov_db_qs_ec(EGOV_DB_NO_ROW), EGOV_EC_NONE);
+    assert_int_equal(egov_db_qs_ec(EGOV_DB_ONE_ROW), EGOV_EC_NONE);
+    egov_db_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -662,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_reconnect),          cmocka_unit_test(test_reconnect_idle),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_url_redact),
+        cmocka_unit_test(test_run_txn),
         cmocka_unit_test(test_concurrent_writers),
     };
 
