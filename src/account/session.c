@@ -254,8 +254,13 @@ enum egov_db_qs egov_account_session_create(struct egov_req *req, const char *ac
     if (has_pwd && has_other && n < EGOV_ACCOUNT_MAX_AMR)
         list[n++] = EGOV_ACCOUNT_AMR_MFA;
     for (unsigned int i = 0; i < n; i++) {
-        size_t l = strlen(amr_text);
-        snprintf(amr_text + l, sizeof amr_text - l, "%s%s", i > 0 ? "," : "", list[i]);
+        size_t l = strlen(amr_text), m = strlen(list[i]);
+        /* always fits: at most a few short method names */
+        if (l + (i > 0) + m < sizeof amr_text) {
+            if (i > 0)
+                amr_text[l++] = ',';
+            memcpy(amr_text + l, list[i], m + 1);
+        }
         snprintf(out->amr[i], sizeof out->amr[i], "%s", list[i]);
     }
     out->n_amr = n;

@@ -223,7 +223,7 @@ static bool breaker_allow(const char *provider)
     struct breaker *b = &breakers[hash_of(provider)];
     if (strcmp(b->key, provider) != 0) {
         memset(b, 0, sizeof *b);
-        snprintf(b->key, sizeof b->key, "%s", provider);
+        egov_utf8_copy(b->key, sizeof b->key, provider);
     }
     if (b->failures >= gw_settings.breaker_failures) {
         if (egov_mono_us() < b->open_until_us || b->trial)

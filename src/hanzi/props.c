@@ -374,7 +374,7 @@ static bool load_radicals(struct hz_db *db, const char *dir, char *err, size_t e
         return false;
     FILE *f = fopen(path, "r");
     if (f == NULL) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
         return false;
     }
     while (fgets(line, sizeof(line), f) != NULL) {
