@@ -237,6 +237,24 @@ enum egov_ec egov_account_add(struct egov_db *db, const struct egov_account_new 
 enum egov_db_qs egov_account_find_by_national_id(struct egov_db *db, const char *national_id,
                                                  char account_id[37]);
 
+/** A person's contact points, as egov_account_contacts() reads them. */
+struct egov_account_contacts {
+    char email[255];     /**< e-mail address (lower case), "" if none */
+    bool email_verified; /**< the person followed the link mailed to @c email */
+    char phone[17];      /**< phone number in E.164 form ("+886912345678"), "" if none */
+    bool phone_verified; /**< the person proved they receive messages at @c phone */
+};
+
+/**
+ * Reads the contact points of the person @p principal_id (the stable
+ * principal id, as OIDC grants record it) from their active account into
+ * @p out, with whether each has been verified (OIDC email_verified,
+ * phone_number_verified).  Returns EGOV_DB_ONE_ROW, EGOV_DB_NO_ROW (no
+ * active account; @p out zeroed) or an error status.
+ */
+enum egov_db_qs egov_account_contacts(struct egov_db *db, const char *principal_id,
+                                      struct egov_account_contacts *out);
+
 /**
  * Writes one row to the account audit log (table account_audit): who
  * (@p actor, an account id or "system"), what (@p event, e.g.

@@ -20,6 +20,7 @@
 #define ACCOUNT_PW_MAX_BYTES      1024u /* raw form field bytes */
 #define ACCOUNT_NAME_MAX          100u
 #define ACCOUNT_EMAIL_MAX         254u
+#define ACCOUNT_PHONE_MAX         16u                     /* "+" and at most 15 digits (E.164) */
 #define ACCOUNT_SESSION_IDLE_US   (2LL * 3600 * 1000000)  /* 2 hours */
 #define ACCOUNT_SESSION_ABS_US    (12LL * 3600 * 1000000) /* 12 hours */
 #define ACCOUNT_SESSION_TOUCH_US  (60LL * 1000000)        /* last_seen granularity */
@@ -165,6 +166,19 @@ enum egov_ec account_add_full(struct egov_db *db, const struct egov_account_new 
                               const char **field,
                               enum egov_db_qs (*then)(struct egov_db_conn *, void *),
                               void *then_cls);
+/**
+ * Normalises phone number @p in ("+886 912-345-678") to E.164
+ * ("+886912345678") into @p out.  False if it is not a number in
+ * international form.
+ */
+bool account_phone_normalise(const char *in, char out[ACCOUNT_PHONE_MAX + 1]);
+/**
+ * Sets the (normalised) phone number of @p account_id inside the caller's
+ * transaction, unverified, and audits it.  NO_ROW if another account has
+ * that number.
+ */
+enum egov_db_qs account_phone_set(struct egov_db_conn *c, const char *account_id,
+                                  const char *phone);
 /** Switches the development mailbox page on or off (module init). */
 void account_set_dev_mailbox(bool on);
 /**

@@ -1,6 +1,7 @@
 /*
  * cli.c -- `egov account add --national-id ID --name NAME --password-file FILE
- * [--email ADDRESS]`: creates an active account and prints it as JSON;
+ * [--email ADDRESS] [--phone NUMBER]`: creates an active account and prints
+ * it as JSON;
  * `egov account show|unlock --national-id ID` for the help desk.
  * The password is read from a file (first line) so it never appears in
  * the process list or the shell history.
@@ -16,9 +17,11 @@
 static void usage(FILE *out)
 {
     fputs("usage: egov account add --national-id ID --name NAME --password-file FILE"
-          " [--email ADDRESS]\n"
+          " [--email ADDRESS] [--phone NUMBER]\n"
           "  Creates an active citizen account.  FILE holds the password on its first line\n"
-          "  (\"-\" reads standard input).  Prints the account as JSON.\n"
+          "  (\"-\" reads standard input).  NUMBER is in international form (+886...);\n"
+          "  contacts given here are recorded as not yet verified.  Prints the account as\n"
+          "  JSON.\n"
           "       egov account show --national-id ID\n"
           "  Prints the account as JSON (state, second factor, lockout).\n"
           "       egov account unlock --national-id ID\n"
@@ -51,6 +54,24 @@ static bool read_password(const char *path, char *out, size_t outlen)
     return true;
 }
 
+struct phone_then {
+    const char *phone;
+    char *id;
+    bool taken;
+};
+
+/* Runs in the transaction creating the account: records its phone number. */
+static enum egov_db_qs add_phone(struct egov_db_conn *c, void *cls)
+{
+    struct phone_then *t = cls;
+    enum egov_db_qs qs = account_phone_set(c, t->id, t->phone);
+    if (qs == EGOV_DB_NO_ROW) {
+        t->taken = true;
+        return EGOV_DB_HARD_ERROR; /* roll the new account back */
+    }
+    return qs;
+}
+
 static int cmd_add(int argc, char **argv, const struct egov_module_env *env)
 {
     static const struct option longopts[] = {
@@ -58,11 +79,12 @@ static int cmd_add(int argc, char **argv, const struct egov_module_env *env)
         {"name", required_argument, NULL, 'n'},
         {"password-file", required_argument, NULL, 'p'},
         {"email", required_argument, NULL, 'e'},
+        {"phone", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *nid = NULL, *name = NULL, *pwfile = NULL, *email = NULL;
-    char password[ACCOUNT_PW_MAX_BYTES + 2], id[37];
+    const char *nid = NULL, *name = NULL, *pwfile = NULL, *email = NULL, *phone_arg = NULL;
+    char password[ACCOUNT_PW_MAX_BYTES + 2], id[37], phone[ACCOUNT_PHONE_MAX + 1] = "";
     int ch, rc = 1;
 
     optind = 1;
@@ -80,6 +102,9 @@ static int cmd_add(int argc, char **argv, const struct egov_module_env *env)
         case 'e':
             email = optarg;
             break;
+        case 'P':
+            phone_arg = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -92,6 +117,10 @@ static int cmd_add(int argc, char **argv, const struct egov_module_env *env)
         usage(stderr);
         return 2;
     }
+    if (phone_arg != NULL && !account_phone_normalise(phone_arg, phone)) {
+        fprintf(stderr, "egov account: phone: not a number in international form (+886...)\n");
+        return 2;
+    }
     if (!read_password(pwfile, password, sizeof password))
         return 1;
     struct egov_db *db = env->open_db(env);
@@ -99,7 +128,13 @@ static int cmd_add(int argc, char **argv, const struct egov_module_env *env)
         goto done;
     struct egov_account_new in = {nid, name, email, password, true};
     const char *field = NULL;
-    enum egov_ec ec = account_add_full(db, &in, "cli", "", NULL, id, &field, NULL, NULL);
+    struct phone_then pt = {phone, id, false};
+    enum egov_ec ec = account_add_full(db, &in, "cli", "", NULL, id, &field,
+                                       phone_arg != NULL ? add_phone : NULL, &pt);
+    if (pt.taken) {
+        fprintf(stderr, "egov account: phone: another account has this number\n");
+        goto done;
+    }
     if (ec != EGOV_EC_NONE) {
         fprintf(stderr, "egov account: %s%s%s\n", field != NULL ? field : "",
                 field != NULL ? ": " : "", egov_ec_hint(ec));
@@ -110,9 +145,10 @@ static int cmd_add(int argc, char **argv, const struct egov_module_env *env)
         fprintf(stderr, "egov account: the new account cannot be read back\n");
         goto done;
     }
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s}", "id", row.id, "principal_id",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s}", "id", row.id, "principal_id",
                           row.principal_id, "national_id", row.national_id, "name", row.name,
-                          "email", row.email[0] != '\0' ? row.email : NULL, "state", row.state);
+                          "email", row.email[0] != '\0' ? row.email : NULL, "phone",
+                          phone_arg != NULL ? phone : NULL, "state", row.state);
     char *text = j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     if (text == NULL)

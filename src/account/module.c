@@ -90,6 +90,11 @@ static const struct egov_db_migration account_list[] = {
      " value TEXT NOT NULL,"
      " created_at BIGINT NOT NULL);",
      NULL},
+    {2, "phone numbers",
+     "ALTER TABLE account ADD COLUMN phone TEXT;"
+     "ALTER TABLE account ADD COLUMN phone_verified BIGINT NOT NULL DEFAULT 0;"
+     "CREATE UNIQUE INDEX account_phone ON account (phone);",
+     NULL},
     {0, NULL, NULL, NULL},
 };
 

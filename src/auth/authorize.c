@@ -296,6 +296,21 @@ static json_t *release_claims(const struct areq *a, const struct egov_account_se
         json_object_set_new(cl, "name", json_string(s->name));
     if (egov_auth_scope_has(a->granted, AUTH_SCOPE_NATIONAL_ID) && s->national_id[0] != '\0')
         json_object_set_new(cl, "national_id", json_string(s->national_id));
+    /* the contact points the account holds (OIDC Core 5.4) */
+    bool email = egov_auth_scope_has(a->granted, "email");
+    bool phone = egov_auth_scope_has(a->granted, "phone");
+    struct egov_account_contacts ct;
+    if ((email || phone) &&
+        egov_account_contacts(egov_req_db(a->req), s->principal_id, &ct) == EGOV_DB_ONE_ROW) {
+        if (email && ct.email[0] != '\0') {
+            json_object_set_new(cl, "email", json_string(ct.email));
+            json_object_set_new(cl, "email_verified", json_boolean(ct.email_verified));
+        }
+        if (phone && ct.phone[0] != '\0') {
+            json_object_set_new(cl, "phone_number", json_string(ct.phone));
+            json_object_set_new(cl, "phone_number_verified", json_boolean(ct.phone_verified));
+        }
+    }
     /* what the directory holds about the person: birth date, gender, address */
     bool profile = egov_auth_scope_has(a->granted, "profile");
     bool address = egov_auth_scope_has(a->granted, "address");

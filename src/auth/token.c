@@ -76,7 +76,31 @@ struct issued {
     char amr_json[128];
     int64_t auth_time;
     char refresh[64]; /* new refresh token in clear, "" if none */
+    /* contact claims the grant released (OIDC Core 5.4); for the ID token */
+    char email[255];
+    int email_verified; /* -1: not released */
+    char phone[32];
+    int phone_verified;
 };
+
+/* Takes the contact claims out of a grant's claims (JSON text). */
+static void contacts_from(struct issued *is, const char *claims_json)
+{
+    json_t *cl = claims_json != NULL ? json_loads(claims_json, 0, NULL) : NULL;
+    const char *email = json_string_value(json_object_get(cl, "email"));
+    const char *phone = json_string_value(json_object_get(cl, "phone_number"));
+    is->email[0] = is->phone[0] = '\0';
+    is->email_verified = is->phone_verified = -1;
+    if (email != NULL && strlen(email) < sizeof is->email) {
+        memcpy(is->email, email, strlen(email) + 1);
+        is->email_verified = json_is_true(json_object_get(cl, "email_verified"));
+    }
+    if (phone != NULL && strlen(phone) < sizeof is->phone) {
+        memcpy(is->phone, phone, strlen(phone) + 1);
+        is->phone_verified = json_is_true(json_object_get(cl, "phone_number_verified"));
+    }
+    json_decref(cl);
+}
 
 /* Builds and sends the token response. */
 static void reply_tokens(struct egov_req *req, const struct auth_client *c, const struct issued *is,
@@ -125,6 +149,14 @@ static void reply_tokens(struct egov_req *req, const struct auth_client *c, cons
             json_object_set_new(idc, "nonce", json_string(is->nonce));
         if (is->session_id[0])
             json_object_set_new(idc, "sid", json_string(is->session_id));
+        if (is->email[0] && egov_auth_scope_has(is->scope, "email")) {
+            json_object_set_new(idc, "email", json_string(is->email));
+            json_object_set_new(idc, "email_verified", json_boolean(is->email_verified > 0));
+        }
+        if (is->phone[0] && egov_auth_scope_has(is->scope, "phone")) {
+            json_object_set_new(idc, "phone_number", json_string(is->phone));
+            json_object_set_new(idc, "phone_number_verified", json_boolean(is->phone_verified > 0));
+        }
         idt = auth_keys_sign(db, egov_jose_alg_parse(c->id_token_alg), idc, NULL);
         if (idt == NULL)
             goto fail;
@@ -262,6 +294,7 @@ static enum egov_db_qs code_body(struct egov_db_conn *c, void *cls)
     copy(x->is.acr, sizeof(x->is.acr), egov_db_rows_text(rows, 0, 8));
     copy(x->is.amr_json, sizeof(x->is.amr_json), egov_db_rows_text(rows, 0, 9));
     const char *claims = egov_db_rows_text(rows, 0, 10);
+    contacts_from(&x->is, claims);
     int64_t now = now_s();
     qs = egov_db_exec(c, &st_code_use,
                       (struct egov_db_param[]){EGOV_DB_PARAM_TEXT(x->hash),
@@ -389,6 +422,7 @@ static enum egov_db_qs refresh_body(struct egov_db_conn *c, void *cls)
     x->is.auth_time = egov_db_rows_int64(rows, 0, 7);
     copy(x->is.acr, sizeof(x->is.acr), egov_db_rows_text(rows, 0, 8));
     copy(x->is.amr_json, sizeof(x->is.amr_json), egov_db_rows_text(rows, 0, 9));
+    contacts_from(&x->is, egov_db_rows_text(rows, 0, 10));
     egov_db_rows_free(rows);
     qs = egov_db_exec(c, &st_refresh_use,
                       (struct egov_db_param[]){EGOV_DB_PARAM_TEXT(x->hash),

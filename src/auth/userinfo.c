@@ -105,6 +105,14 @@ void auth_handle_userinfo(struct egov_req *req)
     }
     if (!egov_auth_scope_has(cl.scope, "address"))
         json_object_del(body, "address");
+    if (!egov_auth_scope_has(cl.scope, "email")) {
+        json_object_del(body, "email");
+        json_object_del(body, "email_verified");
+    }
+    if (!egov_auth_scope_has(cl.scope, "phone")) {
+        json_object_del(body, "phone_number");
+        json_object_del(body, "phone_number_verified");
+    }
     if (!egov_auth_scope_has(cl.scope, AUTH_SCOPE_NATIONAL_ID))
         json_object_del(body, "national_id");
     json_object_set_new(body, "sub", json_string(cl.sub));
@@ -122,7 +130,7 @@ void auth_handle_discovery(struct egov_req *req)
     json_t *d = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
         " s:[s], s:[s], s:[s,s,s], s:[s,s], s:[s,s], s:[s,s,s,s],"
-        " s:[s,s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], s:[s], s:[s,s,s],"
+        " s:[s,s,s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], s:[s], s:[s,s,s],"
         " s:[s,s], s:[s,s], s:b, s:b, s:b, s:b, s:b, s:[s,s,s]}",
         "issuer", iss, "authorization_endpoint", U("/oidc/authorize"), "token_endpoint",
         U("/oidc/token"), "userinfo_endpoint", U("/oidc/userinfo"), "jwks_uri", U("/oidc/jwks"),
@@ -135,10 +143,11 @@ void auth_handle_discovery(struct egov_req *req)
         "client_secret_post", "private_key_jwt", "none", "scopes_supported", "openid", "profile",
         "email", "address", "phone", "offline_access", AUTH_SCOPE_NATIONAL_ID, "claims_supported",
         "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "name",
-        "birthdate", "gender", "address", "national_id", "code_challenge_methods_supported", "S256",
-        "acr_values_supported", "urn:egov:loa:1", "urn:egov:loa:2", "urn:egov:loa:3",
-        "ui_locales_supported", "zh-TW", "en", "token_endpoint_auth_signing_alg_values_supported",
-        "RS256", "ES256", "request_parameter_supported", 0, "request_uri_parameter_supported", 0,
+        "birthdate", "gender", "address", "national_id", "email", "email_verified", "phone_number",
+        "phone_number_verified", "code_challenge_methods_supported", "S256", "acr_values_supported",
+        "urn:egov:loa:1", "urn:egov:loa:2", "urn:egov:loa:3", "ui_locales_supported", "zh-TW", "en",
+        "token_endpoint_auth_signing_alg_values_supported", "RS256", "ES256",
+        "request_parameter_supported", 0, "request_uri_parameter_supported", 0,
         "claims_parameter_supported", 0, "authorization_response_iss_parameter_supported", 1,
         "frontchannel_logout_supported", 0, "prompt_values_supported", "none", "login", "consent");
 #undef U

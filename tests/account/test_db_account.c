@@ -169,6 +169,56 @@ static void test_add_and_verify(void **state)
     assert_true(count_rows("login.locked") >= 1);
 }
 
+static enum egov_db_qs set_phone_body(struct egov_db_conn *c, void *cls)
+{
+    const char *const *a = cls;
+    return account_phone_set(c, a[0], a[1]);
+}
+
+static void test_contacts(void **state)
+{
+    (void)state;
+    char id[37], phone[ACCOUNT_PHONE_MAX + 1];
+    struct account_row row;
+    struct egov_account_contacts ct;
+    struct egov_account_new in = {"K100000000", "聯絡人", "Contact@Example.TW", PW, true};
+    assert_true(account_national_id_valid(in.national_id));
+    assert_int_equal(egov_account_add(db, &in, NULL, id, NULL), EGOV_EC_NONE);
+    assert_int_equal(account_load_db(db, id, &row), EGOV_DB_ONE_ROW);
+    assert_int_equal(egov_account_contacts(db, row.principal_id, &ct), EGOV_DB_ONE_ROW);
+    assert_string_equal(ct.email, "contact@example.tw");
+    assert_false(ct.email_verified); /* given, not proven */
+    assert_string_equal(ct.phone, "");
+
+    assert_false(account_phone_normalise("0912345678", phone)); /* not international */
+    assert_false(account_phone_normalise("+0912345678", phone));
+    assert_false(account_phone_normalise("+886 9123x5678", phone));
+    assert_false(account_phone_normalise("+8869123456789012", phone)); /* 16 digits */
+    assert_true(account_phone_normalise("+886 912-345-678", phone));
+    assert_string_equal(phone, "+886912345678");
+    const char *args[] = {id, phone};
+    assert_int_equal(egov_db_run_txn(db, true, 5000, 5, set_phone_body, (void *)args),
+                     EGOV_DB_ONE_ROW);
+    assert_int_equal(egov_account_contacts(db, row.principal_id, &ct), EGOV_DB_ONE_ROW);
+    assert_string_equal(ct.phone, "+886912345678");
+    assert_false(ct.phone_verified);
+    assert_true(count_rows("account.phone") >= 1);
+
+    /* another account cannot take the same number */
+    char id2[37];
+    struct egov_account_new in2 = {"K200000002", "另一人", NULL, PW, true};
+    assert_true(account_national_id_valid(in2.national_id));
+    assert_int_equal(egov_account_add(db, &in2, NULL, id2, NULL), EGOV_EC_NONE);
+    const char *args2[] = {id2, phone};
+    assert_int_equal(egov_db_run_txn(db, true, 5000, 5, set_phone_body, (void *)args2),
+                     EGOV_DB_NO_ROW);
+
+    /* unknown people have no contacts */
+    assert_int_equal(egov_account_contacts(db, "00000000-0000-0000-0000-000000000000", &ct),
+                     EGOV_DB_NO_ROW);
+    assert_string_equal(ct.email, "");
+}
+
 static void test_login_pages(void **state)
 {
     (void)state;
@@ -284,6 +334,19 @@ static void test_register_totp_reset(void **state)
     snprintf(form, sizeof form, "csrf_token=%s&token=%s", tok, t);
     assert_int_equal(jar_status(&j, &srv, "POST", "/register/verify", form), 200);
     assert_int_equal(jar_status(&j, &srv, "POST", "/register/verify", form), 400); /* used */
+    {
+        /* the followed link verified the address, and the contact reader says so */
+        char aid[37];
+        struct account_row row;
+        struct egov_account_contacts ct;
+        assert_int_equal(egov_account_find_by_national_id(db, nid, aid), EGOV_DB_ONE_ROW);
+        assert_int_equal(account_load_db(db, aid, &row), EGOV_DB_ONE_ROW);
+        assert_int_equal(egov_account_contacts(db, row.principal_id, &ct), EGOV_DB_ONE_ROW);
+        assert_string_equal(ct.email, "lin@example.tw");
+        assert_true(ct.email_verified);
+        assert_string_equal(ct.phone, "");
+        assert_false(ct.phone_verified);
+    }
     assert_int_equal(login(&j, "lin@example.tw", PW, "/account", loc, sizeof loc), 303);
 
     /* TOTP enrolment */
@@ -604,6 +667,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_and_verify),
+        cmocka_unit_test(test_contacts),
         cmocka_unit_test(test_login_pages),
         cmocka_unit_test(test_register_totp_reset),
         cmocka_unit_test(test_deactivate_and_throttle),

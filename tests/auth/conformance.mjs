@@ -48,7 +48,11 @@ const logoutUri = `${rpBase}/bye`;
 // --- set-up: one citizen, four clients ---------------------------------------
 const pwFile = path.join(workDir, 'pw');
 fs.writeFileSync(pwFile, PASSWORD + '\n', { mode: 0o600 });
-const person = JSON.parse(cli('account', 'add', '--national-id', NATIONAL_ID, '--name', NAME, '--password-file', pwFile));
+const EMAIL = 'xiaoming@example.tw';
+const PHONE = '+886912345678';
+const person = JSON.parse(cli('account', 'add', '--national-id', NATIONAL_ID, '--name', NAME, '--password-file', pwFile,
+  '--email', EMAIL, '--phone', '+886 912-345-678'));
+check(person.phone === PHONE, 'CLI records the phone number in E.164 form', JSON.stringify(person));
 const AGENCY = '376470000A';
 cli('authz', 'admin', 'add', '--subject', person.principal_id, '--agency', AGENCY);
 cli('authz', 'admin', 'add', '--subject', person.principal_id, '--agency', '*');
@@ -205,6 +209,29 @@ const ui3 = await (await fetch(meta.userinfo_endpoint, { method: 'POST',
   body: new URLSearchParams({ access_token: t1.access_token }) })).json();
 check(ui3.sub === c1.sub, 'userinfo POST with the token in the form body');
 check(ui1.national_id === undefined, 'no national ID without the national_id scope');
+check(ui1.email === undefined && ui1.phone_number === undefined && c1.email === undefined && c1.phone_number === undefined,
+  'no e-mail or phone claims without the email and phone scopes', JSON.stringify(ui1));
+
+// scopes email and phone (OIDC Core 5.4): userinfo GET and POST, and the ID token
+const fc = await codeFlow(confBasic, { scope: 'openid email phone' });
+const tc = await exchange(confBasic, fc);
+const cCon = tc.claims();
+const uic = await client.fetchUserInfo(confBasic, tc.access_token, cCon.sub);
+const contactsOk = (o) => o.email === EMAIL && o.email_verified === false &&
+  o.phone_number === PHONE && o.phone_number_verified === false;
+check(contactsOk(uic), 'userinfo GET: email, email_verified, phone_number, phone_number_verified', JSON.stringify(uic));
+const uicPost = await (await fetch(meta.userinfo_endpoint, { method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({ access_token: tc.access_token }) })).json();
+check(contactsOk(uicPost), 'userinfo POST: the e-mail and phone claims', JSON.stringify(uicPost));
+check(contactsOk(cCon), 'ID token: the e-mail and phone claims', JSON.stringify(cCon));
+check(uic.name === undefined, 'scopes email and phone release no profile claims');
+const tcEmail = await client.refreshTokenGrant(confBasic, tc.refresh_token, { scope: 'openid email' });
+const uicEmail = await client.fetchUserInfo(confBasic, tcEmail.access_token, cCon.sub);
+check(uicEmail.email === EMAIL && uicEmail.phone_number === undefined && uicEmail.phone_number_verified === undefined,
+  'a token refreshed down to scope email releases no phone claims', JSON.stringify(uicEmail));
+check(meta.claims_supported.includes('email_verified') && meta.claims_supported.includes('phone_number'),
+  'discovery lists the e-mail and phone claims');
 
 // what the directory holds about the person goes out only with its scope
 const dir = await page.request.post(`${base}/api/directory/persons`, { data: {
