@@ -8,11 +8,69 @@
  * otherwise it sees an error page.  Without a valid id_token_hint the
  * person is asked to confirm on a page whose form carries a CSRF token,
  * so a third-party page cannot sign anyone out.
+ *
+ * Signing out ends the browser's session and, when the id_token_hint
+ * names another session (its "sid"), that one too; every grant made
+ * under those sessions is revoked in the same transaction, so their
+ * refresh tokens answer invalid_grant at /oidc/token and active=false at
+ * introspection, and their access tokens are refused.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "account/account.h"
 #include "auth/auth_int.h"
+
+static const struct egov_db_stmt st_grants_of_session = {
+    "oidc_grants_revoke_session",
+    "UPDATE oidc_grant SET revoked_at = $2 WHERE session_id = $1 AND revoked_at IS NULL", NULL};
+
+struct end_ctx {
+    const char *sessions[2]; /* NULL or a session id whose grants end */
+    int64_t revoked;         /* grants revoked */
+};
+
+static enum egov_db_qs end_grants_body(struct egov_db_conn *c, void *cls)
+{
+    struct end_ctx *x = cls;
+    x->revoked = 0;
+    for (size_t i = 0; i < 2; i++) {
+        if (x->sessions[i] == NULL || x->sessions[i][0] == '\0')
+            continue;
+        enum egov_db_qs qs =
+            egov_db_exec(c, &st_grants_of_session,
+                         (struct egov_db_param[]){EGOV_DB_PARAM_TEXT(x->sessions[i]),
+                                                  EGOV_DB_PARAM_INT64(egov_now_us() / 1000000),
+                                                  EGOV_DB_PARAM_END});
+        if (qs < 0)
+            return qs;
+        x->revoked += qs;
+    }
+    return EGOV_DB_ONE_ROW;
+}
+
+/*
+ * Ends the browser's session and the session @p hint_sid (may be NULL)
+ * with the grants made under them.  False (nothing replied) on database
+ * errors.
+ */
+static bool end_sessions(struct egov_req *req, const char *hint_sid)
+{
+    struct egov_account_session cur;
+    struct egov_db *db = egov_req_db(req);
+    enum egov_db_qs qs = egov_account_session_current(req, &cur);
+    if (qs < 0)
+        return false;
+    struct end_ctx x = {{qs == EGOV_DB_ONE_ROW ? cur.id : NULL, hint_sid}, 0};
+    if (x.sessions[0] != NULL && hint_sid != NULL && strcmp(cur.id, hint_sid) == 0)
+        x.sessions[1] = NULL;
+    /* grants first: a failure here leaves the person signed in, never half signed out */
+    if (auth_write(db, end_grants_body, &x) < 0)
+        return false;
+    if (x.sessions[1] != NULL && egov_account_session_revoke(db, req, x.sessions[1], NULL) < 0)
+        return false;
+    return egov_account_logout(req) >= 0;
+}
 
 static const char *const fields[] = {"id_token_hint", "post_logout_redirect_uri", "state",
                                      "client_id", "ui_locales"};
@@ -38,6 +96,7 @@ void auth_handle_logout(struct egov_req *req)
     const char *state = auth_param(req, "state");
     const char *client_id = auth_param(req, "client_id");
     const char *ui = auth_param(req, "ui_locales");
+    const char *hint_sid = NULL;
     bool confirmed = false;
     struct auth_client c;
     memset(&c, 0, sizeof(c));
@@ -69,6 +128,9 @@ void auth_handle_logout(struct egov_req *req)
             return;
         }
         client_id = egov_arena_strdup(req->arena, aud);
+        const char *sid = json_string_value(json_object_get(claims, "sid"));
+        if (sid != NULL && strlen(sid) < 37)
+            hint_sid = egov_arena_strdup(req->arena, sid);
         json_decref(claims);
         confirmed = true;
     }
@@ -101,7 +163,7 @@ void auth_handle_logout(struct egov_req *req)
                                   csrf ? csrf : ""));
         return;
     }
-    if (egov_account_logout(req) < 0) {
+    if (!end_sessions(req, hint_sid)) {
         egov_reply_problem(req, EGOV_EC_DB_SOFT_ERROR, NULL, NULL);
         return;
     }

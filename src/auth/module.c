@@ -84,6 +84,8 @@ static const struct egov_db_migration auth_migrations[] = {
      " created_at BIGINT NOT NULL,"
      " PRIMARY KEY (principal_id, client_id));",
      NULL},
+    {2, "grants by session (revoked at logout)",
+     "CREATE INDEX oidc_grant_session ON oidc_grant (session_id);", NULL},
     {0, NULL, NULL, NULL},
 };
 

@@ -455,6 +455,15 @@ await page.goto(endUrl.href);
 const afterLogout = new URL(page.url());
 check(afterLogout.origin === rpBase && afterLogout.pathname === '/bye' && afterLogout.searchParams.get('state') === 'bye-1',
   'logout: back at the registered post_logout_redirect_uri with state', page.url());
+// the session's refresh tokens die with it: invalid_grant at /token, active=false at introspection
+await expectError(client.refreshTokenGrant(confBasic, tl.refresh_token), 'logout: the session\'s refresh token is refused at /token',
+  (e, code) => code === 'invalid_grant');
+const inLogout = await client.tokenIntrospection(confBasic, tl.refresh_token);
+check(inLogout.active === false, 'logout: introspection says the session\'s refresh token is inactive', JSON.stringify(inLogout));
+const inLogoutAt = await client.tokenIntrospection(confBasic, tl.access_token);
+check(inLogoutAt.active === false, 'logout: introspection says the session\'s access token is inactive', JSON.stringify(inLogoutAt));
+const uiLogout = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${tl.access_token}` } });
+check(uiLogout.status === 401, 'logout: the session\'s access token is refused at userinfo', uiLogout.status);
 const evil = await page.goto(client.buildEndSessionUrl(confBasic, { id_token_hint: tl.id_token, post_logout_redirect_uri: `${rpBase}/evil` }).href);
 check(evil.status() === 400 && new URL(page.url()).origin === issuerUrl.origin, 'logout: an unregistered post_logout_redirect_uri is not followed');
 const none = await journey(client.buildAuthorizationUrl(confBasic, { redirect_uri: redirectUri, scope: 'openid', prompt: 'none', state: 's5' }));
@@ -462,13 +471,20 @@ check(none.searchParams.get('error') === 'login_required' && none.searchParams.g
   'prompt=none while logged out gives login_required');
 
 // logout without id_token_hint asks first, on a form with a CSRF token
-await codeFlow(confBasic);
+const fq = await codeFlow(confBasic);
+const tq = await exchange(confBasic, fq);
+const inBefore = await client.tokenIntrospection(confBasic, tq.refresh_token);
+check(inBefore.active === true, 'a fresh refresh token is active at introspection', JSON.stringify(inBefore));
 await page.goto(`${base}/oidc/logout?ui_locales=en`);
 check(await page.locator('form[action="/oidc/logout"] input[name="csrf_token"]').count() === 1,
   'logout without id_token_hint asks for confirmation on a CSRF-protected form');
 await axeCheck(page, 'logout confirmation page');
 await Promise.all([page.waitForNavigation(), page.click('form[action="/oidc/logout"] button[type="submit"]')]);
 check(/signed out/.test(await page.textContent('main')), 'logout: confirmed in English');
+await expectError(client.refreshTokenGrant(confBasic, tq.refresh_token), 'confirmed logout: the session\'s refresh token is refused',
+  (e, code) => code === 'invalid_grant');
+check((await client.tokenIntrospection(confBasic, tq.refresh_token)).active === false,
+  'confirmed logout: introspection says the refresh token is inactive');
 const forged = await fetch(`${base}/oidc/logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
   body: 'confirm=1' });
 check(forged.status === 403, 'logout: a cross-site form without the CSRF token is refused', forged.status);
