@@ -83,6 +83,20 @@ static const struct egov_db_migration migration_list[] = {
      "  CHECK (status IN ('active', 'suspended', 'dissolved')),"
      " created_at BIGINT NOT NULL);",
      NULL},
+    {2, "reads of personal records",
+     "CREATE TABLE dir_read ("
+     " id TEXT PRIMARY KEY,"
+     " at BIGINT NOT NULL,"
+     " reader TEXT NOT NULL,"
+     " reader_agency TEXT NOT NULL DEFAULT '',"
+     " record_kind TEXT NOT NULL CHECK (record_kind IN ('person', 'staff')),"
+     " record_id TEXT NOT NULL,"
+     " via TEXT NOT NULL,"
+     " query TEXT NOT NULL DEFAULT '',"
+     " purpose TEXT NOT NULL DEFAULT '',"
+     " request_id TEXT NOT NULL DEFAULT '');"
+     "CREATE INDEX dir_read_record ON dir_read (record_id, at);",
+     NULL},
     {0, NULL, NULL, NULL},
 };
 

@@ -311,4 +311,74 @@ json_t *egov_directory_business_to_json(const struct egov_directory_business *b)
 enum egov_ec egov_directory_principal_search(struct egov_db *db, const char *query,
                                              unsigned int limit, json_t **out);
 
+/* ------------------------------------------------------------------ */
+/* Audited reads of personal records                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A read of a citizen's, foreign resident's or staff member's record
+ * through the API writes one row to dir_read per record returned (a search
+ * writes one per person it returns), in the same transaction as the read:
+ * if the row cannot be written the read fails with
+ * EGOV_EC_DIRECTORY_READ_AUDIT_FAILED (503) and returns nothing.  Agency
+ * records are public and not audited.
+ */
+
+/** Who reads personal records, and why (strings borrowed). */
+struct egov_directory_reader {
+    const char *subject;    /**< principal id of the reader (required) */
+    const char *agency_id;  /**< the agency the reader acts for, or "" */
+    const char *request_id; /**< the request id, or "" */
+    const char *purpose;    /**< the stated purpose, or "" */
+};
+
+/**
+ * Looks a person up by national ID / resident certificate number on behalf
+ * of @p reader and records the read.  Returns EGOV_EC_NONE with @p out
+ * filled, DIRECTORY_ID_INVALID, DIRECTORY_NOT_FOUND (nothing recorded),
+ * DIRECTORY_READ_AUDIT_FAILED, or a database error code.
+ */
+enum egov_ec egov_directory_person_read(struct egov_db *db,
+                                        const struct egov_directory_reader *reader,
+                                        const char *id_number, struct egov_directory_person *out);
+
+/**
+ * egov_directory_principal_search() on behalf of @p reader: every person
+ * returned gets one read entry naming the query.  Errors as there, plus
+ * DIRECTORY_READ_AUDIT_FAILED.
+ */
+enum egov_ec egov_directory_principal_search_read(struct egov_db *db,
+                                                  const struct egov_directory_reader *reader,
+                                                  const char *query, unsigned int limit,
+                                                  json_t **out);
+
+/**
+ * egov_directory_staff_list() on behalf of @p reader: every staff member
+ * returned gets one read entry.  Errors as there, plus
+ * DIRECTORY_READ_AUDIT_FAILED.
+ */
+enum egov_ec egov_directory_staff_list_read(struct egov_db *db,
+                                            const struct egov_directory_reader *reader,
+                                            const char *agency_id, json_t **out);
+
+/**
+ * egov_directory_staff_of() on behalf of @p reader: unless the reader
+ * reads its own memberships, every membership returned gets one read
+ * entry.  Errors as there, plus DIRECTORY_READ_AUDIT_FAILED.
+ */
+enum egov_ec egov_directory_staff_of_read(struct egov_db *db,
+                                          const struct egov_directory_reader *reader,
+                                          const char *subject, json_t **out);
+
+/**
+ * Who read the records of one person, newest first: the person record of
+ * @p id_number (may be "" or NULL) and the staff memberships of principal
+ * @p subject (may be "" or NULL).  A new JSON array in @p *out of
+ * {"at","reader","reader_name","reader_agency","reader_agency_name",
+ * "record","via","query","purpose","request_id"}, at most @p limit
+ * (1..1000) entries.
+ */
+enum egov_ec egov_directory_reads_of(struct egov_db *db, const char *id_number, const char *subject,
+                                     unsigned int limit, json_t **out);
+
 #endif /* EGOV_DIRECTORY_H */

@@ -40,4 +40,21 @@ int dir_agency_within_on(struct egov_db_conn *c, const char *id, const char *anc
 enum egov_ec dir_authorize(struct egov_db *db, const struct egov_oid_actor *actor,
                            const char *action, const char *agency_id);
 
+/** How one audited read is written to dir_read (see reads.c). */
+struct dir_read_ctx {
+    const struct egov_directory_reader *reader;
+    const char *kind;  /**< "person" or "staff" */
+    const char *via;   /**< "get", "search", "staff", "staff-of" */
+    const char *query; /**< the search text, or "" */
+    bool failed;       /**< set when writing an entry failed */
+};
+
+/**
+ * Writes one read of record @p record_id (dir_person.id or dir_staff.id)
+ * on connection @p c, inside the caller's transaction.  On failure sets
+ * @p ctx->failed and returns the error status.
+ */
+enum egov_db_qs dir_read_record_on(struct egov_db_conn *c, struct dir_read_ctx *ctx,
+                                   const char *record_id);
+
 #endif /* EGOV_DIRECTORY_INT_H */

@@ -93,18 +93,25 @@ static enum egov_db_qs exec_body(struct egov_db_conn *c, void *cls)
     return egov_db_exec(c, e->st, e->params);
 }
 
-/* Runs a query returning rows into a JSON array built by @p row_fn. */
+/*
+ * Runs a query returning rows into a JSON array built by @p row_fn.  With
+ * @p audit set, every row is also recorded as a read of the record whose
+ * id is in its first column, in the same (then writing) transaction.
+ */
 struct rows_cls {
     const struct egov_db_stmt *st;
     const struct egov_db_param *params;
     json_t *(*row_fn)(const struct egov_db_rows *r, size_t i);
     json_t *result;
+    struct dir_read_ctx *audit;
 };
 
 static enum egov_db_qs rows_body(struct egov_db_conn *c, void *cls)
 {
     struct rows_cls *rc = cls;
     struct egov_db_rows *r = NULL;
+    if (rc->audit != NULL)
+        rc->audit->failed = false;
     enum egov_db_qs qs = egov_db_query(c, rc->st, rc->params, &r);
     if (qs < 0)
         return qs;
@@ -117,17 +124,25 @@ static enum egov_db_qs rows_body(struct egov_db_conn *c, void *cls)
             rc->result = NULL;
         }
     }
+    qs = rc->result == NULL ? EGOV_DB_HARD_ERROR : EGOV_DB_ONE_ROW;
+    for (size_t i = 0; qs > 0 && rc->audit != NULL && i < egov_db_rows_count(r); i++) {
+        enum egov_db_qs aq = dir_read_record_on(c, rc->audit, egov_db_rows_text(r, i, 0));
+        if (aq < 0)
+            qs = aq;
+    }
     egov_db_rows_free(r);
-    return rc->result == NULL ? EGOV_DB_HARD_ERROR : EGOV_DB_ONE_ROW;
+    return qs;
 }
 
 static enum egov_ec run_rows(struct egov_db *db, struct rows_cls *rc, json_t **out)
 {
     *out = NULL;
-    enum egov_db_qs qs = dir_txn(db, false, rows_body, rc);
+    enum egov_db_qs qs = dir_txn(db, rc->audit != NULL, rows_body, rc);
     if (qs < 0) {
         json_decref(rc->result);
-        return egov_db_qs_ec(qs);
+        rc->result = NULL;
+        return rc->audit != NULL && rc->audit->failed ? EGOV_EC_DIRECTORY_READ_AUDIT_FAILED
+                                                      : egov_db_qs_ec(qs);
     }
     *out = rc->result;
     return EGOV_EC_NONE;
@@ -221,7 +236,7 @@ enum egov_ec egov_directory_unit_list(struct egov_db *db, const char *agency_id,
     if (!egov_uuid_valid(agency_id))
         return EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
     struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(agency_id), EGOV_DB_PARAM_END};
-    struct rows_cls rc = {&st_unit_list, p, unit_row, NULL};
+    struct rows_cls rc = {&st_unit_list, p, unit_row, NULL, NULL};
     return run_rows(db, &rc, out);
 }
 
@@ -376,14 +391,28 @@ static json_t *staff_row(const struct egov_db_rows *r, size_t i)
                      egov_db_rows_text(r, i, 3), "unit_id", egov_db_rows_text(r, i, 4));
 }
 
-enum egov_ec egov_directory_staff_list(struct egov_db *db, const char *agency_id, json_t **out)
+static enum egov_ec staff_list(struct egov_db *db, struct dir_read_ctx *audit,
+                               const char *agency_id, json_t **out)
 {
     *out = NULL;
     if (!egov_uuid_valid(agency_id))
         return EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND;
     struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(agency_id), EGOV_DB_PARAM_END};
-    struct rows_cls rc = {&st_staff_list, p, staff_row, NULL};
+    struct rows_cls rc = {&st_staff_list, p, staff_row, NULL, audit};
     return run_rows(db, &rc, out);
+}
+
+enum egov_ec egov_directory_staff_list(struct egov_db *db, const char *agency_id, json_t **out)
+{
+    return staff_list(db, NULL, agency_id, out);
+}
+
+enum egov_ec egov_directory_staff_list_read(struct egov_db *db,
+                                            const struct egov_directory_reader *reader,
+                                            const char *agency_id, json_t **out)
+{
+    struct dir_read_ctx audit = {reader, "staff", "staff", "", false};
+    return staff_list(db, &audit, agency_id, out);
 }
 
 static json_t *staff_of_row(const struct egov_db_rows *r, size_t i)
@@ -394,14 +423,29 @@ static json_t *staff_of_row(const struct egov_db_rows *r, size_t i)
                      egov_db_rows_text(r, i, 4));
 }
 
-enum egov_ec egov_directory_staff_of(struct egov_db *db, const char *subject, json_t **out)
+static enum egov_ec staff_of(struct egov_db *db, struct dir_read_ctx *audit, const char *subject,
+                             json_t **out)
 {
     *out = NULL;
     if (!dir_text_ok(subject, 120, false))
         return EGOV_EC_GENERIC_PARAMETER_MALFORMED;
     struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(subject), EGOV_DB_PARAM_END};
-    struct rows_cls rc = {&st_staff_of, p, staff_of_row, NULL};
+    struct rows_cls rc = {&st_staff_of, p, staff_of_row, NULL, audit};
     return run_rows(db, &rc, out);
+}
+
+enum egov_ec egov_directory_staff_of(struct egov_db *db, const char *subject, json_t **out)
+{
+    return staff_of(db, NULL, subject, out);
+}
+
+enum egov_ec egov_directory_staff_of_read(struct egov_db *db,
+                                          const struct egov_directory_reader *reader,
+                                          const char *subject, json_t **out)
+{
+    struct dir_read_ctx audit = {reader, "staff", "staff-of", "", false};
+    bool own = reader != NULL && subject != NULL && strcmp(reader->subject, subject) == 0;
+    return staff_of(db, own ? NULL : &audit, subject, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -495,6 +539,7 @@ struct person_cls {
     const struct egov_db_stmt *st;
     const char *key;
     struct egov_directory_person *out;
+    struct dir_read_ctx *audit; /* NULL: not recorded */
 };
 
 static enum egov_db_qs person_body(struct egov_db_conn *c, void *cls)
@@ -502,13 +547,17 @@ static enum egov_db_qs person_body(struct egov_db_conn *c, void *cls)
     struct person_cls *pc = cls;
     struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(pc->key), EGOV_DB_PARAM_END};
     struct egov_db_rows *r = NULL;
+    if (pc->audit != NULL)
+        pc->audit->failed = false;
     enum egov_db_qs qs = egov_db_query(c, pc->st, p, &r);
     if (qs > 0) {
         fill_person(r, 0, pc->out);
         qs = EGOV_DB_ONE_ROW;
+        if (pc->audit != NULL)
+            qs = dir_read_record_on(c, pc->audit, pc->out->id);
     }
     egov_db_rows_free(r);
-    return qs;
+    return qs < 0 ? qs : qs > 0 ? EGOV_DB_ONE_ROW : EGOV_DB_NO_ROW;
 }
 
 enum egov_db_qs egov_directory_person_get(struct egov_db *db, const char *id,
@@ -516,7 +565,7 @@ enum egov_db_qs egov_directory_person_get(struct egov_db *db, const char *id,
 {
     if (!egov_uuid_valid(id))
         return EGOV_DB_NO_ROW;
-    struct person_cls pc = {&st_person_get, id, out};
+    struct person_cls pc = {&st_person_get, id, out, NULL};
     return dir_txn(db, false, person_body, &pc);
 }
 
@@ -525,8 +574,22 @@ enum egov_db_qs egov_directory_person_by_id_number(struct egov_db *db, const cha
 {
     if (egov_directory_id_check(id_number) == EGOV_DIRECTORY_ID_INVALID)
         return EGOV_DB_NO_ROW;
-    struct person_cls pc = {&st_person_by_number, id_number, out};
+    struct person_cls pc = {&st_person_by_number, id_number, out, NULL};
     return dir_txn(db, false, person_body, &pc);
+}
+
+enum egov_ec egov_directory_person_read(struct egov_db *db,
+                                        const struct egov_directory_reader *reader,
+                                        const char *id_number, struct egov_directory_person *out)
+{
+    if (egov_directory_id_check(id_number) == EGOV_DIRECTORY_ID_INVALID)
+        return EGOV_EC_DIRECTORY_ID_INVALID;
+    struct dir_read_ctx audit = {reader, "person", "get", "", false};
+    struct person_cls pc = {&st_person_by_number, id_number, out, &audit};
+    enum egov_db_qs qs = dir_txn(db, true, person_body, &pc);
+    if (qs < 0)
+        return audit.failed ? EGOV_EC_DIRECTORY_READ_AUDIT_FAILED : egov_db_qs_ec(qs);
+    return qs == 0 ? EGOV_EC_DIRECTORY_NOT_FOUND : EGOV_EC_NONE;
 }
 
 json_t *egov_directory_person_to_json(const struct egov_directory_person *p)
@@ -645,8 +708,8 @@ static json_t *business_row(const struct egov_db_rows *r, size_t i)
     return egov_directory_business_to_json(&b);
 }
 
-enum egov_ec egov_directory_principal_search(struct egov_db *db, const char *query,
-                                             unsigned int limit, json_t **out)
+static enum egov_ec principal_search(struct egov_db *db, struct dir_read_ctx *audit,
+                                     const char *query, unsigned int limit, json_t **out)
 {
     *out = NULL;
     if (query == NULL || limit < 1 || limit > 500)
@@ -658,11 +721,11 @@ enum egov_ec egov_directory_principal_search(struct egov_db *db, const char *que
     struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(key), EGOV_DB_PARAM_INT64(limit),
                                 EGOV_DB_PARAM_END};
     json_t *persons = NULL, *businesses = NULL;
-    struct rows_cls rp = {&st_person_search, p, person_row, NULL};
+    struct rows_cls rp = {&st_person_search, p, person_row, NULL, audit};
     enum egov_ec ec = run_rows(db, &rp, &persons);
     if (ec != EGOV_EC_NONE)
         return ec;
-    struct rows_cls rb = {&st_business_search, p, business_row, NULL};
+    struct rows_cls rb = {&st_business_search, p, business_row, NULL, NULL};
     ec = run_rows(db, &rb, &businesses);
     if (ec != EGOV_EC_NONE) {
         json_decref(persons);
@@ -670,4 +733,19 @@ enum egov_ec egov_directory_principal_search(struct egov_db *db, const char *que
     }
     *out = json_pack("{s:o, s:o}", "persons", persons, "businesses", businesses);
     return *out == NULL ? EGOV_EC_GENERIC_OOM : EGOV_EC_NONE;
+}
+
+enum egov_ec egov_directory_principal_search(struct egov_db *db, const char *query,
+                                             unsigned int limit, json_t **out)
+{
+    return principal_search(db, NULL, query, limit, out);
+}
+
+enum egov_ec egov_directory_principal_search_read(struct egov_db *db,
+                                                  const struct egov_directory_reader *reader,
+                                                  const char *query, unsigned int limit,
+                                                  json_t **out)
+{
+    struct dir_read_ctx audit = {reader, "person", "search", query, false};
+    return principal_search(db, &audit, query, limit, out);
 }

@@ -16,6 +16,7 @@
  *   POST   /api/directory/businesses                  add a business
  *   GET    /api/directory/businesses/{ban}            look one up
  *   GET    /api/directory/principals?q=NAME           persons and businesses (administrators)
+ *   (reads of persons and staff are audited: ?purpose= or X-Purpose states why)
  *   POST   /api/directory/check-id                    {"ids":[...]} -> validity and kind of each
  *   GET    /directory                                 agency tree browse and search page
  *   GET    /directory/agencies/{key}                  agency page
@@ -76,6 +77,30 @@ static const char *field_of(enum egov_ec ec)
     default:
         return NULL;
     }
+}
+
+/*
+ * Who reads personal records in @p req, and why: @p actor, the request id,
+ * and the purpose from ?purpose= or the X-Purpose header (at most 200
+ * characters of text).  False after replying 400 naming "purpose".
+ */
+static bool reader_of(struct egov_req *req, const struct egov_oid_actor *actor,
+                      struct egov_directory_reader *out)
+{
+    const char *purpose = egov_req_query(req, "purpose");
+    if (purpose == NULL || purpose[0] == '\0')
+        purpose = egov_req_header(req, "X-Purpose");
+    if (purpose == NULL)
+        purpose = "";
+    if (!dir_text_ok(purpose, 200, true)) {
+        reply_ec(req, EGOV_EC_DIRECTORY_PURPOSE_INVALID, "purpose");
+        return false;
+    }
+    out->subject = actor->subject;
+    out->agency_id = actor->agency_id;
+    out->request_id = req->request_id != NULL ? req->request_id : "";
+    out->purpose = purpose;
+    return true;
 }
 
 /* The full view of one agency: its fields, path, history and children. */
@@ -302,9 +327,12 @@ static void handle_staff(struct egov_req *req)
     json_t *list = NULL;
     if (!egov_oid_actor_from_request(req, &actor) || !agency_param(req, &a))
         return;
+    struct egov_directory_reader reader;
     enum egov_ec ec = dir_authorize(egov_req_db(req), &actor, "directory.staff.read", a.id);
+    if (ec == EGOV_EC_NONE && !reader_of(req, &actor, &reader))
+        return;
     if (ec == EGOV_EC_NONE)
-        ec = egov_directory_staff_list(egov_req_db(req), a.id, &list);
+        ec = egov_directory_staff_list_read(egov_req_db(req), &reader, a.id, &list);
     if (ec != EGOV_EC_NONE) {
         reply_ec(req, ec, NULL);
         return;
@@ -366,11 +394,14 @@ static void handle_staff_of(struct egov_req *req)
     if (!egov_oid_actor_from_request(req, &actor))
         return;
     /* one's own memberships, or anybody's for a platform administrator */
+    struct egov_directory_reader reader;
     enum egov_ec ec = actor.platform_admin || strcmp(actor.subject, subject) == 0
                           ? egov_oid_authorize_extra(&actor, "directory.staff.read", "")
                           : EGOV_EC_GENERIC_FORBIDDEN;
+    if (ec == EGOV_EC_NONE && !reader_of(req, &actor, &reader))
+        return;
     if (ec == EGOV_EC_NONE)
-        ec = egov_directory_staff_of(egov_req_db(req), subject, &list);
+        ec = egov_directory_staff_of_read(egov_req_db(req), &reader, subject, &list);
     if (ec != EGOV_EC_NONE) {
         reply_ec(req, ec, NULL);
         return;
@@ -473,10 +504,13 @@ static void handle_person_get(struct egov_req *req)
         reply_ec(req, EGOV_EC_DIRECTORY_ID_INVALID, "id_number");
         return;
     }
+    struct egov_directory_reader reader;
+    if (!reader_of(req, &actor, &reader))
+        return;
     struct egov_directory_person p;
-    enum egov_db_qs qs = egov_directory_person_by_id_number(egov_req_db(req), number, &p);
-    if (qs <= 0) {
-        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_NOT_FOUND : egov_db_qs_ec(qs), "id_number");
+    ec = egov_directory_person_read(egov_req_db(req), &reader, number, &p);
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, ec == EGOV_EC_DIRECTORY_NOT_FOUND ? "id_number" : NULL);
         return;
     }
     egov_reply_json(req, 200, egov_directory_person_to_json(&p));
@@ -550,11 +584,14 @@ static void handle_principal_search(struct egov_req *req)
     json_t *res = NULL;
     if (!egov_oid_actor_from_request(req, &actor))
         return;
+    struct egov_directory_reader reader;
     enum egov_ec ec = dir_authorize(egov_req_db(req), &actor, "directory.person.read", "");
+    if (ec == EGOV_EC_NONE && !reader_of(req, &actor, &reader))
+        return;
     if (ec == EGOV_EC_NONE)
-        ec = q == NULL || strlen(q) > 200
-                 ? EGOV_EC_GENERIC_PARAMETER_MALFORMED
-                 : egov_directory_principal_search(egov_req_db(req), q, SEARCH_LIMIT, &res);
+        ec = q == NULL || strlen(q) > 200 ? EGOV_EC_GENERIC_PARAMETER_MALFORMED
+                                          : egov_directory_principal_search_read(
+                                                egov_req_db(req), &reader, q, SEARCH_LIMIT, &res);
     if (ec != EGOV_EC_NONE) {
         reply_ec(req, ec, ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED ? "q" : NULL);
         return;

@@ -28,6 +28,8 @@ static void portal_home(struct egov_req *req)
 
 static const struct egov_route portal_routes[] = {
     {EGOV_M_GET, "/", portal_home, 0, 0, "portal_home"},
+    {EGOV_M_GET, "/me/reads", egov_portal_my_reads, 0, 0, "portal_my_reads"},
+    {EGOV_M_GET, "/api/directory/me/reads", egov_portal_my_reads, 0, 0, "portal_my_reads_api"},
     EGOV_ROUTE_END,
 };
 
