@@ -179,6 +179,20 @@ bool account_phone_normalise(const char *in, char out[ACCOUNT_PHONE_MAX + 1]);
  */
 enum egov_db_qs account_phone_set(struct egov_db_conn *c, const char *account_id,
                                   const char *phone);
+/**
+ * account_add_full() that, when the national ID or e-mail address is
+ * already taken, calls @p on_exists (may be NULL) with the existing
+ * accounts (rows of id and e-mail address, "" if none; borrowed) in the
+ * same transaction, which commits unless it returns an error, and then
+ * returns ACCOUNT_EXISTS.  @p cls goes to both callbacks.
+ * Self-registration uses it to tell the owner instead of the caller.
+ */
+enum egov_ec account_add_or_notify(
+    struct egov_db *db, const struct egov_account_new *in, const char *actor, const char *addr,
+    const char *rid, char id_out[37], const char **field,
+    enum egov_db_qs (*then)(struct egov_db_conn *, void *),
+    enum egov_db_qs (*on_exists)(struct egov_db_conn *, const struct egov_db_rows *, void *),
+    void *cls);
 /** Switches the development mailbox page on or off (module init). */
 void account_set_dev_mailbox(bool on);
 /**

@@ -2,7 +2,9 @@
  * pages_register.c -- self-registration with e-mail verification, password
  * reset by mailed link, and the development mailbox.
  *
- *   GET/POST /register                   the form; POST creates a pending account
+ *   GET/POST /register                   the form; POST creates a pending account (an ID
+ *                                        or address in use gets the same answer, and its
+ *                                        owner a mail saying someone tried)
  *   GET/POST /register/verify?token=...  GET shows a confirm button, POST activates
  *   GET/POST /password/reset             ask for a reset link
  *   GET/POST /password/reset/confirm?token=...  set a new password
@@ -68,15 +70,18 @@ void account_handle_register_get(struct egov_req *req)
 struct verify_mail {
     struct egov_req *req;
     const char *email;
-    const char *id; /* the new account's id (filled by the insert before this runs) */
-    bool throttled; /* too many mails from this address */
+    const char *id;   /* the new account's id (filled by the insert before this runs) */
+    bool throttled;   /* too many mails from this address */
+    bool throttle_ok; /* the throttle was taken in this transaction */
 };
 
-static enum egov_db_qs send_verify_mail(struct egov_db_conn *c, void *cls)
+/* Counts one registration mail against the caller's address, once per transaction. */
+static enum egov_db_qs take_mail_throttle(struct egov_db_conn *c, struct verify_mail *m)
 {
-    struct verify_mail *m = cls;
-    char token[44], key[96];
+    char key[96];
     bool over = false;
+    if (m->throttle_ok)
+        return EGOV_DB_ONE_ROW;
     snprintf(key, sizeof key, "mail:%s", egov_account_client_addr(m->req));
     enum egov_db_qs qs = account_throttle_take(c, key, ACCOUNT_MAIL_MAX_PER_ADDR, &over);
     if (qs < 0)
@@ -85,6 +90,55 @@ static enum egov_db_qs send_verify_mail(struct egov_db_conn *c, void *cls)
         m->throttled = true;
         return EGOV_DB_HARD_ERROR; /* roll the whole registration back */
     }
+    m->throttle_ok = true;
+    return EGOV_DB_ONE_ROW;
+}
+
+/*
+ * The national ID or the address belongs to the accounts @p owners (id,
+ * e-mail) already: the caller is answered as for a new registration, and
+ * each owner with an address is told by mail that someone tried.
+ */
+static enum egov_db_qs notify_owners(struct egov_db_conn *c, const struct egov_db_rows *owners,
+                                     void *cls)
+{
+    struct verify_mail *m = cls;
+    const char *lang = m->req->lang;
+    m->throttle_ok = false;
+    enum egov_db_qs qs = take_mail_throttle(c, m);
+    char *link = mail_link(m->req->arena, "/password/reset");
+    char *body = egov_arena_printf(
+        m->req->arena, "%s\n\n%s\n",
+        egov_i18n_gettext(lang,
+                          "Someone tried to create a new e-Government account with your ID "
+                          "number or e-mail address. No account was created. If it was you, "
+                          "you already have an account: sign in, or reset your password with "
+                          "this link if you have forgotten it. If it was not you, you need not "
+                          "do anything."),
+        link != NULL ? link : "");
+    if (link == NULL || body == NULL)
+        return EGOV_DB_HARD_ERROR;
+    for (size_t i = 0; qs >= 0 && i < egov_db_rows_count(owners); i++) {
+        const char *id = egov_db_rows_text(owners, i, 0);
+        const char *email = egov_db_rows_text(owners, i, 1);
+        qs = egov_account_audit(c, "anonymous", "register.existing", id,
+                                egov_account_client_addr(m->req), m->req->request_id, NULL);
+        if (qs >= 0 && email != NULL && email[0] != '\0')
+            qs = account_mail_enqueue(
+                c, email, egov_i18n_gettext(lang, "Someone tried to register with your details"),
+                body, link);
+    }
+    return qs;
+}
+
+static enum egov_db_qs send_verify_mail(struct egov_db_conn *c, void *cls)
+{
+    struct verify_mail *m = cls;
+    char token[44];
+    m->throttle_ok = false;
+    enum egov_db_qs qs = take_mail_throttle(c, m);
+    if (qs < 0)
+        return qs;
     qs = account_token_issue(c, m->id, "verify", ACCOUNT_VERIFY_TOKEN_US, token);
     if (qs < 0)
         return qs;
@@ -121,15 +175,19 @@ void account_handle_register_post(struct egov_req *req)
     char lower[ACCOUNT_EMAIL_MAX + 1];
     snprintf(lower, sizeof lower, "%s", email);
     account_ascii_lower(lower);
-    struct verify_mail m = {req, lower, id, false};
-    enum egov_ec ec = account_add_full(egov_req_db(req), &in, NULL, egov_account_client_addr(req),
-                                       req->request_id, id, &field, send_verify_mail, &m);
+    struct verify_mail m = {req, lower, id, false, false};
+    /* An ID or address already in use is answered exactly as a new
+     * registration (same page, same work: the password is hashed either
+     * way); only the owner learns of it, by mail. */
+    enum egov_ec ec =
+        account_add_or_notify(egov_req_db(req), &in, NULL, egov_account_client_addr(req),
+                              req->request_id, id, &field, send_verify_mail, notify_owners, &m);
     if (m.throttled) {
         egov_reply_header(req, "Retry-After", "900");
         egov_reply_problem(req, EGOV_EC_GENERIC_TOO_MANY_REQUESTS, NULL, NULL);
         return;
     }
-    if (ec != EGOV_EC_NONE) {
+    if (ec != EGOV_EC_NONE && ec != EGOV_EC_ACCOUNT_EXISTS) {
         register_page(req, egov_ec_http_status(ec), form, egov_ec_hint(ec), field);
         return;
     }

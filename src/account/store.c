@@ -23,8 +23,11 @@ static const struct egov_db_stmt st_insert = {
     " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, 0, 0, $8, $8)",
     NULL};
 static const struct egov_db_stmt st_exists = {
-    "account_exists", "SELECT id FROM account WHERE national_id = $1 OR ($2 <> '' AND email = $2)",
-    "SELECT id FROM account WHERE national_id = $1 OR ($2::text <> '' AND email = $2::text)"};
+    "account_exists",
+    "SELECT id, COALESCE(email, '') FROM account"
+    " WHERE national_id = $1 OR ($2 <> '' AND email = $2) ORDER BY id",
+    "SELECT id, COALESCE(email, '') FROM account"
+    " WHERE national_id = $1 OR ($2::text <> '' AND email = $2::text) ORDER BY id"};
 static const struct egov_db_stmt st_by_nid = {
     "account_by_national_id", "SELECT id FROM account WHERE national_id = $1 AND state = 'active'",
     NULL};
@@ -262,6 +265,9 @@ struct add_txn {
     /* optional follow-up in the same transaction: a verification mail */
     enum egov_db_qs (*then)(struct egov_db_conn *c, void *cls);
     void *then_cls;
+    /* optional, when the ID or address is taken: tell each owner */
+    enum egov_db_qs (*on_exists)(struct egov_db_conn *c, const struct egov_db_rows *owners,
+                                 void *cls);
 };
 
 static enum egov_db_qs account_add_on(struct egov_db_conn *c, void *cls)
@@ -271,6 +277,11 @@ static enum egov_db_qs account_add_on(struct egov_db_conn *c, void *cls)
     struct egov_db_param ex[] = {EGOV_DB_PARAM_TEXT(t->nid), EGOV_DB_PARAM_TEXT(t->email),
                                  EGOV_DB_PARAM_END};
     enum egov_db_qs qs = egov_db_query(c, &st_exists, ex, &r);
+    if (qs > 0 && t->on_exists != NULL) {
+        enum egov_db_qs q2 = t->on_exists(c, r, t->then_cls);
+        if (q2 < 0)
+            qs = q2;
+    }
     egov_db_rows_free(r);
     if (qs < 0)
         return qs;
@@ -312,6 +323,16 @@ enum egov_ec account_add_full(struct egov_db *db, const struct egov_account_new 
                               enum egov_db_qs (*then)(struct egov_db_conn *, void *),
                               void *then_cls)
 {
+    return account_add_or_notify(db, in, actor, addr, rid, id_out, field, then, NULL, then_cls);
+}
+
+enum egov_ec account_add_or_notify(
+    struct egov_db *db, const struct egov_account_new *in, const char *actor, const char *addr,
+    const char *rid, char id_out[37], const char **field,
+    enum egov_db_qs (*then)(struct egov_db_conn *, void *),
+    enum egov_db_qs (*on_exists)(struct egov_db_conn *, const struct egov_db_rows *, void *),
+    void *cls)
+{
     char nid[16], email[ACCOUNT_EMAIL_MAX + 1], hash[256];
     const char *dummy;
     if (field == NULL)
@@ -321,7 +342,7 @@ enum egov_ec account_add_full(struct egov_db *db, const struct egov_account_new 
         return ec;
     if (!egov_account_password_hash(in->password, hash, sizeof hash))
         return EGOV_EC_GENERIC_INTERNAL;
-    struct add_txn t = {in, nid, email, hash, actor, addr, rid, id_out, "", then, then_cls};
+    struct add_txn t = {in, nid, email, hash, actor, addr, rid, id_out, "", then, cls, on_exists};
     enum egov_db_qs qs = account_txn(db, true, account_add_on, &t);
     egov_wipe(hash, sizeof hash);
     if (qs == EGOV_DB_NO_ROW) {

@@ -219,6 +219,147 @@ static void test_contacts(void **state)
     assert_string_equal(ct.email, "");
 }
 
+static const struct egov_db_stmt st_t_throttle_clear = {"t_throttle_clear",
+                                                        "DELETE FROM account_throttle", NULL};
+static const struct egov_db_stmt st_t_accounts = {"t_accounts", "SELECT COUNT(*) FROM account",
+                                                  NULL};
+static const struct egov_db_stmt st_t_by_nid = {
+    "t_accounts_by_nid", "SELECT COUNT(*) FROM account WHERE national_id = $1", NULL};
+static const struct egov_db_stmt st_t_by_email = {
+    "t_accounts_by_email", "SELECT COUNT(*) FROM account WHERE email = $1", NULL};
+static const struct egov_db_stmt st_t_mails_to = {
+    "t_mails_to", "SELECT COUNT(*) FROM account_mailbox WHERE recipient = $1", NULL};
+static const struct egov_db_stmt st_t_notices_to = {
+    "t_notices_to",
+    "SELECT COUNT(*) FROM account_mailbox WHERE recipient = $1"
+    " AND subject = 'Someone tried to register with your details'",
+    NULL};
+
+/* Runs @p st with at most one text parameter; the first column of the first row, 0 if none. */
+static int64_t exec_count(const struct egov_db_stmt *st, const char *arg)
+{
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(arg), EGOV_DB_PARAM_END};
+    struct egov_db_param none[] = {EGOV_DB_PARAM_END};
+    int64_t n = -1;
+    enum egov_db_qs qs = egov_db_query(c, st, arg != NULL ? p : none, &r);
+    if (qs >= 0)
+        n = qs > 0 ? egov_db_rows_int64(r, 0, 0) : 0;
+    egov_db_rows_free(r);
+    egov_db_release(c);
+    return n;
+}
+
+/*
+ * Registers; returns the status, the body with @p email replaced by "EMAIL"
+ * and the request id left out, and the time taken.
+ */
+static long register_as(struct jar *j, const char *nid, const char *email, char *body,
+                        size_t bodylen, int64_t *took_us)
+{
+    char tok[64], form[512];
+    struct egov_test_response r;
+    if (!jar_csrf(j, &srv, "/register", tok))
+        return -1;
+    snprintf(form, sizeof form,
+             "csrf_token=%s&national_id=%s&name=%%E9%%99%%B3&email=%s"
+             "&password=correct+horse+battery+staple",
+             tok, nid, email);
+    int64_t t0 = egov_now_us();
+    long st = jar_req(j, &srv, "POST", "/register", form, &r);
+    *took_us = egov_now_us() - t0;
+    /* the page names the address given: blank it out to compare the rest */
+    size_t n = 0;
+    const char *p = r.body != NULL ? r.body : "";
+    size_t el = strlen(email);
+    while (*p != '\0' && n + 6 < bodylen) {
+        if (strncmp(p, email, el) == 0) {
+            memcpy(body + n, "EMAIL", 5);
+            n += 5;
+            p += el;
+        } else {
+            body[n++] = *p++;
+        }
+    }
+    body[n] = '\0';
+    /* every answer names its own request id */
+    char *rid = strstr(body, "Request ID: <code>");
+    if (rid != NULL) {
+        rid += strlen("Request ID: <code>");
+        char *end = strstr(rid, "</code>");
+        if (end != NULL)
+            memmove(rid, end, strlen(end) + 1);
+    }
+    egov_test_response_free(&r);
+    return st;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_register_existing(void **state)
+{
+    (void)state;
+    static char fresh_body[16384], same_body[16384];
+    struct jar j = {0};
+    int64_t t_fresh[3], t_taken[3];
+    const char *fresh_nid[] = {"M100000010", "M100000029", "M100000038"};
+    const char *fresh_mail[] = {"owner1@example.tw", "owner2@example.tw", "owner3@example.tw"};
+    assert_true(exec_count(&st_t_throttle_clear, NULL) >= 0);
+    int64_t accounts0 = exec_count(&st_t_accounts, NULL);
+
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(register_as(&j, fresh_nid[i], fresh_mail[i], fresh_body, sizeof fresh_body,
+                                     &t_fresh[i]),
+                         201);
+    assert_int_equal(exec_count(&st_t_accounts, NULL), accounts0 + 3);
+    /* the same national ID with another address, a new ID with a taken address,
+     * and both taken: each answered exactly as a new registration */
+    assert_int_equal(register_as(&j, "M100000010", "someone@example.tw", same_body,
+                                 sizeof same_body, &t_taken[0]),
+                     201);
+    assert_string_equal(same_body, fresh_body);
+    assert_int_equal(register_as(&j, "M200000049", "owner2@example.tw", same_body, sizeof same_body,
+                                 &t_taken[1]),
+                     201);
+    assert_string_equal(same_body, fresh_body);
+    assert_int_equal(register_as(&j, "M100000038", "owner3@example.tw", same_body, sizeof same_body,
+                                 &t_taken[2]),
+                     201);
+    assert_string_equal(same_body, fresh_body);
+    /* nothing was created or changed */
+    assert_int_equal(exec_count(&st_t_accounts, NULL), accounts0 + 3);
+    assert_int_equal(exec_count(&st_t_by_nid, "M200000049"), 0);
+    assert_int_equal(exec_count(&st_t_by_email, "someone@example.tw"), 0);
+    assert_int_equal(count_rows("register.existing"), 3);
+
+    /* the same class of time: the password is hashed either way (medians within 3x) */
+    qsort(t_fresh, 3, sizeof t_fresh[0], cmp_i64);
+    qsort(t_taken, 3, sizeof t_taken[0], cmp_i64);
+    fprintf(stderr, "# register: fresh median %lld us, taken median %lld us\n",
+            (long long)t_fresh[1], (long long)t_taken[1]);
+    assert_true(t_taken[1] * 3 >= t_fresh[1] && t_fresh[1] * 3 >= t_taken[1]);
+
+    /* the owners are told through the outbox; the address given by the caller
+     * of a taken ID gets nothing */
+    run_jobs();
+    static const char *subject = "Someone tried to register with your details";
+    assert_int_equal(exec_count(&st_t_notices_to, "owner1@example.tw"), 1);
+    assert_int_equal(exec_count(&st_t_notices_to, "owner2@example.tw"), 1);
+    assert_int_equal(exec_count(&st_t_notices_to, "owner3@example.tw"), 1);
+    assert_int_equal(exec_count(&st_t_mails_to, "someone@example.tw"), 0);
+    struct egov_test_response r;
+    assert_int_equal(jar_req(&j, &srv, "GET", "/dev/mailbox", NULL, &r), 200);
+    assert_non_null(strstr(r.body, subject));
+    assert_non_null(strstr(r.body, "/password/reset"));
+    egov_test_response_free(&r);
+    assert_true(exec_count(&st_t_throttle_clear, NULL) >= 0);
+}
+
 static void test_login_pages(void **state)
 {
     (void)state;
@@ -668,6 +809,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_and_verify),
         cmocka_unit_test(test_contacts),
+        cmocka_unit_test(test_register_existing),
         cmocka_unit_test(test_login_pages),
         cmocka_unit_test(test_register_totp_reset),
         cmocka_unit_test(test_deactivate_and_throttle),
