@@ -1,9 +1,12 @@
 /*
  * authz.h -- roles, permissions, service grants and the decision API.
  *
- * Model.  Agencies are named by their directory id (a UUID; any string of
- * [A-Za-z0-9._:-] is accepted, so systems without a directory entry work
- * too).  Resources are named "agency/<agency>/<rest>", e.g.
+ * Model.  Agencies are named by their agency code (機關代碼, e.g.
+ * "A00000000A"), the identifier the directory, certificates (subject
+ * serialNumber) and the gateway share; an agency the directory knows
+ * without a code may be named by its directory id (a UUID), and any string
+ * of [A-Za-z0-9._:-] is accepted, so systems without a directory entry
+ * work too.  Resources are named "agency/<agency>/<rest>", e.g.
  * "agency/A01/cases/2026-77".  A role belongs to one agency and holds
  * permissions: an action ("case.read", or "*") and a resource pattern
  * relative to the agency ("cases/" followed by "*"; a trailing "*" matches any rest).
@@ -79,6 +82,19 @@ bool egov_authz_is_admin(struct egov_db *db, const char *subject, const char *ag
  * administers none or on database errors.
  */
 bool egov_authz_admin_agency(struct egov_db *db, const char *subject, char agency[64]);
+
+/**
+ * Writes one entry to the audit log of @p agency (the log its
+ * administrators see in egov_authz_agency_view()) for a decision another
+ * module took with authz, e.g. a refused or completed certificate issue:
+ * @p actor (NULL = command line), @p action ("pki.certificate.issue"),
+ * @p detail (a JSON object, stolen; may be NULL), @p client_addr and
+ * @p request_id (may be NULL).  One transaction.  Returns EGOV_EC_NONE,
+ * AUTHZ_PATTERN_INVALID, or DB_*.
+ */
+enum egov_ec egov_authz_audit_note(struct egov_db *db, const char *actor, const char *action,
+                                   const char *agency, json_t *detail, const char *client_addr,
+                                   const char *request_id);
 
 /**
  * Makes @p subject an administrator of @p agency on behalf of @p actor

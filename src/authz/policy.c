@@ -265,7 +265,8 @@ enum egov_authz_decision egov_authz_grant_check(struct egov_db *db, const char *
 /*
  * ONE_ROW if @p actor (NULL = command line) administers @p agency: an
  * administrator of the agency itself, of the platform ("*"), or of an
- * agency above it in the directory's tree (agencies named by directory id).
+ * agency above it in the directory's tree (agencies named by agency code
+ * or directory id).
  */
 static enum egov_db_qs admin_on(struct egov_db_conn *c, const char *actor, const char *agency)
 {
@@ -308,6 +309,32 @@ static enum egov_db_qs audit(struct egov_db_conn *c, const char *actor, const ch
     enum egov_db_qs qs = egov_db_exec(c, &st_audit, p);
     egov_free(d);
     return qs;
+}
+
+struct note_txn {
+    const char *actor, *action, *agency, *addr, *rid;
+    json_t *detail;
+};
+
+static enum egov_db_qs note_body(struct egov_db_conn *c, void *cls)
+{
+    struct note_txn *t = cls;
+    /* audit() consumes its detail; each attempt gets its own reference */
+    return audit(c, t->actor, t->action, t->agency, json_incref(t->detail), t->addr, t->rid);
+}
+
+enum egov_ec egov_authz_audit_note(struct egov_db *db, const char *actor, const char *action,
+                                   const char *agency, json_t *detail, const char *client_addr,
+                                   const char *request_id)
+{
+    enum egov_ec ec = EGOV_EC_AUTHZ_PATTERN_INVALID;
+    if (action != NULL && agency != NULL && authz_pattern_ok(agency, 64, false) &&
+        action[0] != '\0' && strlen(action) <= 64) {
+        struct note_txn t = {actor, action, agency, client_addr, request_id, detail};
+        ec = egov_db_qs_ec(authz_txn(db, true, note_body, &t));
+    }
+    json_decref(detail);
+    return ec;
 }
 
 struct is_admin_txn {

@@ -289,16 +289,46 @@ struct within_cls {
     int result;
 };
 
+/*
+ * Writes the directory id of agency @p key (an id, or an agency code) to
+ * @p id.  1 found, 0 unknown, negative on database errors.
+ */
+static int agency_key_on(struct egov_db_conn *c, const char *key, char id[37])
+{
+    struct egov_directory_agency a;
+    if (egov_uuid_valid(key)) {
+        egov_utf8_copy(id, 37, key);
+        return 1;
+    }
+    if (!egov_directory_agency_code_valid(key))
+        return 0;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(key), EGOV_DB_PARAM_END};
+    struct egov_db_rows *r = NULL;
+    enum egov_db_qs qs = egov_db_query(c, &st_agency_by_code, p, &r);
+    if (qs > 0) {
+        fill_agency(r, 0, &a);
+        egov_utf8_copy(id, 37, a.id);
+    }
+    egov_db_rows_free(r);
+    return qs < 0 ? -1 : qs > 0 ? 1 : 0;
+}
+
 static enum egov_db_qs within_body(struct egov_db_conn *c, void *cls)
 {
     struct within_cls *w = cls;
-    w->result = dir_agency_within_on(c, w->id, w->ancestor);
+    char id[37], ancestor[37];
+    int a = agency_key_on(c, w->id, id);
+    int b = a > 0 ? agency_key_on(c, w->ancestor, ancestor) : a;
+    w->result = a > 0 && b > 0 ? dir_agency_within_on(c, id, ancestor) : a < 0 || b < 0 ? -1 : 0;
     return w->result < 0 ? EGOV_DB_HARD_ERROR : EGOV_DB_NO_ROW;
 }
 
 bool egov_directory_agency_is_within(struct egov_db *db, const char *id, const char *ancestor_id)
 {
-    if (!egov_uuid_valid(id) || !egov_uuid_valid(ancestor_id))
+    if (id == NULL || ancestor_id == NULL)
+        return false;
+    if ((!egov_uuid_valid(id) && !egov_directory_agency_code_valid(id)) ||
+        (!egov_uuid_valid(ancestor_id) && !egov_directory_agency_code_valid(ancestor_id)))
         return false;
     struct within_cls w = {id, ancestor_id, 0};
     return dir_txn(db, false, within_body, &w) >= 0 && w.result == 1;

@@ -8,9 +8,10 @@
  * agency's history.  Units belong to an agency; staff are memberships of
  * a person (an account subject, opaque here) in an agency and optionally a
  * unit.  Role names and grants are the authz module's: it refers to
- * agencies by their id.  Persons are citizens (national ID) or foreign
- * residents (resident certificate number, the 2021 format or the old
- * one); businesses are identified by their 統一編號.
+ * agencies by their agency code (or id, for agencies without a code).
+ * Persons are citizens (national ID) or foreign residents (resident
+ * certificate number, the 2021 format or the old one); businesses are
+ * identified by their 統一編號.
  *
  * Every name has a folded search key (egov_oid_search_key()) stored beside
  * it, so searches match variants (臺/台, full-width letters, ...).
@@ -156,7 +157,11 @@ enum egov_ec egov_directory_agency_path(struct egov_db *db, const char *id, json
 enum egov_ec egov_directory_agency_search(struct egov_db *db, const char *query, unsigned int limit,
                                           json_t **out);
 
-/** True if agency @p id is @p ancestor_id or lies below it.  False on errors too. */
+/**
+ * True if agency @p id is @p ancestor_id or lies below it.  Either may be
+ * given by directory id or by agency code (機關代碼), the key authz uses.
+ * False for unknown agencies and on errors too.
+ */
 bool egov_directory_agency_is_within(struct egov_db *db, const char *id, const char *ancestor_id);
 
 /* ------------------------------------------------------------------ */

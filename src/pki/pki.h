@@ -22,6 +22,12 @@
  * Platform administrators (egov_authz_is_admin(subject, "*")):
  *   POST /api/pki/certificates        {"ca","csr",...subject fields} -> 201 with the PEM
  *   POST /api/pki/certificates/{serial}/revoke   {"reason"?}
+ * Administrators of an agency (or of one above it, or of the platform),
+ * {code} being the agency code (機關代碼) authz names agencies by:
+ *   POST /api/pki/agencies/{code}/certificates   {"csr","system_id","name"?,"days"?}
+ *                                     -> 201 {certificate, serial, not_after, ...};
+ *                                     others 403, audited in the agency's authz log
+ *   GET, POST /pki/agencies/{code}/certificates  the same as a page with a form
  * Certificate login:
  *   POST /api/pki/challenges          new challenge bound to a cookie
  *   POST /api/pki/login               {"challenge_id","certificate","signature"} or {"response"}

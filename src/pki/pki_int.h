@@ -56,6 +56,11 @@ void pki_handle_login_api(struct egov_req *req);
 /** GET and POST /pki/login */
 void pki_handle_login_page(struct egov_req *req);
 
+/** POST /api/pki/agencies/{code}/certificates: an agency administrator issues (pki_agency.c). */
+void pki_handle_agency_issue_api(struct egov_req *req);
+/** GET and POST /pki/agencies/{code}/certificates: the same as a page with a form. */
+void pki_handle_agency_issue_page(struct egov_req *req);
+
 /** Job handler for EGOV_PKI_CRL_QUEUE. */
 enum egov_job_result pki_crl_job(struct egov_db *db, const char *job_id, const char *payload,
                                  void *cls);

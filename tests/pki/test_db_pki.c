@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -56,12 +57,33 @@ static char *make_csr(EVP_PKEY *pk)
     return out;
 }
 
+/* GET /test/session?account=ID: signs that account in (sets the cookie). */
+static void test_session_route(struct egov_req *req)
+{
+    static const char *const amr[] = {"pwd"};
+    struct egov_account_session s;
+    const char *account = egov_req_query(req, "account");
+
+    if (account == NULL ||
+        egov_account_session_create(req, account, amr, 1, &s) != EGOV_DB_ONE_ROW) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_NOT_FOUND, "account", NULL);
+        return;
+    }
+    egov_reply_json(req, 200, json_pack("{s:s}", "principal_id", s.principal_id));
+}
+
+static const struct egov_route test_routes[] = {
+    {EGOV_M_GET, "/test/session", test_session_route, 0, 0, "test-session"},
+    EGOV_ROUTE_END,
+};
+static const struct egov_route_table test_table = {"test", test_routes};
+
 static int setup(void **state)
 {
     static const struct egov_module *const mods[] = {&egov_accounting_module, &egov_oid_module,
                                                      &egov_directory_module,  &egov_authz_module,
                                                      &egov_account_module,    &egov_pki_module};
-    static const struct egov_route_table *tables[3];
+    static const struct egov_route_table *tables[4];
     struct egov_server_options opt = {0};
     const char *tmp = getenv("EGOV_TEST_TMP");
     char cmd[600];
@@ -95,6 +117,7 @@ static int setup(void **state)
     user_key = pk;
     tables[0] = egov_pki_module.routes;
     tables[1] = &egov_http_core_routes;
+    tables[2] = &test_table;
     opt.threads = 2;
     opt.db = db;
     opt.datadir = getenv("EGOV_DATADIR");
@@ -572,13 +595,326 @@ static void test_issue_api(void **state)
     free(csr);
 }
 
+/* A request whose subject claims another agency and organisation. */
+static char *make_csr_claiming(EVP_PKEY *pk, bool tamper)
+{
+    X509_REQ *r = X509_REQ_new();
+    X509_NAME *n = X509_NAME_new();
+    BIO *bio = BIO_new(BIO_s_mem());
+    unsigned char *der = NULL;
+    char *data = NULL, *out;
+    long len;
+    int dlen;
+
+    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)"Evil Corp", -1, -1,
+                               0);
+    X509_NAME_add_entry_by_txt(n, "serialNumber", MBSTRING_UTF8,
+                               (const unsigned char *)"A20000002S", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"evil", -1, -1, 0);
+    X509_REQ_set_subject_name(r, n);
+    X509_REQ_set_pubkey(r, pk);
+    assert_true(X509_REQ_sign(r, pk, EVP_sha256()) > 0);
+    dlen = i2d_X509_REQ(r, &der);
+    assert_true(dlen > 10);
+    if (tamper)
+        der[dlen - 1] ^= 0x01; /* the last byte of the signature */
+    PEM_write_bio(bio, "CERTIFICATE REQUEST", "", der, dlen);
+    len = BIO_get_mem_data(bio, &data);
+    out = malloc((size_t)len + 1);
+    memcpy(out, data, (size_t)len);
+    out[len] = '\0';
+    OPENSSL_free(der);
+    BIO_free(bio);
+    X509_NAME_free(n);
+    X509_REQ_free(r);
+    return out;
+}
+
+/* The text of entry @p nid of the subject of PEM certificate @p pem, or "". */
+static void subject_entry(const char *pem, int nid, char *out, size_t outlen)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+
+    assert_non_null(x);
+    out[0] = '\0';
+    (void)X509_NAME_get_text_by_NID(X509_get_subject_name(x), nid, out, (int)outlen);
+    X509_free(x);
+    BIO_free(bio);
+}
+
+static void save(const char *file, const char *text, size_t len)
+{
+    FILE *f = fopen(file, "w");
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+}
+
+/* POSTs an issue request for agency @p code as @p who; returns the status. */
+static long agency_post(const char *code, const char *who, const char *body,
+                        struct egov_test_response *r)
+{
+    char path[120], hs[100];
+    const char *h[] = {"Content-Type: application/json", hs, NULL};
+
+    (void)snprintf(path, sizeof(path), "/api/pki/agencies/%s/certificates", code);
+    (void)snprintf(hs, sizeof(hs), "X-Test-Subject: %s", who);
+    if (who == NULL)
+        h[1] = NULL;
+    return http("POST", path, h, body, strlen(body), r);
+}
+
+/* True if the authz audit log of agency @p code has @p action by @p actor. */
+static bool audited(const char *code, const char *action, const char *actor)
+{
+    json_t *v = egov_authz_agency_view(db, code), *e;
+    size_t i;
+    bool found = false;
+
+    assert_non_null(v);
+    json_array_foreach(json_object_get(v, "audit"), i, e)
+    {
+        const char *a = json_string_value(json_object_get(e, "action"));
+        const char *who = json_string_value(json_object_get(e, "actor"));
+        if (a != NULL && who != NULL && strcmp(a, action) == 0 && strcmp(who, actor) == 0)
+            found = true;
+    }
+    json_decref(v);
+    return found;
+}
+
+static void test_agency_issue(void **state)
+{
+    static const struct egov_oid_actor platform = {"platform", "", true};
+    struct egov_directory_agency a;
+    struct egov_test_response r;
+    char parent_id[37], child_id[37], sibling_id[37], text[200], cmd[2200];
+    char root[700], agency[700], cert[700];
+    char *csr = make_csr_claiming(user_key, false), *bad = make_csr_claiming(user_key, true);
+    char *body;
+    json_t *j;
+
+    (void)state;
+    assert_true(egov_authz_register_caller(header_caller));
+    memset(&a, 0, sizeof(a));
+    strcpy(a.name, "測試部");
+    strcpy(a.code, "A20000000P");
+    assert_int_equal(egov_directory_agency_create(db, &platform, &a, parent_id), EGOV_EC_NONE);
+    strcpy(a.name, "測試部資訊處");
+    strcpy(a.code, "A20000001C");
+    strcpy(a.parent_id, parent_id);
+    assert_int_equal(egov_directory_agency_create(db, &platform, &a, child_id), EGOV_EC_NONE);
+    memset(&a, 0, sizeof(a));
+    strcpy(a.name, "其他部");
+    strcpy(a.code, "A20000002S");
+    assert_int_equal(egov_directory_agency_create(db, &platform, &a, sibling_id), EGOV_EC_NONE);
+    /* authz names agencies by their agency code */
+    assert_int_equal(egov_authz_admin_add(db, NULL, "parent-admin", "A20000000P", NULL, NULL),
+                     EGOV_EC_NONE);
+    assert_int_equal(egov_authz_admin_add(db, NULL, "child-admin", "A20000001C", NULL, NULL),
+                     EGOV_EC_NONE);
+    assert_int_equal(egov_authz_admin_add(db, NULL, "sibling-admin", "A20000002S", NULL, NULL),
+                     EGOV_EC_NONE);
+    assert_true(egov_authz_is_admin(db, "parent-admin", "A20000001C"));
+    assert_false(egov_authz_is_admin(db, "child-admin", "A20000000P"));
+
+    j = json_pack("{s:s, s:s}", "csr", csr, "system_id", "tax-client");
+    body = json_dumps(j, 0);
+    json_decref(j);
+    /* the agency's own administrator: the subject is the agency's, not the request's */
+    assert_int_equal(agency_post("A20000001C", "child-admin", body, &r), 201);
+    j = json_loads(r.body, 0, NULL);
+    assert_non_null(j);
+    egov_test_response_free(&r);
+    const char *pem = json_string_value(json_object_get(j, "certificate"));
+    assert_non_null(pem);
+    assert_non_null(json_object_get(j, "serial"));
+    assert_non_null(json_object_get(j, "not_after"));
+    subject_entry(pem, NID_organizationName, text, sizeof(text));
+    assert_string_equal(text, "測試部資訊處");
+    subject_entry(pem, NID_serialNumber, text, sizeof(text));
+    assert_string_equal(text, "A20000001C");
+    subject_entry(pem, NID_organizationalUnitName, text, sizeof(text));
+    assert_string_equal(text, "tax-client");
+    assert_true(audited("A20000001C", "pki.certificate.issue", "child-admin"));
+    /* openssl verify accepts it against the platform chain */
+    (void)snprintf(root, sizeof(root), "%s/root.pem", vardir);
+    (void)snprintf(agency, sizeof(agency), "%s/agency-ca.pem", vardir);
+    (void)snprintf(cert, sizeof(cert), "%s/agency-system.pem", vardir);
+    assert_int_equal(http("GET", "/pki/ca/root.pem", NULL, NULL, 0, &r), 200);
+    save(root, r.body, r.body_len);
+    egov_test_response_free(&r);
+    assert_int_equal(http("GET", "/pki/ca/agency.pem", NULL, NULL, 0, &r), 200);
+    save(agency, r.body, r.body_len);
+    egov_test_response_free(&r);
+    save(cert, pem, strlen(pem));
+    json_decref(j);
+    (void)snprintf(cmd, sizeof(cmd),
+                   "openssl verify -purpose sslclient -CAfile '%s' -untrusted '%s' '%s' >/dev/null",
+                   root, agency, cert);
+    assert_int_equal(system(cmd), 0);
+    /* ... and refuses it against a foreign root */
+    (void)snprintf(cmd, sizeof(cmd), "openssl verify -CAfile '%s' '%s' >/dev/null 2>&1", agency,
+                   root);
+    assert_int_not_equal(system(cmd), 0);
+
+    /* an administrator of the agency above it */
+    assert_int_equal(agency_post("A20000001C", "parent-admin", body, &r), 201);
+    egov_test_response_free(&r);
+    /* a lower agency's administrator for the agency above, another agency's for this one */
+    assert_int_equal(agency_post("A20000000P", "child-admin", body, &r), 403);
+    egov_test_response_free(&r);
+    assert_int_equal(agency_post("A20000001C", "sibling-admin", body, &r), 403);
+    assert_null(strstr(r.body, "BEGIN CERTIFICATE"));
+    egov_test_response_free(&r);
+    assert_true(audited("A20000000P", "pki.certificate.denied", "child-admin"));
+    assert_true(audited("A20000001C", "pki.certificate.denied", "sibling-admin"));
+    assert_false(audited("A20000001C", "pki.certificate.issue", "sibling-admin"));
+    /* no caller, an unknown and a malformed agency code */
+    assert_int_equal(agency_post("A20000001C", NULL, body, &r), 401);
+    egov_test_response_free(&r);
+    assert_int_equal(agency_post("A29999999Z", "parent-admin", body, &r), 404);
+    assert_non_null(strstr(r.body, "\"field\":\"code\""));
+    egov_test_response_free(&r);
+    assert_int_equal(agency_post("a2-bad", "parent-admin", body, &r), 400);
+    assert_non_null(strstr(r.body, "\"field\":\"code\""));
+    egov_test_response_free(&r);
+    free(body);
+    /* a tampered request and a bad system id: 400 naming the field */
+    j = json_pack("{s:s, s:s}", "csr", bad, "system_id", "tax-client");
+    body = json_dumps(j, 0);
+    json_decref(j);
+    assert_int_equal(agency_post("A20000001C", "child-admin", body, &r), 400);
+    assert_non_null(strstr(r.body, "PKI_CSR_SIGNATURE"));
+    assert_non_null(strstr(r.body, "\"field\":\"csr\""));
+    egov_test_response_free(&r);
+    free(body);
+    j = json_pack("{s:s, s:s}", "csr", csr, "system_id", "tax client/1");
+    body = json_dumps(j, 0);
+    json_decref(j);
+    assert_int_equal(agency_post("A20000001C", "child-admin", body, &r), 400);
+    assert_non_null(strstr(r.body, "\"field\":\"system_id\""));
+    egov_test_response_free(&r);
+    free(body);
+    assert_int_equal(agency_post("A20000001C", "child-admin", "{\"csr\":\"x\"}", &r), 400);
+    assert_non_null(strstr(r.body, "system_id"));
+    egov_test_response_free(&r);
+    free(csr);
+    free(bad);
+}
+
+/* The "name=value" of cookie @p name among the Set-Cookie headers of @p r. */
+static void cookie_of(const struct egov_test_response *r, const char *name, char *out, size_t n)
+{
+    const char *p = r->headers;
+    size_t len = strlen(name);
+
+    out[0] = '\0';
+    while ((p = strstr(p, "Set-Cookie: ")) != NULL) {
+        p += 12;
+        if (strncmp(p, name, len) == 0 && p[len] == '=') {
+            size_t k = strcspn(p, ";\r\n");
+            assert_true(k < n);
+            memcpy(out, p, k);
+            out[k] = '\0';
+        }
+    }
+}
+
+/* The agency administrator's page: sign-in, the form with its token, issuing. */
+static void test_agency_issue_page(void **state)
+{
+    struct egov_account_new acct = {.national_id = "F131104093",
+                                    .name = "林資訊",
+                                    .password = "correct horse battery staple",
+                                    .active = true};
+    static const char *const html[] = {"Accept: text/html", NULL};
+    char account_id[37], session[200], csrf[200], cookies[500], path[80], token[200];
+    const char *field = NULL, *h[4];
+    struct egov_test_response r;
+    char *csr = make_csr_claiming(user_key, false), *enc, *form;
+    const char *t;
+    json_t *j;
+    size_t n;
+
+    (void)state;
+    (void)snprintf(path, sizeof(path), "/pki/agencies/A20000001C/certificates");
+    /* no session: browsers are sent to the login page */
+    assert_int_equal(http("GET", path, html, NULL, 0, &r), 303);
+    egov_test_response_free(&r);
+    assert_int_equal(egov_account_add(db, &acct, NULL, account_id, &field), EGOV_EC_NONE);
+    (void)snprintf(cookies, sizeof(cookies), "/test/session?account=%s", account_id);
+    assert_int_equal(http("GET", cookies, NULL, NULL, 0, &r), 200);
+    cookie_of(&r, EGOV_ACCOUNT_COOKIE, session, sizeof(session));
+    assert_true(session[0] != '\0');
+    j = json_loads(r.body, 0, NULL);
+    egov_test_response_free(&r);
+    assert_non_null(j);
+    (void)snprintf(cookies, sizeof(cookies), "Cookie: %s", session);
+    h[0] = "Accept: text/html";
+    h[1] = cookies;
+    h[2] = NULL;
+    /* signed in, but no administrator of the agency: 403 */
+    assert_int_equal(http("GET", path, h, NULL, 0, &r), 403);
+    egov_test_response_free(&r);
+    assert_int_equal(egov_authz_admin_add(db, NULL,
+                                          json_string_value(json_object_get(j, "principal_id")),
+                                          "A20000001C", NULL, NULL),
+                     EGOV_EC_NONE);
+    json_decref(j);
+    assert_int_equal(http("GET", path, h, NULL, 0, &r), 200);
+    assert_non_null(strstr(r.body, "測試部資訊處"));
+    assert_non_null(strstr(r.body, "action=\"/pki/agencies/A20000001C/certificates\""));
+    cookie_of(&r, EGOV_ACCOUNT_CSRF_COOKIE, csrf, sizeof(csrf));
+    assert_true(csrf[0] != '\0');
+    t = strstr(r.body, "name=\"csrf_token\" value=\"");
+    assert_non_null(t);
+    t += strlen("name=\"csrf_token\" value=\"");
+    n = strcspn(t, "\"");
+    assert_true(n < sizeof(token));
+    memcpy(token, t, n);
+    token[n] = '\0';
+    egov_test_response_free(&r);
+    (void)snprintf(cookies, sizeof(cookies), "Cookie: %s; %s", session, csrf);
+    h[2] = "Content-Type: application/x-www-form-urlencoded";
+    h[3] = NULL;
+    enc = curl_easy_escape(NULL, csr, 0);
+    form = malloc(strlen(enc) + 300);
+    /* without the token: refused */
+    (void)sprintf(form, "system_id=web-portal&csr=%s", enc);
+    assert_int_equal(http("POST", path, h, form, strlen(form), &r), 403);
+    egov_test_response_free(&r);
+    (void)sprintf(form, "csrf_token=%s&system_id=web-portal&name=%s&csr=%s", token,
+                  "%E5%85%A5%E5%8F%A3%E7%B6%B2", enc);
+    assert_int_equal(http("POST", path, h, form, strlen(form), &r), 201);
+    assert_non_null(strstr(r.body, "BEGIN CERTIFICATE"));
+    assert_non_null(strstr(r.body, "web-portal"));
+    egov_test_response_free(&r);
+    /* a bad system id comes back on the page, naming the field */
+    (void)sprintf(form, "csrf_token=%s&system_id=a%%20b&csr=%s", token, enc);
+    assert_int_equal(http("POST", path, h, form, strlen(form), &r), 400);
+    assert_non_null(strstr(r.body, "<code>system_id</code>"));
+    assert_null(strstr(r.body, "BEGIN CERTIFICATE-----"));
+    egov_test_response_free(&r);
+    curl_free(enc);
+    free(form);
+    free(csr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init),      cmocka_unit_test(test_issue_profiles),
-        cmocka_unit_test(test_signed),    cmocka_unit_test(test_http_repository),
-        cmocka_unit_test(test_login),     cmocka_unit_test(test_revoke_crl_ocsp),
+        cmocka_unit_test(test_init),
+        cmocka_unit_test(test_issue_profiles),
+        cmocka_unit_test(test_signed),
+        cmocka_unit_test(test_http_repository),
+        cmocka_unit_test(test_login),
+        cmocka_unit_test(test_revoke_crl_ocsp),
         cmocka_unit_test(test_issue_api),
+        cmocka_unit_test(test_agency_issue),
+        cmocka_unit_test(test_agency_issue_page),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
