@@ -323,6 +323,8 @@ static void test_forms(void **state)
         egov_test_http(&srv, "GET", "/directory/agencies/A15000000X", html, NULL, 0, &resp));
     assert_non_null(strstr(resp.body, "action=\"/directory/agencies/"));
     assert_non_null(strstr(resp.body, "value=\"tok\""));
+    /* administrators find the certificate form of the agency, by its code */
+    assert_non_null(strstr(resp.body, "href=\"/pki/agencies/A15000000X/certificates\""));
     egov_test_response_free(&resp);
     assert_true(egov_test_http(&srv, "POST", "/directory/agencies/A15000000X/edit", hdr, edit,
                                strlen(edit), &resp));
