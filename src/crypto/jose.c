@@ -24,6 +24,14 @@
 
 struct egov_jose_key {
     EVP_PKEY *pkey;
+    /*
+     * For a private key: a SHA-256 signing context initialised once, which
+     * egov_jose_sign() copies instead of initialising a new one (that looks
+     * the algorithm up in OpenSSL's provider store under a lock every time).
+     * Only read after key_wrap(), so threads may copy it concurrently.
+     * NULL if it could not be made; then every signature initialises its own.
+     */
+    EVP_MD_CTX *sign_tpl;
     enum egov_jose_alg alg;
     bool has_private;
     char kid[JOSE_KID_MAX];
@@ -63,6 +71,14 @@ static struct egov_jose_key *key_wrap(EVP_PKEY *pkey, enum egov_jose_alg alg, bo
     k->pkey = pkey;
     k->alg = alg;
     k->has_private = priv;
+    if (priv) {
+        k->sign_tpl = EVP_MD_CTX_new();
+        if (k->sign_tpl != NULL &&
+            EVP_DigestSignInit(k->sign_tpl, NULL, EVP_sha256(), NULL, pkey) != 1) {
+            EVP_MD_CTX_free(k->sign_tpl);
+            k->sign_tpl = NULL;
+        }
+    }
     if (kid != NULL) {
         size_t n = strlen(kid);
         if (n >= sizeof(k->kid))
@@ -381,6 +397,7 @@ void egov_jose_key_free(struct egov_jose_key *k)
 {
     if (k == NULL)
         return;
+    EVP_MD_CTX_free(k->sign_tpl);
     EVP_PKEY_free(k->pkey); /* OpenSSL clears private key material when freeing */
     egov_wipe(k, sizeof(*k));
     egov_free(k);
@@ -465,8 +482,12 @@ char *egov_jose_sign(const struct egov_jose_key *k, const json_t *claims, const 
         goto fail;
     size_t siglen = 0;
     md = EVP_MD_CTX_new();
-    if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
-        EVP_DigestSign(md, NULL, &siglen, (const uint8_t *)b.data, b.len) != 1)
+    if (md == NULL)
+        goto fail;
+    if (k->sign_tpl != NULL ? EVP_MD_CTX_copy_ex(md, k->sign_tpl) != 1
+                            : EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k->pkey) != 1)
+        goto fail;
+    if (EVP_DigestSign(md, NULL, &siglen, (const uint8_t *)b.data, b.len) != 1)
         goto fail;
     sig = egov_malloc(siglen);
     if (sig == NULL || EVP_DigestSign(md, sig, &siglen, (const uint8_t *)b.data, b.len) != 1)

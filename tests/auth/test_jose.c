@@ -2,7 +2,17 @@
  * test_jose.c -- the JOSE layer in crypto: keys, JWK round trips, signing
  * and verification, and everything a forger might try.
  */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include "crypto/crypto.h"
 #include "testlib.h"
@@ -164,6 +174,194 @@ static void test_jwk_refusals(void **state)
     egov_jose_key_free(k);
 }
 
+/* A 2048-bit RSA key of three primes (RFC 8017 multi-prime), as OpenSSL makes it. */
+static EVP_PKEY *multiprime_key(void)
+{
+    EVP_PKEY *pkey = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    assert_non_null(ctx);
+    assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+    assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048), 1);
+    assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_primes(ctx, 3), 1);
+    assert_int_equal(EVP_PKEY_generate(ctx, &pkey), 1);
+    EVP_PKEY_CTX_free(ctx);
+    /* it really has a third prime */
+    BIGNUM *r3 = NULL;
+    assert_int_equal(EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_FACTOR3, &r3), 1);
+    assert_non_null(r3);
+    BN_free(r3);
+    return pkey;
+}
+
+/* Runs `openssl dgst -sha256 -verify` on the signing input and signature of @p jws
+ * with a public key PEM made from the JWK's n and e only; true if it says OK. */
+static bool openssl_cli_verifies(const char *jws, const struct egov_jose_key *pub)
+{
+    char dir[] = "/tmp/egov-jose-XXXXXX", path[256], cmd[1024];
+    assert_non_null(mkdtemp(dir));
+    const char *d2 = strrchr(jws, '.');
+    assert_non_null(d2);
+    /* the signing input */
+    snprintf(path, sizeof(path), "%s/input", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(jws, 1, (size_t)(d2 - jws), f), (size_t)(d2 - jws));
+    fclose(f);
+    /* the signature bytes */
+    uint8_t sig[1024];
+    long sl = egov_base64url_decode(d2 + 1, strlen(d2 + 1), sig);
+    assert_true(sl == 256);
+    snprintf(path, sizeof(path), "%s/sig", dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(sig, 1, (size_t)sl, f), (size_t)sl);
+    fclose(f);
+    /* the public key as SubjectPublicKeyInfo PEM, built from n and e alone */
+    json_t *jwk = egov_jose_key_public_jwk(pub);
+    assert_non_null(jwk);
+    uint8_t nb[1024], eb[16];
+    const char *ns = json_string_value(json_object_get(jwk, "n"));
+    const char *es = json_string_value(json_object_get(jwk, "e"));
+    long nl = egov_base64url_decode(ns, strlen(ns), nb);
+    long el = egov_base64url_decode(es, strlen(es), eb);
+    assert_true(nl == 256 && el > 0);
+    BIGNUM *n = BN_bin2bn(nb, (int)nl, NULL), *e = BN_bin2bn(eb, (int)el, NULL);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n), 1);
+    assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e), 1);
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    EVP_PKEY *pk = NULL;
+    assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+    assert_int_equal(EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params), 1);
+    snprintf(path, sizeof(path), "%s/pub.pem", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_PUBKEY(f, pk), 1);
+    fclose(f);
+    EVP_PKEY_free(pk);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(n);
+    BN_free(e);
+    json_decref(jwk);
+    snprintf(cmd, sizeof(cmd),
+             "openssl dgst -sha256 -verify %s/pub.pem -signature %s/sig %s/input >%s/out 2>&1", dir,
+             dir, dir, dir);
+    int rc = system(cmd);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    return rc == 0;
+}
+
+static void test_multiprime_rsa(void **state)
+{
+    (void)state;
+    char err[160], pass[65];
+    uint8_t kek[32];
+    memset(kek, 9, sizeof(kek));
+    /* store a three-prime key the way egov stores its signing keys: PKCS#8,
+     * AES-256-CBC, the key-encryption secret in hex as the password */
+    EVP_PKEY *pkey = multiprime_key();
+    egov_hex_encode(kek, sizeof(kek), pass);
+    BIO *bio = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PKCS8PrivateKey(bio, pkey, EVP_aes_256_cbc(), pass,
+                                                   (int)strlen(pass), NULL, NULL),
+                     1);
+    char *data = NULL;
+    long len = BIO_get_mem_data(bio, &data);
+    assert_true(len > 0);
+    char *pem = egov_malloc((size_t)len + 1);
+    assert_non_null(pem);
+    memcpy(pem, data, (size_t)len);
+    pem[len] = '\0';
+    BIO_free(bio);
+    EVP_PKEY_free(pkey);
+
+    struct egov_jose_key *k = egov_jose_key_import_private(pem, EGOV_JOSE_RS256, "mp", kek, 32);
+    assert_non_null(k);
+    json_t *claims = json_pack("{s:s, s:i}", "sub", "alice", "exp", 2000000000);
+
+    /* its public JWK is n and e only */
+    json_t *jwk = egov_jose_key_public_jwk(k);
+    assert_non_null(jwk);
+    const char *members[] = {"d", "p", "q", "dp", "dq", "qi", "oth"};
+    for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+        assert_null(json_object_get(jwk, members[i]));
+    struct egov_jose_key *pub = egov_jose_key_from_jwk(jwk, err, sizeof(err));
+    assert_non_null(pub);
+
+    /* every signature verifies with the plain public key, in egov and in the
+     * openssl command; a changed signing input does not */
+    for (int i = 0; i < 3; i++) {
+        char *jws = egov_jose_sign(k, claims, "JWT");
+        assert_non_null(jws);
+        json_t *got = egov_jose_verify(jws, the_key, pub, err, sizeof(err));
+        assert_non_null(got);
+        json_decref(got);
+        assert_true(openssl_cli_verifies(jws, pub));
+        jws[3] = jws[3] == 'A' ? 'B' : 'A';
+        assert_false(openssl_cli_verifies(jws, pub));
+        egov_free(jws);
+    }
+    json_decref(jwk);
+    json_decref(claims);
+    egov_jose_key_free(pub);
+    egov_jose_key_free(k);
+    egov_free(pem);
+}
+
+struct signer {
+    const struct egov_jose_key *key;
+    struct egov_jose_key *pub;
+    int ok;
+};
+
+static void *sign_many(void *arg)
+{
+    struct signer *s = arg;
+    char err[160];
+    json_t *claims = json_pack("{s:s}", "sub", "bob");
+    for (int i = 0; i < 25; i++) {
+        char *jws = egov_jose_sign(s->key, claims, NULL);
+        json_t *got = jws ? egov_jose_verify(jws, the_key, s->pub, err, sizeof(err)) : NULL;
+        if (got != NULL)
+            s->ok++;
+        json_decref(got);
+        egov_free(jws);
+    }
+    json_decref(claims);
+    return NULL;
+}
+
+/* One key signs from many threads at once (the node's server threads share it). */
+static void test_concurrent_signing(void **state)
+{
+    (void)state;
+    char err[160];
+    static const enum egov_jose_alg algs[] = {EGOV_JOSE_RS256, EGOV_JOSE_ES256};
+    for (size_t a = 0; a < 2; a++) {
+        struct egov_jose_key *k = egov_jose_key_generate(algs[a], "shared");
+        json_t *jwk = egov_jose_key_public_jwk(k);
+        struct egov_jose_key *pub = egov_jose_key_from_jwk(jwk, err, sizeof(err));
+        assert_non_null(pub);
+        pthread_t th[4];
+        struct signer s[4];
+        for (int i = 0; i < 4; i++) {
+            s[i] = (struct signer){k, pub, 0};
+            assert_int_equal(pthread_create(&th[i], NULL, sign_many, &s[i]), 0);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join(th[i], NULL);
+            assert_int_equal(s[i].ok, 25);
+        }
+        json_decref(jwk);
+        egov_jose_key_free(pub);
+        egov_jose_key_free(k);
+    }
+}
+
 static void test_base64(void **state)
 {
     (void)state;
@@ -180,9 +378,13 @@ static void test_base64(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rs256),          cmocka_unit_test(test_es256),
-        cmocka_unit_test(test_private_export), cmocka_unit_test(test_jwk_refusals),
+        cmocka_unit_test(test_rs256),
+        cmocka_unit_test(test_es256),
+        cmocka_unit_test(test_private_export),
+        cmocka_unit_test(test_jwk_refusals),
         cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_multiprime_rsa),
+        cmocka_unit_test(test_concurrent_signing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
