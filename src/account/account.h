@@ -18,7 +18,8 @@
  *
  * Configuration: account.dev_mailbox (show outgoing mail at /dev/mailbox;
  * development only) and account.secret_key_file (64 hex digits; TOTP
- * secrets are sealed with AES-256-GCM under it).  Jobs: account.mail
+ * secrets are sealed with AES-256-GCM under it; when empty the node uses
+ * PATHS.VAR/account-secret.key, made with mode 0600 on first start).  Jobs: account.mail
  * (delivers mail from the outbox) and account.cleanup (hourly: ended
  * sessions, expired tokens).  CLI: egov account add|show|unlock.
  *
@@ -269,6 +270,17 @@ enum egov_db_qs egov_account_audit(struct egov_db_conn *c, const char *actor, co
 
 /** The client's address of @p req ("127.0.0.1", "::1"), in its arena; "" if unknown. */
 const char *egov_account_client_addr(struct egov_req *req);
+
+/**
+ * Checks the key file sealing TOTP secrets as configuration @p cfg names
+ * it (account.secret_key_file, or PATHS.VAR/account-secret.key when that
+ * is empty) for `egov config check`: it must hold 64 hex digits and be
+ * readable by its owner only.  Returns false with the problem in @p msg
+ * (naming the key and the file); true with @p msg empty, or with a note
+ * when the default file does not exist yet (a node makes it on first
+ * start).
+ */
+bool egov_account_secret_key_check(const struct egov_config *cfg, char *msg, size_t msglen);
 
 /* ------------------------------------------------------------------ */
 /* CSRF tokens for every HTML form of every module                     */

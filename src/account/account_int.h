@@ -109,20 +109,48 @@ bool account_totp_verify(const uint8_t *key, size_t keylen, const char *code, in
                          int64_t last_step, int64_t *step_out);
 /** Sets (or with NULL forgets) the key sealing TOTP secrets at rest. */
 void account_secret_key_set(const uint8_t key[32]);
-/** Reads the key from a file of 64 hex digits; false (after logging why) if unusable. */
-bool account_secret_key_load(const char *path);
+/** File name of the key sealing TOTP secrets when account.secret_key_file is empty. */
+#define ACCOUNT_SECRET_KEY_NAME "account-secret.key"
+/**
+ * The key file to use: @p configured (account.secret_key_file) if not
+ * empty, else @p vardir/ACCOUNT_SECRET_KEY_NAME.  False if it does not fit.
+ */
+bool account_secret_key_path(const char *configured, const char *vardir, char *out, size_t outlen);
+/**
+ * Reads the key from a file of 64 hex digits that only its owner may read
+ * and makes it the sealing key.  With @p create, a missing file is made
+ * first (random key, mode 0600).  False (after logging why) if unusable.
+ */
+bool account_secret_key_load(const char *path, bool create);
 /**
  * Seals base32 secret @p plain of @p account_id into @p out ("v1:" and
- * base64url of nonce, ciphertext and tag), or copies it unchanged when no
- * key is configured.  False if it does not fit or OpenSSL fails.
+ * base64url of nonce, ciphertext and tag).  False if no key is set, it
+ * does not fit or OpenSSL fails (secrets are never stored in clear).
  */
 bool account_secret_seal(const char *plain, const char *account_id, char *out, size_t outlen);
 /**
- * Opens what account_secret_seal() stored (a plain legacy value passes
- * through).  False if the key is missing or wrong, or the value was
+ * Opens what account_secret_seal() stored (a plain value stored before
+ * secrets were sealed passes through; account_secret_is_sealed() tells
+ * them apart).  False if the key is missing or wrong, or the value was
  * altered or belongs to another account.
  */
 bool account_secret_open(const char *stored, const char *account_id, char *out, size_t outlen);
+/** True if @p stored is a sealed secret, false for a clear one from before. */
+bool account_secret_is_sealed(const char *stored);
+/**
+ * Replaces the clear secret @p clear of @p account_id by its sealed form
+ * inside the caller's transaction (if it is still the stored value).
+ * ONE_ROW if replaced, NO_ROW if the value had changed, or an error
+ * (HARD_ERROR also when no key is set).
+ */
+enum egov_db_qs account_secret_reseal(struct egov_db_conn *c, const char *account_id,
+                                      const char *clear);
+/**
+ * Seals every TOTP secret still stored in clear (from before secrets were
+ * sealed by default), one transaction per account.  Returns how many were
+ * sealed, or -1 on errors.
+ */
+int64_t account_secret_seal_all(struct egov_db *db);
 /**
  * Renders @p text as a QR code (libqrencode) in an SVG document and returns
  * it as a data: URI (malloc'd; caller frees) for an <img src>; NULL on failure.

@@ -3,8 +3,10 @@
  * job handler, the caller resolver for authz, the accounting guard) and
  * the `egov account` verb.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "account/account_int.h"
 #include "accounting/accounting.h"
@@ -157,12 +159,29 @@ static bool account_init(const struct egov_module_env *env)
     account_set_dev_mailbox(env->cfg->account_dev_mailbox);
     account_csrf_reset();
     account_secret_key_set(NULL);
-    if (env->cfg->account_secret_key_file[0] != '\0') {
-        if (!account_secret_key_load(env->cfg->account_secret_key_file))
-            return false;
-    } else {
-        egov_warn("account: account.secret_key_file is not set; TOTP secrets are stored "
-                  "unencrypted");
+    /* TOTP secrets are always sealed: under account.secret_key_file, or a key
+     * file in the node's var directory made on first start */
+    char key_path[1024];
+    bool dflt = env->cfg->account_secret_key_file[0] == '\0';
+    if (!account_secret_key_path(env->cfg->account_secret_key_file, env->cfg->vardir, key_path,
+                                 sizeof key_path)) {
+        egov_error("account: the path of the key for TOTP secrets is too long");
+        return false;
+    }
+    if (dflt && env->cfg->vardir[0] != '\0' && mkdir(env->cfg->vardir, 0750) != 0 &&
+        errno != EEXIST) {
+        egov_error("account: cannot create %s: %s", env->cfg->vardir, strerror(errno));
+        return false;
+    }
+    if (!account_secret_key_load(key_path, dflt))
+        return false;
+    if (env->db != NULL) {
+        int64_t n = account_secret_seal_all(env->db);
+        if (n < 0)
+            egov_warn("account: TOTP secrets stored in clear could not be sealed now; each is "
+                      "sealed at its next use");
+        else if (n > 0)
+            egov_info("account: sealed %lld TOTP secrets stored in clear", (long long)n);
     }
     egov_accounting_set_guard(accounting_guard);
     egov_oid_set_actor_resolver(oid_actor);

@@ -320,8 +320,18 @@ static enum egov_db_qs otp_body(struct egov_db_conn *c, void *cls)
     uint8_t key[64];
     char secret[64];
     long keylen = -1;
-    if (account_secret_open(acct.totp_secret, t->account_id, secret, sizeof secret))
+    if (account_secret_open(acct.totp_secret, t->account_id, secret, sizeof secret)) {
         keylen = account_base32_decode(secret, key, sizeof key);
+        /* a secret stored in clear before sealing became the default: seal it now */
+        if (keylen > 0 && !account_secret_is_sealed(acct.totp_secret)) {
+            qs = account_secret_reseal(c, t->account_id, acct.totp_secret);
+            if (qs < 0) {
+                egov_wipe(secret, sizeof secret);
+                egov_wipe(key, sizeof key);
+                return qs;
+            }
+        }
+    }
     egov_wipe(secret, sizeof secret);
     int64_t step = 0;
     size_t clen = strlen(t->code);

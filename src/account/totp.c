@@ -6,11 +6,15 @@
  * of secrets at rest (AES-256-GCM, the account id as associated data so a
  * sealed secret cannot be moved to another account).
  */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <qrencode.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "account/account_int.h"
 
@@ -162,39 +166,156 @@ void account_secret_key_set(const uint8_t key[32])
     seal_have_key = true;
 }
 
-bool account_secret_key_load(const char *path)
+bool account_secret_key_path(const char *configured, const char *vardir, char *out, size_t outlen)
+{
+    int n;
+    if (configured != NULL && configured[0] != '\0')
+        n = snprintf(out, outlen, "%s", configured);
+    else
+        n = snprintf(out, outlen, "%s/" ACCOUNT_SECRET_KEY_NAME,
+                     vardir != NULL && vardir[0] != '\0' ? vardir : ".");
+    return n > 0 && (size_t)n < outlen;
+}
+
+/*
+ * Reads the 64-hex-digit key of @p path into @p key.  On failure writes
+ * why to @p why and sets @p missing if the file does not exist.
+ */
+static bool key_read(const char *path, uint8_t key[32], bool *missing, char *why, size_t whylen)
 {
     char text[130];
-    uint8_t key[32];
     bool ok = false;
     struct stat st;
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        egov_error("account: cannot read the secret key file %s", path);
+    *missing = false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *missing = errno == ENOENT;
+        snprintf(why, whylen, "%s: cannot read: %s", path, strerror(errno));
         return false;
     }
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077) != 0)
-        egov_warn("account: %s can be read by others; chmod 600 it", path);
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "%s: not a regular file", path);
+        close(fd);
+        return false;
+    }
+    if ((st.st_mode & 077) != 0) {
+        snprintf(why, whylen, "%s: can be read by group or others (mode %03o); chmod 600 it", path,
+                 (unsigned int)(st.st_mode & 0777));
+        close(fd);
+        return false;
+    }
+    ssize_t got = read(fd, text, sizeof text - 1);
+    close(fd);
+    size_t n = got > 0 ? (size_t)got : 0;
     text[n] = '\0';
     while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
         text[--n] = '\0';
     if (n != 64)
         goto done;
+    for (size_t i = 0; i < 64; i++)
+        if (!isxdigit((unsigned char)text[i]))
+            goto done;
     for (size_t i = 0; i < 32; i++) {
         unsigned int byte;
         if (sscanf(text + 2 * i, "%2x", &byte) != 1)
             goto done;
         key[i] = (uint8_t)byte;
     }
-    account_secret_key_set(key);
     ok = true;
 done:
     if (!ok)
-        egov_error("account: %s must hold 64 hexadecimal digits (openssl rand -hex 32)", path);
+        snprintf(why, whylen, "%s: must hold 64 hexadecimal digits (openssl rand -hex 32)", path);
     egov_wipe(text, sizeof text);
+    return ok;
+}
+
+/*
+ * Writes a new random key to @p path (mode 0600) unless the file exists
+ * by then (another node or process made it first: that one is kept).
+ * The file appears whole or not at all (written aside, then linked).
+ */
+static bool key_create(const char *path, char *why, size_t whylen)
+{
+    uint8_t key[32];
+    char hex[66], tmp[1100];
+    bool ok = false;
+    int n = snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof tmp || !egov_random(key, sizeof key)) {
+        snprintf(why, whylen, "%s: cannot make a key", path);
+        return false;
+    }
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", key[i]);
+    hex[64] = '\n';
+    hex[65] = '\0';
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(why, whylen, "%s: cannot create: %s", tmp, strerror(errno));
+        goto done;
+    }
+    bool written = write(fd, hex, 65) == 65 && fsync(fd) == 0;
+    close(fd);
+    if (!written) {
+        snprintf(why, whylen, "%s: cannot write", tmp);
+        unlink(tmp);
+        goto done;
+    }
+    if (link(tmp, path) != 0 && errno != EEXIST) {
+        snprintf(why, whylen, "%s: cannot create: %s", path, strerror(errno));
+        unlink(tmp);
+        goto done;
+    }
+    unlink(tmp);
+    ok = true;
+done:
     egov_wipe(key, sizeof key);
+    egov_wipe(hex, sizeof hex);
+    return ok;
+}
+
+bool account_secret_key_load(const char *path, bool create)
+{
+    uint8_t key[32];
+    char why[1200];
+    bool missing = false;
+    bool ok = key_read(path, key, &missing, why, sizeof why);
+    if (!ok && missing && create) {
+        ok = key_create(path, why, sizeof why) && key_read(path, key, &missing, why, sizeof why);
+        if (ok)
+            egov_info("account: made a new key for TOTP secrets in %s; give every node of the "
+                      "cluster this same file",
+                      path);
+    }
+    if (ok)
+        account_secret_key_set(key);
+    else
+        egov_error("account: the key for TOTP secrets: %s", why);
+    egov_wipe(key, sizeof key);
+    return ok;
+}
+
+bool egov_account_secret_key_check(const struct egov_config *cfg, char *msg, size_t msglen)
+{
+    char path[1024], why[1200];
+    uint8_t key[32];
+    bool missing = false, ok;
+    bool dflt = cfg->account_secret_key_file[0] == '\0';
+    msg[0] = '\0';
+    if (!account_secret_key_path(cfg->account_secret_key_file, cfg->vardir, path, sizeof path)) {
+        snprintf(msg, msglen, "account.secret_key_file: the path is too long");
+        return false;
+    }
+    ok = key_read(path, key, &missing, why, sizeof why);
+    egov_wipe(key, sizeof key);
+    if (!ok && missing && dflt) {
+        snprintf(msg, msglen,
+                 "account.secret_key_file: %s does not exist yet; the node will create it on "
+                 "first start (every node of a cluster needs the same file)",
+                 path);
+        return true;
+    }
+    if (!ok)
+        snprintf(msg, msglen, "account.secret_key_file: %s", why);
     return ok;
 }
 
@@ -204,12 +325,8 @@ bool account_secret_seal(const char *plain, const char *account_id, char *out, s
     size_t pl = strlen(plain);
     int len = 0;
     bool ok = false;
-    if (!seal_have_key) { /* no key configured: stored as it is */
-        if (pl + 1 > outlen)
-            return false;
-        memcpy(out, plain, pl + 1);
-        return true;
-    }
+    if (!seal_have_key) /* never stored in clear */
+        return false;
     if (pl > 64 || outlen < sizeof SEAL_PREFIX + egov_base64url_len(SEAL_NONCE + pl + SEAL_TAG) ||
         !egov_random(buf, SEAL_NONCE))
         return false;
@@ -273,4 +390,75 @@ done:
     EVP_CIPHER_CTX_free(ctx);
     egov_wipe(buf, sizeof buf);
     return ok;
+}
+
+bool account_secret_is_sealed(const char *stored)
+{
+    return stored != NULL && strncmp(stored, SEAL_PREFIX, sizeof SEAL_PREFIX - 1) == 0;
+}
+
+static const struct egov_db_stmt st_clear_secrets = {
+    "account_clear_secrets",
+    "SELECT id, totp_secret FROM account WHERE totp_secret IS NOT NULL"
+    " AND totp_secret NOT LIKE 'v1:%' ORDER BY id LIMIT 1000",
+    NULL};
+static const struct egov_db_stmt st_reseal = {
+    "account_reseal", "UPDATE account SET totp_secret = $2 WHERE id = $1 AND totp_secret = $3",
+    NULL};
+
+struct reseal_txn {
+    const char *id, *clear;
+    struct egov_db_rows *rows; /* for the listing */
+};
+
+static enum egov_db_qs list_clear_body(struct egov_db_conn *c, void *cls)
+{
+    struct reseal_txn *t = cls;
+    egov_db_rows_free(t->rows);
+    t->rows = NULL;
+    return egov_db_query(c, &st_clear_secrets, (struct egov_db_param[]){EGOV_DB_PARAM_END},
+                         &t->rows);
+}
+
+enum egov_db_qs account_secret_reseal(struct egov_db_conn *c, const char *account_id,
+                                      const char *clear)
+{
+    char sealed[160];
+    if (!account_secret_seal(clear, account_id, sealed, sizeof sealed))
+        return EGOV_DB_HARD_ERROR;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(account_id), EGOV_DB_PARAM_TEXT(sealed),
+                                EGOV_DB_PARAM_TEXT(clear), EGOV_DB_PARAM_END};
+    return egov_db_exec(c, &st_reseal, p);
+}
+
+static enum egov_db_qs reseal_body(struct egov_db_conn *c, void *cls)
+{
+    struct reseal_txn *t = cls;
+    return account_secret_reseal(c, t->id, t->clear);
+}
+
+int64_t account_secret_seal_all(struct egov_db *db)
+{
+    int64_t sealed = 0;
+    if (!seal_have_key)
+        return -1;
+    for (;;) {
+        struct reseal_txn list = {NULL, NULL, NULL};
+        enum egov_db_qs qs = account_txn(db, false, list_clear_body, &list);
+        size_t n = qs > 0 ? egov_db_rows_count(list.rows) : 0;
+        int64_t round = 0;
+        for (size_t i = 0; qs >= 0 && i < n; i++) {
+            struct reseal_txn t = {egov_db_rows_text(list.rows, i, 0),
+                                   egov_db_rows_text(list.rows, i, 1), NULL};
+            qs = account_txn(db, true, reseal_body, &t);
+            if (qs > 0)
+                round++;
+        }
+        egov_db_rows_free(list.rows);
+        if (qs < 0)
+            return -1;
+        sealed += round;
+        if (n < 1000 || round == 0)
+            return sealed;
+    }
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "account/account.h"
 #include "cli/cli.h"
 
 static void print_problems(const struct egov_cfg_problems *p, const char *prefix)
@@ -66,7 +67,15 @@ int egov_cli_config(int argc, char **argv)
             print_problems(&probs, "  ");
             return 1;
         }
+        /* files the configuration names, checked as a node would use them */
+        char msg[1400];
+        if (!egov_account_secret_key_check(&cfg, msg, sizeof msg)) {
+            fprintf(stderr, "%s: 1 problem\n  %s\n", argv[2], msg);
+            return 1;
+        }
         printf("%s: ok\n", argv[2]);
+        if (msg[0] != '\0')
+            printf("  note: %s\n", msg);
         return 0;
     }
     if (strcmp(argv[1], "show") == 0) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "account/account_int.h"
@@ -65,6 +66,7 @@ static int setup(void **state)
         return -1;
     fputs("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", kf);
     fclose(kf);
+    chmod(cfg.account_secret_key_file, 0600);
     struct egov_module_env env = {&cfg, db, open_db};
     if (!egov_accounting_module.init(&env) || !egov_account_module.init(&env))
         return -1;
@@ -173,6 +175,35 @@ static enum egov_db_qs set_phone_body(struct egov_db_conn *c, void *cls)
 {
     const char *const *a = cls;
     return account_phone_set(c, a[0], a[1]);
+}
+
+static const struct egov_db_stmt st_t_secret_get = {
+    "t_secret_get", "SELECT totp_secret FROM account WHERE national_id = $1", NULL};
+static const struct egov_db_stmt st_t_secret_clear = {
+    "t_secret_clear", "UPDATE account SET totp_secret = $2 WHERE national_id = $1", NULL};
+
+/* The TOTP secret of @p nid as stored. */
+static void stored_secret(const char *nid, char *out, size_t outlen)
+{
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(nid), EGOV_DB_PARAM_END};
+    out[0] = '\0';
+    if (egov_db_query(c, &st_t_secret_get, p, &r) == EGOV_DB_ONE_ROW)
+        snprintf(out, outlen, "%s", egov_db_rows_text(r, 0, 0));
+    egov_db_rows_free(r);
+    egov_db_release(c);
+}
+
+/* Stores @p secret in clear for @p nid, as nodes did before sealing was the default. */
+static enum egov_db_qs set_clear_secret(const char *nid, const char *secret)
+{
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(nid), EGOV_DB_PARAM_TEXT(secret),
+                                EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_exec(c, &st_t_secret_clear, p);
+    egov_db_release(c);
+    return qs;
 }
 
 static void test_contacts(void **state)
@@ -437,7 +468,7 @@ static void test_login_pages(void **state)
 static void test_register_totp_reset(void **state)
 {
     (void)state;
-    char tok[64], form[1024], loc[512], link[512], secret[64];
+    char tok[64], form[1024], loc[512], link[512], secret[64], at_rest[160];
     struct jar j = {0};
     struct egov_test_response r;
     const char *nid = "F231234561";
@@ -536,6 +567,12 @@ static void test_register_totp_reset(void **state)
         egov_db_release(c);
     }
 
+    /* a secret stored in clear (before sealing was the default) still works,
+     * and is sealed at its next use */
+    assert_int_equal(set_clear_secret(nid, secret), EGOV_DB_ONE_ROW);
+    stored_secret(nid, at_rest, sizeof at_rest);
+    assert_string_equal(at_rest, secret);
+
     /* password alone now leads to the second step */
     struct jar k = {0};
     assert_int_equal(login(&k, nid, PW, "/account", loc, sizeof loc), 303);
@@ -554,6 +591,21 @@ static void test_register_totp_reset(void **state)
     assert_string_equal(loc, "/account");
     egov_test_response_free(&r2);
     assert_non_null(jar_get(&k, EGOV_ACCOUNT_COOKIE));
+    stored_secret(nid, at_rest, sizeof at_rest);
+    assert_true(strncmp(at_rest, "v1:", 3) == 0);
+    assert_null(strstr(at_rest, secret));
+    {
+        /* ... or by the pass every node makes at start */
+        char aid[37], opened[64];
+        assert_int_equal(egov_account_find_by_national_id(db, nid, aid), EGOV_DB_ONE_ROW);
+        assert_int_equal(set_clear_secret(nid, secret), EGOV_DB_ONE_ROW);
+        assert_true(account_secret_seal_all(db) >= 1);
+        stored_secret(nid, at_rest, sizeof at_rest);
+        assert_true(account_secret_is_sealed(at_rest));
+        assert_true(account_secret_open(at_rest, aid, opened, sizeof opened));
+        assert_string_equal(opened, secret);
+        assert_int_equal(account_secret_seal_all(db), 0);
+    }
     assert_int_equal(jar_req(&k, &srv, "GET", "/api/account/session", NULL, &r), 200);
     assert_non_null(strstr(r.body, EGOV_ACCOUNT_ACR_SUBSTANTIAL));
     assert_non_null(strstr(r.body, "\"mfa\""));

@@ -4,9 +4,12 @@
  * test vectors, base32, the national ID checksum, local redirect targets,
  * the QR code.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "account/account_int.h"
 #include "testlib.h"
@@ -148,10 +151,9 @@ static void test_secret_sealing(void **state)
     (void)state;
     char sealed[160], opened[64];
     const char *id = "01a21c8a-f520-7005-95f1-e9e93b759b1f";
-    /* without a key: stored as it is */
+    /* without a key: refused, never stored in clear */
     account_secret_key_set(NULL);
-    assert_true(account_secret_seal("GEZDGNBVGY3TQOJQ", id, sealed, sizeof sealed));
-    assert_string_equal(sealed, "GEZDGNBVGY3TQOJQ");
+    assert_false(account_secret_seal("GEZDGNBVGY3TQOJQ", id, sealed, sizeof sealed));
     uint8_t key[32];
     for (int i = 0; i < 32; i++)
         key[i] = (uint8_t)(i * 7 + 1);
@@ -179,16 +181,83 @@ static void test_secret_sealing(void **state)
     assert_false(account_secret_open(again, id, opened, sizeof opened));
 }
 
+/* Writes @p text to @p path with @p mode. */
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static void test_secret_key_file(void **state)
+{
+    (void)state;
+    char dir[256], path[600], msg[1400], text[80];
+    struct stat st;
+    struct egov_config cfg;
+    const char *id = "01a21c8a-f520-7005-95f1-e9e93b759b1f";
+    snprintf(dir, sizeof dir, "%s/account-key-%d",
+             getenv("EGOV_TEST_TMP") ? getenv("EGOV_TEST_TMP") : "/tmp", (int)getpid());
+    mkdir(dir, 0700);
+    egov_config_defaults(&cfg);
+    snprintf(cfg.vardir, sizeof cfg.vardir, "%s", dir);
+
+    /* the default: VAR/account-secret.key, made with mode 0600 on first start */
+    assert_true(account_secret_key_path("", dir, path, sizeof path));
+    assert_non_null(strstr(path, "/account-secret.key"));
+    unlink(path);
+    assert_true(egov_account_secret_key_check(&cfg, msg, sizeof msg));
+    assert_non_null(strstr(msg, "will create it"));
+    account_secret_key_set(NULL);
+    assert_false(account_secret_key_load(path, false)); /* not made unless asked */
+    assert_true(account_secret_key_load(path, true));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(text, sizeof text, f));
+    fclose(f);
+    assert_int_equal(strlen(text), 65);
+    assert_true(egov_account_secret_key_check(&cfg, msg, sizeof msg));
+    assert_string_equal(msg, "");
+    char sealed[160], opened[64];
+    assert_true(account_secret_seal("GEZDGNBVGY3TQOJQ", id, sealed, sizeof sealed));
+    /* a second start reads the same key: what was sealed still opens */
+    account_secret_key_set(NULL);
+    assert_true(account_secret_key_load(path, true));
+    assert_true(account_secret_open(sealed, id, opened, sizeof opened));
+    assert_string_equal(opened, "GEZDGNBVGY3TQOJQ");
+
+    /* a key others can read, a bad key, a named file that is missing: refused and reported */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_false(account_secret_key_load(path, true));
+    assert_false(egov_account_secret_key_check(&cfg, msg, sizeof msg));
+    assert_non_null(strstr(msg, "account.secret_key_file"));
+    assert_non_null(strstr(msg, "chmod 600"));
+    write_file(path, "not a key\n", 0600);
+    assert_false(account_secret_key_load(path, true));
+    assert_false(egov_account_secret_key_check(&cfg, msg, sizeof msg));
+    assert_non_null(strstr(msg, "64 hexadecimal digits"));
+    snprintf(cfg.account_secret_key_file, sizeof cfg.account_secret_key_file, "%s/missing.key",
+             dir);
+    assert_false(egov_account_secret_key_check(&cfg, msg, sizeof msg));
+    assert_non_null(strstr(msg, "missing.key"));
+    assert_false(account_secret_key_load(cfg.account_secret_key_file, false));
+    unlink(path);
+    rmdir(dir);
+    account_secret_key_set(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_password_rules),
-        cmocka_unit_test(test_nfkc_and_hash),
-        cmocka_unit_test(test_totp_vectors),
-        cmocka_unit_test(test_base32),
-        cmocka_unit_test(test_national_id),
-        cmocka_unit_test(test_local_path),
-        cmocka_unit_test(test_qr),
+        cmocka_unit_test(test_password_rules), cmocka_unit_test(test_secret_key_file),
+        cmocka_unit_test(test_nfkc_and_hash),  cmocka_unit_test(test_totp_vectors),
+        cmocka_unit_test(test_base32),         cmocka_unit_test(test_national_id),
+        cmocka_unit_test(test_local_path),     cmocka_unit_test(test_qr),
         cmocka_unit_test(test_secret_sealing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
