@@ -46,6 +46,12 @@ enum egov_route_flags {
     EGOV_ROUTE_JSON_BODY = 1 << 0, /**< body must be application/json (415 otherwise) */
     EGOV_ROUTE_FORM_BODY = 1 << 1, /**< body may be application/x-www-form-urlencoded */
     EGOV_ROUTE_PREFIX = 1 << 2,    /**< pattern matches this path and everything below */
+    /**
+     * The handler also runs for a body over the route's limit, with
+     * egov_req.body_too_large set and no body, so that it can answer (and
+     * record) the refusal in its own way.
+     */
+    EGOV_ROUTE_SEES_REFUSALS = 1 << 3,
 };
 
 /**
@@ -153,6 +159,7 @@ struct egov_req {
     bool replied;
     void *response;          /**< struct MHD_Response * */
     json_t *form;            /**< parsed form body for FORM routes, or NULL */
+    bool body_too_large;     /**< over the limit (EGOV_ROUTE_SEES_REFUSALS routes only) */
 };
 
 /** A path parameter by name (borrowed from the arena); NULL if absent. */
@@ -177,6 +184,31 @@ json_t *egov_req_parse_json(struct egov_req *req, const struct egov_json_spec *s
 /* ------------------------------------------------------------------ */
 /* Replies                                                             */
 /* ------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------ */
+/* Suspended requests                                                  */
+/* ------------------------------------------------------------------ */
+
+/** Hands a suspended request's work to another thread (see egov_req_suspend()). */
+typedef void (*egov_req_start_fn)(struct egov_req *req, void *cls);
+/** Finishes a resumed request on a server thread; must reply. */
+typedef void (*egov_req_cont_fn)(struct egov_req *req, void *cls);
+
+/**
+ * Lets a handler return without replying while the work goes on elsewhere
+ * (an outbound call, a group commit).  When the handler returns, the
+ * server suspends the connection, which frees its thread, and then calls
+ * @p start(req, cls) on that thread; @p start passes the request to the
+ * thread that does the work.  That thread calls egov_req_resume() exactly
+ * once when done; the server then calls @p cont(req, cls) on one of its
+ * threads, and @p cont replies.  The request and its arena live until the
+ * reply has been sent; nothing else touches the request while it is
+ * suspended.  A handler that calls this must not reply itself.
+ */
+void egov_req_suspend(struct egov_req *req, egov_req_start_fn start, egov_req_cont_fn cont,
+                      void *cls);
+/** Resumes a request suspended with egov_req_suspend(); from any thread, once. */
+void egov_req_resume(struct egov_req *req);
 
 /** Sends @p body (stolen reference) as application/json with @p status. */
 void egov_reply_json(struct egov_req *req, unsigned int status, json_t *body);

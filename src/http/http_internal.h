@@ -77,6 +77,7 @@ struct egov_server {
     bool stopped;
     atomic_bool stopping;
     atomic_uint in_flight;
+    atomic_uint suspended;          /**< requests suspended by egov_req_suspend() */
     /* slow-client reaper */
     pthread_t reaper;
     bool reaper_running;
@@ -106,7 +107,11 @@ struct egov_http_ctx {
     struct egov_http_hdr *pending;  /**< headers added before the response existed */
     size_t uri_len;                 /**< raw request target length */
     bool path_nul;                  /**< the raw path holds %00 */
-    int phase;                      /**< 0 = headers seen, 1 = receiving body, 2 = answered */
+    int phase;                      /**< 0 = headers seen, 1 = receiving body, 2 = answered,
+                                         3 = suspended (see egov_req_suspend()) */
+    egov_req_start_fn start_fn;     /**< set by egov_req_suspend() until the connection is suspended */
+    egov_req_cont_fn cont_fn;       /**< what the request resumes with */
+    void *cont_cls;
     struct egov_buf body;
     size_t body_limit;
     size_t body_seen;

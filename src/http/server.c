@@ -103,6 +103,7 @@ struct egov_server *egov_server_create(const struct egov_server_options *opt, ch
         l->max_segments = DEFAULT_MAX_SEGMENTS;
     atomic_init(&s->stopping, false);
     atomic_init(&s->in_flight, 0);
+    atomic_init(&s->suspended, 0);
     s->metrics = egov_http_metrics_create();
     s->static_cache = egov_static_cache_create();
     if (s->metrics == NULL || s->static_cache == NULL) {
@@ -385,6 +386,8 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
     if (ctx == NULL)
         return;
     int64_t dur = egov_mono_us() - ctx->req.start_us;
+    if (ctx->phase == 3) /* ended while suspended (the client went away) */
+        atomic_fetch_sub(&s->suspended, 1);
     if (ctx->queued) {
         egov_http_metrics_record(s->metrics, ctx->route_label,
                                  ctx->req.method ? ctx->req.method : "OTHER", ctx->req.status,
@@ -584,7 +587,14 @@ static bool first_call(struct egov_http_ctx *ctx, struct MHD_Connection *connect
         unsigned long long n = strtoull(cl, &end, 10);
         if (end == cl || *end != '\0' || errno != 0 || n > ctx->body_limit) {
             EGOV_CLIENT_FAULT("body of %s bytes refused (limit %zu)", cl, ctx->body_limit);
-            egov_reply_problem(req, EGOV_EC_GENERIC_BODY_TOO_LARGE, NULL, NULL);
+            if ((m.route->flags & EGOV_ROUTE_SEES_REFUSALS) && end != cl && *end == '\0') {
+                req->body_too_large = true;
+                req->body = "";
+                req->body_len = 0;
+                m.route->handler(req);
+            } else {
+                egov_reply_problem(req, EGOV_EC_GENERIC_BODY_TOO_LARGE, NULL, NULL);
+            }
             goto answer;
         }
     }
@@ -709,7 +719,14 @@ static enum MHD_Result final_call(struct egov_http_ctx *ctx)
         atomic_store(&ctx->conn->state, CONN_HANDLING);
     egov_log_set_request_id(req->request_id);
     if (ctx->body_too_large) {
-        egov_reply_problem(req, EGOV_EC_GENERIC_BODY_TOO_LARGE, NULL, NULL);
+        if (req->route->flags & EGOV_ROUTE_SEES_REFUSALS) {
+            req->body_too_large = true;
+            req->body = "";
+            req->body_len = 0;
+            req->route->handler(req);
+        } else {
+            egov_reply_problem(req, EGOV_EC_GENERIC_BODY_TOO_LARGE, NULL, NULL);
+        }
         goto answer;
     }
     if (ctx->body.oom && ctx->body.len < ctx->body_limit) {
@@ -731,7 +748,44 @@ static enum MHD_Result final_call(struct egov_http_ctx *ctx)
     }
     remember_language(req);
     req->route->handler(req);
+    if (ctx->start_fn != NULL && !req->replied) {
+        egov_req_start_fn start = ctx->start_fn;
+        ctx->start_fn = NULL;
+        ctx->phase = 3;
+        atomic_fetch_add(&req->server->suspended, 1);
+        MHD_suspend_connection(req->mhd_connection);
+        start(req, ctx->cont_cls);
+        egov_log_set_request_id(NULL);
+        return MHD_YES;
+    }
 answer:;
+    enum MHD_Result ret = queue(ctx);
+    egov_log_set_request_id(NULL);
+    return ret;
+}
+
+void egov_req_suspend(struct egov_req *req, egov_req_start_fn start, egov_req_cont_fn cont,
+                      void *cls)
+{
+    struct egov_http_ctx *ctx = (struct egov_http_ctx *)req;
+    ctx->start_fn = start;
+    ctx->cont_fn = cont;
+    ctx->cont_cls = cls;
+}
+
+void egov_req_resume(struct egov_req *req)
+{
+    MHD_resume_connection(req->mhd_connection);
+}
+
+/* A resumed request: its continuation replies, then the answer is queued. */
+static enum MHD_Result resumed_call(struct egov_http_ctx *ctx)
+{
+    struct egov_req *req = &ctx->req;
+    atomic_fetch_sub(&req->server->suspended, 1);
+    ctx->phase = 1;
+    egov_log_set_request_id(req->request_id);
+    ctx->cont_fn(req, ctx->cont_cls);
     enum MHD_Result ret = queue(ctx);
     egov_log_set_request_id(NULL);
     return ret;
@@ -753,6 +807,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
             return ret;
         return MHD_YES;
     }
+    if (ctx->phase == 3)
+        return resumed_call(ctx);
     if (ctx->phase == 2) {
         /* answered early; drop whatever body still arrives */
         if (*upload_data_size > 0) {
@@ -811,7 +867,8 @@ bool egov_server_start(struct egov_server *s, char *err, size_t errlen)
     }
     const struct egov_http_limits *l = &s->opt.limits;
     size_t pool = l->max_url + l->max_header + POOL_SLACK;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                         MHD_ALLOW_SUSPEND_RESUME;
     if (v6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
@@ -858,6 +915,15 @@ void egov_server_stop(struct egov_server *s, unsigned int grace_ms)
     }
     if (atomic_load(&s->in_flight) > 0)
         egov_warn("stopping with %u requests still in flight", atomic_load(&s->in_flight));
+    /*
+     * A suspended request is owned by the thread doing its work, which
+     * resumes it within its own deadline; the daemon must not go away
+     * under it.
+     */
+    while (atomic_load(&s->suspended) > 0) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
     if (s->reaper_running) {

@@ -76,7 +76,66 @@ static void h_form(struct egov_req *req)
     egov_reply_json(req, 200, f);
 }
 
+/* A deferred request: a thread of its own waits 200 ms, then resumes it. */
+struct deferred {
+    struct egov_req *req;
+    int64_t started_us;
+    int64_t resumed_us;
+};
+
+static void *deferred_worker(void *arg)
+{
+    struct deferred *d = arg;
+    struct timespec ts = {0, 200 * 1000000L};
+    nanosleep(&ts, NULL);
+    d->resumed_us = egov_mono_us();
+    egov_req_resume(d->req);
+    return NULL;
+}
+
+static void deferred_start(struct egov_req *req, void *cls)
+{
+    (void)req;
+    pthread_t th;
+    if (pthread_create(&th, NULL, deferred_worker, cls) == 0)
+        pthread_detach(th);
+    else
+        egov_req_resume(req);
+}
+
+static void deferred_cont(struct egov_req *req, void *cls)
+{
+    struct deferred *d = cls;
+    egov_reply_header(req, "X-Deferred", "yes");
+    egov_reply_json(req, 200,
+                    json_pack("{s:I, s:b}", "waited_ms",
+                              (json_int_t)((d->resumed_us - d->started_us) / 1000), "resumed",
+                              d->resumed_us != 0));
+}
+
+static void h_deferred(struct egov_req *req)
+{
+    struct deferred *d = egov_arena_alloc(req->arena, sizeof *d);
+    if (d == NULL) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
+        return;
+    }
+    d->req = req;
+    d->started_us = egov_mono_us();
+    d->resumed_us = 0;
+    egov_req_suspend(req, deferred_start, deferred_cont, d);
+}
+
+static void h_refusals(struct egov_req *req)
+{
+    egov_reply_json(req, req->body_too_large ? 422 : 200,
+                    json_pack("{s:b, s:I}", "too_large", req->body_too_large, "size",
+                              (json_int_t)req->body_len));
+}
+
 static const struct egov_route test_routes[] = {
+    {EGOV_M_GET, "/t/deferred", h_deferred, 0, 0, NULL},
+    {EGOV_M_POST, "/t/refusals", h_refusals, 1024, EGOV_ROUTE_SEES_REFUSALS, NULL},
     {EGOV_M_GET, "/t/hello", h_hello, 0, 0, NULL},
     {EGOV_M_GET | EGOV_M_DELETE, "/t/items/{id}", h_item, 0, 0, "/t/items/{id}"},
     {EGOV_M_POST, "/t/echo", h_echo, 0, EGOV_ROUTE_JSON_BODY, NULL},
@@ -340,6 +399,118 @@ static void test_body_too_large(void **state)
     if (strncmp(resp, "HTTP/1.1 413", 12) != 0)
         fail_msg("expected 413, got: %.200s", resp);
     assert_non_null(strstr(resp, "X-Content-Type-Options: nosniff"));
+}
+
+/* A route that sees its refusals answers them itself, for Content-Length and chunked bodies. */
+static void test_body_refusal_seen_by_route(void **state)
+{
+    struct egov_test_server *s = *state;
+    struct egov_test_response r;
+    char body[2000];
+    memset(body, 'x', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    get(s, "POST", "/t/refusals", NULL, body, &r);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.body, "\"too_large\":true"));
+    egov_test_response_free(&r);
+    get(s, "POST", "/t/refusals", NULL, "small", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"size\":5"));
+    egov_test_response_free(&r);
+
+    int fd = egov_test_connect(s->port);
+    assert_true(fd >= 0);
+    const char *head = "POST /t/refusals HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+    char chunk[600];
+    int n = snprintf(chunk, sizeof chunk, "200\r\n");
+    memset(chunk + n, 'c', 0x200);
+    memcpy(chunk + n + 0x200, "\r\n", 2);
+    for (int i = 0; i < 4; i++)
+        send(fd, chunk, (size_t)n + 0x200 + 2, MSG_NOSIGNAL);
+    send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL);
+    char resp[8192];
+    egov_test_read_all(fd, resp, sizeof resp, 3000);
+    close(fd);
+    if (strncmp(resp, "HTTP/1.1 422", 12) != 0)
+        fail_msg("expected 422, got: %.200s", resp);
+}
+
+struct deferred_call {
+    struct egov_test_server *srv;
+    long status;
+    bool header;
+};
+
+static void *deferred_client(void *arg)
+{
+    struct deferred_call *c = arg;
+    struct egov_test_response r;
+    if (egov_test_http(c->srv, "GET", "/t/deferred", NULL, NULL, 0, &r)) {
+        c->status = r.status;
+        c->header = r.headers != NULL && strstr(r.headers, "X-Deferred: yes") != NULL;
+        egov_test_response_free(&r);
+    }
+    return NULL;
+}
+
+/*
+ * Suspended requests hold no server thread: twelve calls that each wait
+ * 200 ms elsewhere finish together on a two-thread server, and a plain
+ * request is answered at once meanwhile.
+ */
+static void test_suspended_requests(void **state)
+{
+    struct egov_test_server *s = *state;
+    enum { N = 12 };
+    pthread_t th[N];
+    struct deferred_call calls[N];
+    int64_t t0 = egov_mono_us();
+    for (int i = 0; i < N; i++) {
+        calls[i] = (struct deferred_call){s, 0, false};
+        assert_int_equal(pthread_create(&th[i], NULL, deferred_client, &calls[i]), 0);
+    }
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    struct egov_test_response r;
+    int64_t h0 = egov_mono_us();
+    get(s, "GET", "/t/hello", NULL, NULL, &r);
+    int64_t hello_us = egov_mono_us() - h0;
+    assert_int_equal(r.status, 200);
+    egov_test_response_free(&r);
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(calls[i].status, 200);
+        assert_true(calls[i].header);
+    }
+    int64_t took = egov_mono_us() - t0;
+    /* serially on two threads this would take 6 x 200 ms */
+    if (took > 1000000)
+        fail_msg("12 suspended calls took %lld us", (long long)took);
+    if (hello_us > 150000)
+        fail_msg("a plain request waited %lld us behind suspended ones", (long long)hello_us);
+}
+
+/* A client that goes away while its request is suspended does not stall shutdown. */
+static void test_suspended_client_gone(void **state)
+{
+    struct egov_test_server s2;
+    struct egov_server_options o = test_options();
+    assert_true(egov_test_inproc_start(all_tables, &o, &s2));
+    int fd = egov_test_connect(s2.port);
+    assert_true(fd >= 0);
+    const char *rq = "GET /t/deferred HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(fd, rq, strlen(rq), MSG_NOSIGNAL), (ssize_t)strlen(rq));
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    close(fd);
+    ts.tv_nsec = 400 * 1000000L; /* the worker resumes after 200 ms */
+    nanosleep(&ts, NULL);
+    int64_t t0 = egov_mono_us();
+    egov_server_stop(s2.inproc, 2000);
+    assert_true(egov_mono_us() - t0 < 1500000);
+    egov_test_inproc_stop(&s2, 0);
+    (void)state;
 }
 
 static void test_json_bodies(void **state)
@@ -666,6 +837,9 @@ int main(void)
         cmocka_unit_test(test_uri_too_long),
         cmocka_unit_test(test_header_too_large),
         cmocka_unit_test(test_body_too_large),
+        cmocka_unit_test(test_body_refusal_seen_by_route),
+        cmocka_unit_test(test_suspended_requests),
+        cmocka_unit_test(test_suspended_client_gone),
         cmocka_unit_test(test_json_bodies),
         cmocka_unit_test(test_form_body),
         cmocka_unit_test(test_html_errors_and_views),
