@@ -20,6 +20,7 @@
 /* Set at start-up, before serving; read-only afterwards. */
 static egov_oid_actor_fn actor_resolver;
 static egov_oid_authorize_fn authorizer;
+static egov_oid_agency_key_fn agency_key_fn;
 static egov_oid_csrf_token_fn csrf_token_fn;
 static egov_oid_csrf_check_fn csrf_check_fn;
 static bool admin_token_set;
@@ -31,6 +32,11 @@ static const struct egov_db_stmt st_agency_arcs = {
 void egov_oid_set_actor_resolver(egov_oid_actor_fn fn)
 {
     actor_resolver = fn;
+}
+
+void egov_oid_set_agency_key_resolver(egov_oid_agency_key_fn fn)
+{
+    agency_key_fn = fn;
 }
 
 void egov_oid_set_authorizer(egov_oid_authorize_fn fn)
@@ -159,7 +165,10 @@ enum egov_ec egov_oid_authorize_arc(struct egov_db *db, const struct egov_oid_ac
         return egov_oid_authorize_extra(actor, action, "");
     if (actor->agency_id[0] == '\0' || !egov_oid_valid(arc))
         return EGOV_EC_GENERIC_FORBIDDEN;
+    char owner[37];
     struct arcs_cls ac = {actor->agency_id, arc, false};
+    if (agency_key_fn != NULL && agency_key_fn(db, actor->agency_id, owner))
+        ac.agency_id = owner;
     enum egov_db_qs qs = oid_txn(db, false, arcs_body, &ac);
     if (qs < 0)
         return egov_db_qs_ec(qs);

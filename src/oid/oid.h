@@ -114,6 +114,18 @@ typedef int (*egov_oid_actor_fn)(struct egov_req *req, struct egov_oid_actor *ou
 typedef enum egov_ec (*egov_oid_authorize_fn)(const struct egov_oid_actor *actor,
                                               const char *action, const char *agency_id);
 
+/**
+ * Translates the agency an actor carries (@p key: e.g. an agency code, the
+ * name authz gives agencies) into the id arcs are owned by
+ * (oid_arc.agency_id, the directory's agency id).  Returns true with
+ * @p id filled, false when @p key names no known agency (it is then used
+ * as it is).
+ */
+typedef bool (*egov_oid_agency_key_fn)(struct egov_db *db, const char *key, char id[37]);
+
+/** Installs the agency key translation (one; NULL removes it).  Call at start-up. */
+void egov_oid_set_agency_key_resolver(egov_oid_agency_key_fn fn);
+
 /** Installs the actor resolver (one; NULL removes it).  Call at start-up. */
 void egov_oid_set_actor_resolver(egov_oid_actor_fn fn);
 /** Installs the extra authorization decision (one; NULL removes it).  Call at start-up. */
@@ -136,7 +148,8 @@ void egov_oid_set_admin_token(const char *token);
 /**
  * The registry's rule for @p actor acting on arc @p arc: a platform
  * administrator anywhere; an agency administrator only on its own
- * agency's arc or below it (looked up in oid_arc by agency); everybody
+ * agency's arc or below it (looked up in oid_arc by agency, after the
+ * agency key translation when one is installed); everybody
  * else nowhere; then the installed authorizer.  Returns EGOV_EC_NONE,
  * EGOV_EC_GENERIC_FORBIDDEN, or a database error code.
  */

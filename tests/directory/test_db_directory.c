@@ -608,6 +608,44 @@ static void test_ldif(void **state)
     egov_buf_free(&out);
 }
 
+/* An administrator named by agency code, as authz names agencies. */
+static void test_admin_by_code(void **state)
+{
+    (void)state;
+    struct egov_directory_agency a;
+    char id[37], unit[37], oid[EGOV_OID_TEXT_MAX + 1];
+    memset(&a, 0, sizeof(a));
+    strcpy(a.name, "代碼測試署");
+    strcpy(a.code, "A15100000Y");
+    strcpy(a.oid, "2.16.886.101.20003.20001.990");
+    strcpy(a.parent_id, moi_id);
+    assert_int_equal(egov_directory_agency_create(db, &admin, &a, id), EGOV_EC_NONE);
+    const struct egov_oid_actor by_code = {"officer-by-code", "A15100000Y", false};
+    /* the directory's rules resolve the code */
+    assert_true(egov_directory_agency_is_within(db, "A15100000Y", moi_id));
+    assert_true(egov_directory_agency_is_within(db, id, "A15100000Y"));
+    assert_false(egov_directory_agency_is_within(db, moi_id, "A15100000Y"));
+    assert_false(egov_directory_agency_is_within(db, "A15100000Z", moi_id));
+    assert_int_equal(egov_directory_unit_create(db, &by_code, id, NULL, "資訊室", unit),
+                     EGOV_EC_NONE);
+    assert_int_equal(egov_directory_unit_create(db, &by_code, moi_id, NULL, "x", unit),
+                     EGOV_EC_GENERIC_FORBIDDEN);
+    /* the registry learns it from the module's start-up */
+    egov_oid_set_agency_key_resolver(NULL);
+    assert_int_equal(egov_oid_register(db, &by_code, a.oid, NULL, "系統", NULL, NULL, oid),
+                     EGOV_EC_GENERIC_FORBIDDEN);
+    struct egov_module_env env;
+    memset(&env, 0, sizeof(env));
+    env.db = db;
+    assert_true(egov_directory_module.init(&env));
+    assert_int_equal(egov_oid_register(db, &by_code, a.oid, NULL, "系統", NULL, NULL, oid),
+                     EGOV_EC_NONE);
+    assert_int_equal(
+        egov_oid_register(db, &by_code, "2.16.886.101.20003.20001", NULL, "x", NULL, NULL, oid),
+        EGOV_EC_GENERIC_FORBIDDEN);
+    egov_oid_set_agency_key_resolver(NULL);
+}
+
 int main(void)
 {
     if (getenv("EGOV_SHARED_DATA") == NULL) {
@@ -628,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_agency_admin),    cmocka_unit_test(test_forms),
         cmocka_unit_test(test_units_and_staff), cmocka_unit_test(test_persons_and_businesses),
         cmocka_unit_test(test_rekey),           cmocka_unit_test(test_ldif),
+        cmocka_unit_test(test_admin_by_code),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
