@@ -20,8 +20,11 @@
 #
 # Environment: DURATION (default 10s), THREADS (wrk threads, default 2),
 # CLIENT_ALG (ecdsa-p256-sha256 or ed25519), CONNS (default 64), EGOV_BIN (default build/egov), PORT_BASE (default 18180),
-# NODE_THREADS (the node's http.threads, default 32: a call holds its
-# thread while the provider answers).
+# GATEWAY_ONLY (set: skip the direct, nginx and signer runs, for profiling),
+# BEFORE_GATEWAY (a shell command started as the gateway run begins, with
+# NODE_PID set, e.g. 'perf record -g -p $NODE_PID -o /tmp/gw.perf -- sleep 5'),
+# NODE_THREADS (the node's http.threads, default 0 = one per CPU: a call
+# waiting for its provider is suspended and holds no thread).
 # Targets (2 cores): >= 10,000 calls/s through the gateway, >= 0.5x nginx,
 # p99 overhead <= 2 ms at 64 connections, RSS <= 64 MB.
 set -euo pipefail
@@ -33,8 +36,8 @@ DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 PORT_BASE=${PORT_BASE:-18180}
-# the gateway forwards synchronously: each HTTP thread has one call in flight
-NODE_THREADS=${NODE_THREADS:-32}
+# calls waiting for the provider are suspended and hold no server thread
+NODE_THREADS=${NODE_THREADS:-0}
 # the consumer's key: ecdsa-p256-sha256 (default; cheaper with OpenSSL 3) or ed25519
 CLIENT_ALG=${CLIENT_ALG:-ecdsa-p256-sha256}
 bo_port=$PORT_BASE
@@ -167,16 +170,25 @@ run() {
   echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${errs:-0}"
 }
 
-read -r d_rps d_p50 d_p99 d_err < <(run direct "http://127.0.0.1:$bo_port/persons/$person")
-read -r n_rps n_p50 n_p99 n_err < <(run nginx "http://127.0.0.1:$nginx_port/persons/$person")
+if [ -n "${GATEWAY_ONLY:-}" ]; then
+  d_rps=0 d_p50=0 d_p99=0 d_err=- n_rps=0 n_p50=0 n_p99=0 n_err=-
+else
+  read -r d_rps d_p50 d_p99 d_err < <(run direct "http://127.0.0.1:$bo_port/persons/$person")
+  read -r n_rps n_p50 n_p99 n_err < <(run nginx "http://127.0.0.1:$nginx_port/persons/$person")
+fi
+[ -n "${BEFORE_GATEWAY:-}" ] && NODE_PID=$node_pid bash -c "$BEFORE_GATEWAY" &
 t0=$(cpu_ticks "$node_pid")
 read -r g_rps g_p50 g_p99 g_err < <(run gateway "http://127.0.0.1:$node_port" \
   "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "$gw_path" "$CLIENT_ALG")
 t1=$(cpu_ticks "$node_pid")
 g_calls=$(awk '/requests in/ {print $1}' "$work/wrk-gateway.txt")
 # the load generator's own ceiling: the same signed requests straight to the back office
-read -r s_rps s_p50 s_p99 s_err < <(run signer "http://127.0.0.1:$bo_port" \
-  "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "/persons/$person" "$CLIENT_ALG")
+if [ -n "${GATEWAY_ONLY:-}" ]; then
+  s_rps=0 s_p50=0 s_p99=0 s_err=-
+else
+  read -r s_rps s_p50 s_p99 s_err < <(run signer "http://127.0.0.1:$bo_port" \
+    "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "/persons/$person" "$CLIENT_ALG")
+fi
 rss_end=$(rss_kb "$node_pid")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }

@@ -566,7 +566,7 @@ static void handle_my_access(struct egov_req *req)
 
 static const struct egov_route routes[] = {
     {EGOV_M_GET | EGOV_M_POST | EGOV_M_PUT | EGOV_M_PATCH | EGOV_M_DELETE | EGOV_M_OPTIONS, "/r1",
-     handle_r1, 2 * 1024 * 1024, EGOV_ROUTE_PREFIX, "gateway.call"},
+     handle_r1, 2 * 1024 * 1024, EGOV_ROUTE_PREFIX | EGOV_ROUTE_SEES_REFUSALS, "gateway.call"},
     {EGOV_M_GET, "/api/gateway/key", handle_key, 0, 0, "gateway.key"},
     {EGOV_M_GET, "/api/gateway/services", handle_services_list, 0, 0, "gateway.services"},
     {EGOV_M_POST, "/api/gateway/services", handle_services_add, 256 * 1024, EGOV_ROUTE_JSON_BODY,

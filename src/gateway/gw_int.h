@@ -6,6 +6,8 @@
 
 #include <pthread.h>
 
+#include <curl/curl.h>
+
 #include "crypto/crypto.h"
 #include "gateway/gateway.h"
 
@@ -164,6 +166,37 @@ void gw_audit_record(const struct gw_audit_entry *e);
 /* ------------------------------------------------------------------ */
 /* Calls (proxy.c), metrics (stats.c)                                  */
 /* ------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------ */
+/* Outbound calls (forward.c)                                          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * One outbound call handed to the forwarder thread.  The caller sets
+ * the libcurl options of @c easy (everything but the timeouts and
+ * CURLOPT_PRIVATE, which the forwarder sets from @c deadline_us).
+ */
+struct gw_fwd_call {
+    CURL *easy;                 /**< from gw_fwd_easy_get(); the caller puts it back */
+    struct gw_fwd_call *next;   /**< the forwarder's queue */
+    int64_t deadline_us;        /**< monotonic time after which the call fails with a timeout */
+    bool idempotent;            /**< a stale kept-alive connection may be retried */
+    int attempts;               /**< transfers started so far */
+    CURLcode result;            /**< the last transfer's outcome, set before done() */
+    void (*reset)(struct gw_fwd_call *c); /**< before a retry: forget what was received */
+    void (*done)(struct gw_fwd_call *c);  /**< on the forwarder thread, once, at the end */
+};
+
+/** Starts the forwarder thread.  False if libcurl or the thread cannot start. */
+bool gw_fwd_start(void);
+/** Finishes every call in flight and stops the forwarder. */
+void gw_fwd_stop(void);
+/** Hands @p c to the forwarder (any thread). */
+void gw_fwd_submit(struct gw_fwd_call *c);
+/** A reset libcurl easy handle from the pool (or a new one); NULL when out of memory. */
+CURL *gw_fwd_easy_get(void);
+/** Returns an easy handle to the pool.  NULL is a no-op. */
+void gw_fwd_easy_put(CURL *e);
 
 void gw_handle_call(struct egov_req *req);
 void gw_handle_list_clients(struct egov_req *req);

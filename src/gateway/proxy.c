@@ -296,37 +296,8 @@ static enum egov_authz_decision grant_check(struct egov_db *db, const char *clie
 }
 
 /* ------------------------------------------------------------------ */
-/* Outbound calls: one kept-alive libcurl handle per server thread      */
+/* Outbound calls: handed to the forwarder thread (forward.c)          */
 /* ------------------------------------------------------------------ */
-
-static pthread_key_t curl_key;
-static pthread_once_t curl_key_once = PTHREAD_ONCE_INIT;
-
-static void curl_free_handle(void *p)
-{
-    curl_easy_cleanup(p);
-}
-
-static void curl_key_make(void)
-{
-    pthread_key_create(&curl_key, curl_free_handle);
-}
-
-static CURL *thread_curl(void)
-{
-    pthread_once(&curl_key_once, curl_key_make);
-    CURL *c = pthread_getspecific(curl_key);
-    if (c == NULL) {
-        c = curl_easy_init();
-        if (c != NULL && pthread_setspecific(curl_key, c) != 0) {
-            curl_easy_cleanup(c);
-            c = NULL;
-        }
-    } else {
-        curl_easy_reset(c);
-    }
-    return c;
-}
 
 struct fwd_resp {
     struct egov_buf body;
@@ -400,7 +371,13 @@ static bool is_utf8_name(const char *cs)
 /* The call                                                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * One call, in the request's arena: it outlives the handler while the
+ * request is suspended.  Buffers, headers and the easy handle are released
+ * by call_release(), an arena cleanup.
+ */
 struct call {
+    struct gw_fwd_call fwd; /* first: the forwarder's view */
     struct egov_req *req;
     struct gw_audit_entry audit;
     const char *raw_query; /* "" or "a=b&c=d" re-encoded */
@@ -411,6 +388,12 @@ struct call {
     const char *fwd_path;   /* path at the provider */
     const char *fwd_digest; /* Content-Digest sent to the provider, or NULL */
     const char *client_id, *service_id;
+    const char *msgid, *user;
+    struct egov_gateway_id sid, cid;
+    struct gw_service svc;
+    struct egov_buf fwd_body, resp_utf8, base;
+    struct fwd_resp fr;
+    struct curl_slist *hdrs;
 };
 
 static const char *req_component(const char *name, void *cls)
@@ -546,128 +529,249 @@ static const char *data_subject(struct egov_arena *a, const char *path, const ch
     return NULL;
 }
 
-void gw_handle_call(struct egov_req *req)
+static void call_release(void *p)
 {
-    struct call k;
+    struct call *k = p;
+    curl_slist_free_all(k->hdrs);
+    k->hdrs = NULL;
+    gw_fwd_easy_put(k->fwd.easy);
+    k->fwd.easy = NULL;
+    egov_buf_free(&k->fwd_body);
+    egov_buf_free(&k->resp_utf8);
+    egov_buf_free(&k->base);
+    egov_buf_free(&k->fr.body);
+}
+
+/* Forwarder thread: before a retry, forget the failed attempt's answer. */
+static void call_reset(struct gw_fwd_call *f)
+{
+    struct call *k = (struct call *)f;
+    egov_buf_reset(&k->fr.body);
+    k->fr.content_type[0] = '\0';
+    k->fr.too_big = false;
+}
+
+/* Forwarder thread: the transfer is over; the rest runs on a server thread. */
+static void call_done(struct gw_fwd_call *f)
+{
+    struct call *k = (struct call *)f;
+    egov_req_resume(k->req);
+}
+
+/* Server thread, right after the request was suspended. */
+static void call_start(struct egov_req *req, void *cls)
+{
+    (void)req;
+    gw_fwd_submit(&((struct call *)cls)->fwd);
+}
+
+/* Server thread: the provider answered (or not); transcode, sign, reply, audit. */
+static void call_finish(struct egov_req *req, void *cls)
+{
+    struct call *k = cls;
+    char why[200];
+    CURLcode cc = k->fwd.result;
+    long status = 0;
+    if (cc != CURLE_OK) {
+        breaker_report(k->svc.base_url, false);
+        if (cc == CURLE_OPERATION_TIMEDOUT)
+            fail_call(k, EGOV_EC_GATEWAY_PROVIDER_TIMEOUT, NULL);
+        else if (k->fr.too_big)
+            fail_call(k, EGOV_EC_GATEWAY_PROVIDER_FAILED, "the provider's answer is too large");
+        else {
+            snprintf(why, sizeof why, "the provider could not be reached: %s",
+                     curl_easy_strerror(cc));
+            fail_call(k, EGOV_EC_GATEWAY_PROVIDER_FAILED, why);
+        }
+        return;
+    }
+    curl_easy_getinfo(k->fwd.easy, CURLINFO_RESPONSE_CODE, &status);
+    breaker_report(k->svc.base_url, status < 500);
+
+    /* 9. transcode the answer to UTF-8 */
+    char cs[32];
+    charset_of(k->fr.content_type, cs, sizeof cs);
+    const char *rbody = k->fr.body.data != NULL ? k->fr.body.data : "";
+    size_t rlen = k->fr.body.len;
+    const char *rct = k->fr.content_type[0] ? k->fr.content_type : "application/octet-stream";
+    if (!is_utf8_name(cs)) {
+        const struct egov_hanzi_encoding *renc = egov_hanzi_encoding_by_name(cs);
+        const struct egov_hanzi_encoding *utf8 = egov_hanzi_encoding_by_name("utf-8");
+        struct egov_hanzi_error herr;
+        if (renc == NULL || utf8 == NULL ||
+            !egov_hanzi_convert(renc, utf8, EGOV_HANZI_STRICT, rbody, rlen, &k->resp_utf8,
+                                &herr)) {
+            snprintf(why, sizeof why,
+                     "the provider's answer is not valid in its declared code \"%s\"", cs);
+            fail_call(k, EGOV_EC_GATEWAY_PROVIDER_FAILED, why);
+            return;
+        }
+        rbody = k->resp_utf8.data != NULL ? k->resp_utf8.data : "";
+        rlen = k->resp_utf8.len;
+        size_t base_len = strcspn(rct, ";");
+        rct = egov_arena_printf(req->arena, "%.*s; charset=utf-8", (int)base_len, rct);
+    }
+
+    /* 10. the signed, bound answer */
+    char rdg[64];
+    gw_content_digest(rbody, rlen, rdg);
+    k->resp_digest = rdg;
+    k->resp_status = egov_arena_printf(req->arena, "%ld", status);
+    static const char *const rcomp[] = {"@status", "content-digest", "x-road-id",
+                                        "x-road-request-hash"};
+    const char *rsi = NULL, *rsg = NULL;
+    if (status < 100 || status > 599 || rct == NULL ||
+        !gw_sign(req->arena, rcomp, 4, resp_component, k, &rsi, &rsg)) {
+        fail_call(k, EGOV_EC_GATEWAY_PROVIDER_FAILED, "the provider's answer could not be signed");
+        return;
+    }
+    egov_reply_bytes(req, (unsigned int)status, rct, rbody, rlen);
+    egov_reply_header(req, "X-Road-Client", k->cid.text);
+    egov_reply_header(req, "X-Road-Service", k->sid.text);
+    egov_reply_header(req, "X-Road-Id", k->msgid);
+    if (k->user != NULL)
+        egov_reply_header(req, "X-Road-UserId", k->user);
+    egov_reply_header(req, "X-Road-Request-Id", req->request_id);
+    egov_reply_header(req, "X-Road-Request-Hash", k->request_hash);
+    egov_reply_header(req, "Content-Digest", rdg);
+    egov_reply_header(req, "Signature-Input", rsi);
+    egov_reply_header(req, "Signature", rsg);
+    k->audit.status = (unsigned int)status;
+    k->audit.resp_size = (int64_t)rlen;
+    k->audit.resp_hash = rdg;
+    k->audit.resp_body = rbody;
+    k->audit.resp_body_len = rlen;
+    k->audit.duration_us = egov_mono_us() - req->start_us;
+    gw_audit_record(&k->audit);
+    gw_stats_count(k->sid.text, (unsigned int)status, k->audit.duration_us);
+}
+
+/*
+ * Server thread: every check, then the outbound request is prepared and
+ * the call suspended.  Returns true when the call goes out; false when it
+ * was answered here (an error, audited).
+ */
+static bool call_prepare(struct call *k)
+{
+    struct egov_req *req = k->req;
     char why[200];
     struct gw_client *client = NULL;
-    struct egov_buf fwd_body, resp_utf8, base;
-    struct fwd_resp fr;
-    struct curl_slist *hdrs = NULL;
-    egov_buf_init(&fwd_body);
-    egov_buf_init(&resp_utf8);
-    egov_buf_init(&base);
-    memset(&fr, 0, sizeof fr);
-    egov_buf_init(&fr.body);
-    memset(&k, 0, sizeof k);
-    k.req = req;
-    k.full_path = req->path;
-    k.audit.request_id = req->request_id;
-    k.audit.method = req->method;
-    k.audit.path = req->path;
-    k.audit.req_size = (int64_t)req->body_len;
-    k.audit.req_body = req->body;
-    k.audit.req_body_len = req->body_len;
+    bool sent = false;
+    k->full_path = req->path;
+    k->audit.request_id = req->request_id;
+    k->audit.method = req->method;
+    k->audit.path = req->path;
+    k->audit.req_size = (int64_t)req->body_len;
+    k->audit.req_body = req->body;
+    k->audit.req_body_len = req->body_len;
     const char *client_hdr = egov_req_header(req, "X-Road-Client");
     const char *msgid = egov_req_header(req, "X-Road-Id");
     const char *user = egov_req_header(req, "X-Road-UserId");
-    k.audit.client = client_hdr != NULL && strlen(client_hdr) < 256 ? client_hdr : "";
-    k.audit.message_id = msgid != NULL && strlen(msgid) <= 128 ? msgid : "";
-    k.audit.user_id = user != NULL && strlen(user) <= 64 ? user : "";
-    k.audit.service = "";
-    k.audit.req_hash = "";
-    k.audit.resp_hash = "";
-    k.audit.error_type = "";
-    k.audit.subject = "";
+    k->msgid = msgid;
+    k->user = user;
+    k->audit.client = client_hdr != NULL && strlen(client_hdr) < 256 ? client_hdr : "";
+    k->audit.message_id = msgid != NULL && strlen(msgid) <= 128 ? msgid : "";
+    k->audit.user_id = user != NULL && strlen(user) <= 64 ? user : "";
+    k->audit.service = "";
+    k->audit.req_hash = "";
+    k->audit.resp_hash = "";
+    k->audit.error_type = "";
+    k->audit.subject = "";
+    if (req->body_too_large) {
+        /* refused by the http layer before the body was read; "-" keeps the audited size honest */
+        const char *cl = egov_req_header(req, "Content-Length");
+        k->audit.req_size = cl != NULL ? strtoll(cl, NULL, 10) : -1;
+    }
 
-    CURL *curl = thread_curl();
+    CURL *curl = gw_fwd_easy_get();
     if (curl == NULL) {
-        fail_call(&k, EGOV_EC_GENERIC_OOM, NULL);
+        fail_call(k, EGOV_EC_GENERIC_OOM, NULL);
         goto done;
     }
-    k.raw_query = query_string(req, curl);
+    k->fwd.easy = curl;
+    k->raw_query = query_string(req, curl);
 
     /* 1. identifiers */
-    struct egov_gateway_id sid, cid;
+    struct egov_gateway_id *sid = &k->sid, *cid = &k->cid;
     const char *rest = NULL;
     enum egov_ec ec = egov_gateway_service_id_parse(strlen(req->path) >= 4 ? req->path + 4 : "",
-                                                    &sid, &rest, why, sizeof why);
+                                                    sid, &rest, why, sizeof why);
     if (ec != EGOV_EC_NONE) {
-        fail_call(&k, ec, why);
+        fail_call(k, ec, why);
         goto done;
     }
-    k.audit.service = egov_arena_strdup(req->arena, sid.text);
+    k->audit.service = egov_arena_strdup(req->arena, sid->text);
+    if (req->body_too_large || req->body_len > GW_MAX_BODY) {
+        fail_call(k, EGOV_EC_GENERIC_BODY_TOO_LARGE, NULL);
+        goto done;
+    }
     if ((ec = egov_gateway_path_check(rest, why, sizeof why)) != EGOV_EC_NONE) {
-        fail_call(&k, ec, why);
+        fail_call(k, ec, why);
         goto done;
     }
     const char *subject = data_subject(req->arena, rest, req->body);
     if (subject != NULL)
-        k.audit.subject = subject;
-    if (req->body_len > GW_MAX_BODY) {
-        fail_call(&k, EGOV_EC_GENERIC_BODY_TOO_LARGE, NULL);
-        goto done;
-    }
-    if ((ec = egov_gateway_member_id_parse(client_hdr, &cid, why, sizeof why)) != EGOV_EC_NONE) {
-        fail_call(&k, ec, why);
+        k->audit.subject = subject;
+    if ((ec = egov_gateway_member_id_parse(client_hdr, cid, why, sizeof why)) != EGOV_EC_NONE) {
+        fail_call(k, ec, why);
         goto done;
     }
     if (!header_value_ok(msgid, 128)) {
-        fail_call(&k, EGOV_EC_GATEWAY_MESSAGE_ID_INVALID,
+        fail_call(k, EGOV_EC_GATEWAY_MESSAGE_ID_INVALID,
                   "X-Road-Id must be 1 to 128 printable ASCII characters without spaces");
         goto done;
     }
     if (user != NULL && !header_value_ok(user, 64)) {
-        fail_call(&k, EGOV_EC_GATEWAY_MESSAGE_ID_INVALID,
+        fail_call(k, EGOV_EC_GATEWAY_MESSAGE_ID_INVALID,
                   "X-Road-UserId must be 1 to 64 printable ASCII characters without spaces");
         goto done;
     }
 
     /* 2. the service and the calling system */
     struct egov_db *db = egov_req_db(req);
-    struct gw_service svc;
-    int f = gw_service_get(db, sid.text, &svc);
+    struct gw_service *svc = &k->svc;
+    int f = gw_service_get(db, sid->text, svc);
     if (f < 0) {
-        fail_call(&k, EGOV_EC_DB_UNREACHABLE, NULL);
+        fail_call(k, EGOV_EC_DB_UNREACHABLE, NULL);
         goto done;
     }
     if (f == 0) {
-        fail_call(&k, EGOV_EC_GATEWAY_SERVICE_UNKNOWN, NULL);
+        fail_call(k, EGOV_EC_GATEWAY_SERVICE_UNKNOWN, NULL);
         goto done;
     }
-    f = gw_client_get(db, cid.text, &client);
+    f = gw_client_get(db, cid->text, &client);
     if (f < 0) {
-        fail_call(&k, EGOV_EC_DB_UNREACHABLE, NULL);
+        fail_call(k, EGOV_EC_DB_UNREACHABLE, NULL);
         goto done;
     }
     if (f == 0) {
-        fail_call(&k, EGOV_EC_GATEWAY_CLIENT_UNKNOWN, NULL);
+        fail_call(k, EGOV_EC_GATEWAY_CLIENT_UNKNOWN, NULL);
         goto done;
     }
 
     if (client->cert_problem[0] != '\0') {
-        fail_call(&k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, client->cert_problem);
+        fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, client->cert_problem);
         goto done;
     }
     /* 3. signature and digest */
     const char *si = egov_req_header(req, "Signature-Input");
     const char *sg = egov_req_header(req, "Signature");
     if (si == NULL || sg == NULL) {
-        fail_call(&k, EGOV_EC_GATEWAY_SIGNATURE_MISSING, NULL);
+        fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_MISSING, NULL);
         goto done;
     }
     struct gw_sig_input in;
     if (!gw_sig_input_parse(si, &in, req->arena, why, sizeof why)) {
-        fail_call(&k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, why);
+        fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, why);
         goto done;
     }
-    if (strcmp(in.keyid, cid.text) != 0) {
-        fail_call(&k, EGOV_EC_GATEWAY_SIGNATURE_INVALID,
+    if (strcmp(in.keyid, cid->text) != 0) {
+        fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID,
                   "the signature's keyid is not the X-Road-Client");
         goto done;
     }
     if (in.alg[0] != '\0' && egov_sigkey_alg_parse(in.alg) != egov_sigkey_alg(client->key)) {
-        fail_call(&k, EGOV_EC_GATEWAY_SIGNATURE_INVALID,
+        fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID,
                   "the signature's alg is not the algorithm of the registered key");
         goto done;
     }
@@ -677,7 +781,7 @@ void gw_handle_call(struct egov_req *req)
         size_t nw = 0;
         for (size_t i = 0; i < 4; i++)
             want[nw++] = need[i];
-        if (k.raw_query[0] != '\0')
+        if (k->raw_query[0] != '\0')
             want[nw++] = "@query";
         if (req->body_len > 0)
             want[nw++] = "content-digest";
@@ -689,7 +793,7 @@ void gw_handle_call(struct egov_req *req)
                 have = strcmp(in.components[j], want[i]) == 0;
             if (!have) {
                 snprintf(why, sizeof why, "the signature must cover \"%s\"", want[i]);
-                fail_call(&k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, why);
+                fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, why);
                 goto done;
             }
         }
@@ -699,38 +803,39 @@ void gw_handle_call(struct egov_req *req)
         gw_content_digest(req->body, req->body_len, dg);
         const char *cd = egov_req_header(req, "Content-Digest");
         if (cd == NULL || strstr(cd, dg) == NULL) {
-            fail_call(&k, EGOV_EC_GATEWAY_DIGEST_MISMATCH, NULL);
+            fail_call(k, EGOV_EC_GATEWAY_DIGEST_MISMATCH, NULL);
             goto done;
         }
     }
-    if (!gw_sig_base(&in, req_component, &k, &base, why, sizeof why)) {
-        fail_call(&k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, why);
+    if (!gw_sig_base(&in, req_component, k, &k->base, why, sizeof why)) {
+        fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, why);
         goto done;
     }
     {
         uint8_t sig[128];
         long sl = gw_signature_decode(sg, sig);
-        if (sl <= 0 || !egov_sigkey_verify(client->key, base.data, base.len, sig, (size_t)sl)) {
-            fail_call(&k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, NULL);
+        if (sl <= 0 ||
+            !egov_sigkey_verify(client->key, k->base.data, k->base.len, sig, (size_t)sl)) {
+            fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, NULL);
             goto done;
         }
         uint8_t h[EGOV_SHA256_LEN];
         unsigned char b64[48];
-        egov_sha256(base.data, base.len, h);
+        egov_sha256(k->base.data, k->base.len, h);
         EVP_EncodeBlock(b64, h, EGOV_SHA256_LEN);
-        k.request_hash = egov_arena_strdup(req->arena, (const char *)b64);
-        k.audit.req_hash = k.request_hash;
+        k->request_hash = egov_arena_strdup(req->arena, (const char *)b64);
+        k->audit.req_hash = k->request_hash;
     }
     /* 4. replay */
     int64_t now_s = egov_now_us() / 1000000;
     if (in.created > now_s + (int64_t)gw_settings.clock_skew_s ||
         in.created < now_s - (int64_t)gw_settings.clock_skew_s) {
-        fail_call(&k, EGOV_EC_GATEWAY_REPLAY,
+        fail_call(k, EGOV_EC_GATEWAY_REPLAY,
                   "the signature was created outside the accepted time window");
         goto done;
     }
-    if (bloom_seen(cid.text, msgid)) {
-        fail_call(&k, EGOV_EC_GATEWAY_REPLAY, "a message with this X-Road-Id was already received");
+    if (bloom_seen(cid->text, msgid)) {
+        fail_call(k, EGOV_EC_GATEWAY_REPLAY, "a message with this X-Road-Id was already received");
         goto done;
     }
     /* 5. access token (client credentials), when presented */
@@ -738,44 +843,44 @@ void gw_handle_call(struct egov_req *req)
     if (authz_hdr != NULL) {
         struct egov_auth_claims claims;
         if (strncasecmp(authz_hdr, "Bearer ", 7) != 0) {
-            fail_call(&k, EGOV_EC_GATEWAY_TOKEN_INVALID, "only Bearer tokens are accepted");
+            fail_call(k, EGOV_EC_GATEWAY_TOKEN_INVALID, "only Bearer tokens are accepted");
             goto done;
         }
         enum egov_auth_status as = egov_auth_token_verify(db, authz_hdr + 7, &claims);
         if (as == EGOV_AUTH_ERROR) {
-            fail_call(&k, EGOV_EC_DB_UNREACHABLE, NULL);
+            fail_call(k, EGOV_EC_DB_UNREACHABLE, NULL);
             goto done;
         }
         if (as != EGOV_AUTH_OK || client->oauth_client[0] == '\0' ||
             strcmp(claims.client_id, client->oauth_client) != 0) {
-            fail_call(&k, EGOV_EC_GATEWAY_TOKEN_INVALID,
+            fail_call(k, EGOV_EC_GATEWAY_TOKEN_INVALID,
                       as == EGOV_AUTH_EXPIRED ? "the access token has expired" : NULL);
             goto done;
         }
     }
     /* 6. rate, grant, legal basis */
-    if (!rate_take(cid.text, client->rate_per_s)) {
-        fail_call(&k, EGOV_EC_GATEWAY_RATE_LIMITED, NULL);
+    if (!rate_take(cid->text, client->rate_per_s)) {
+        fail_call(k, EGOV_EC_GATEWAY_RATE_LIMITED, NULL);
         goto done;
     }
     const char *spath = rest[0] ? rest : "/";
-    enum egov_authz_decision d = grant_check(db, cid.text, sid.text, req->method, spath);
+    enum egov_authz_decision d = grant_check(db, cid->text, sid->text, req->method, spath);
     if (d == EGOV_AUTHZ_ERROR) {
-        fail_call(&k, EGOV_EC_DB_UNREACHABLE, NULL);
+        fail_call(k, EGOV_EC_DB_UNREACHABLE, NULL);
         goto done;
     }
     if (d != EGOV_AUTHZ_ALLOW) {
-        fail_call(&k, EGOV_EC_GATEWAY_ACCESS_DENIED, NULL);
+        fail_call(k, EGOV_EC_GATEWAY_ACCESS_DENIED, NULL);
         goto done;
     }
-    if (svc.personal_data) {
-        int ok = gw_legal_basis_ok(db, cid.text, sid.text, subject);
+    if (svc->personal_data) {
+        int ok = gw_legal_basis_ok(db, cid->text, sid->text, subject);
         if (ok < 0) {
-            fail_call(&k, EGOV_EC_DB_UNREACHABLE, NULL);
+            fail_call(k, EGOV_EC_DB_UNREACHABLE, NULL);
             goto done;
         }
         if (ok == 0) {
-            fail_call(&k, EGOV_EC_GATEWAY_LEGAL_BASIS_MISSING, NULL);
+            fail_call(k, EGOV_EC_GATEWAY_LEGAL_BASIS_MISSING, NULL);
             goto done;
         }
     }
@@ -783,13 +888,13 @@ void gw_handle_call(struct egov_req *req)
     /* 7. transcode the request body into the provider's code */
     const char *out_body = req->body;
     size_t out_len = req->body_len;
-    bool legacy = !is_utf8_name(svc.charset);
+    bool legacy = !is_utf8_name(svc->charset);
     const struct egov_hanzi_encoding *enc = NULL, *utf8 = NULL;
     if (legacy) {
-        enc = egov_hanzi_encoding_by_name(svc.charset);
+        enc = egov_hanzi_encoding_by_name(svc->charset);
         utf8 = egov_hanzi_encoding_by_name("utf-8");
         if (enc == NULL || utf8 == NULL) {
-            fail_call(&k, EGOV_EC_GATEWAY_PROVIDER_FAILED,
+            fail_call(k, EGOV_EC_GATEWAY_PROVIDER_FAILED,
                       "the provider's character code is not available on this node");
             goto done;
         }
@@ -797,36 +902,36 @@ void gw_handle_call(struct egov_req *req)
     if (legacy && req->body_len > 0) {
         struct egov_hanzi_error herr;
         if (!egov_utf8_valid(req->body, req->body_len, NULL) ||
-            !egov_hanzi_convert(utf8, enc, EGOV_HANZI_STRICT, req->body, req->body_len, &fwd_body,
-                                &herr)) {
-            fail_call(&k, EGOV_EC_GATEWAY_ENCODING_INVALID,
+            !egov_hanzi_convert(utf8, enc, EGOV_HANZI_STRICT, req->body, req->body_len,
+                                &k->fwd_body, &herr)) {
+            fail_call(k, EGOV_EC_GATEWAY_ENCODING_INVALID,
                       "the request body is not valid UTF-8 or has characters the provider's "
                       "code cannot hold");
             goto done;
         }
-        out_body = fwd_body.data;
-        out_len = fwd_body.len;
+        out_body = k->fwd_body.data;
+        out_len = k->fwd_body.len;
     }
 
-    /* 8. forward */
-    if (!breaker_allow(svc.base_url)) {
-        fail_call(&k, EGOV_EC_GATEWAY_PROVIDER_UNAVAILABLE, NULL);
+    /* 8. the outbound request */
+    if (!breaker_allow(svc->base_url)) {
+        fail_call(k, EGOV_EC_GATEWAY_PROVIDER_UNAVAILABLE, NULL);
         goto done;
     }
-    const char *url = egov_arena_printf(req->arena, "%s%s%s%s", svc.base_url, rest,
-                                        k.raw_query[0] ? "?" : "", k.raw_query);
+    const char *url = egov_arena_printf(req->arena, "%s%s%s%s", svc->base_url, rest,
+                                        k->raw_query[0] ? "?" : "", k->raw_query);
     const char *ct = egov_req_header(req, "Content-Type");
     char h1[400];
 #define ADD_HDR(...)                                                                               \
     do {                                                                                           \
         snprintf(h1, sizeof h1, __VA_ARGS__);                                                      \
-        struct curl_slist *t_ = curl_slist_append(hdrs, h1);                                       \
+        struct curl_slist *t_ = curl_slist_append(k->hdrs, h1);                                    \
         if (t_ == NULL)                                                                            \
             goto oom;                                                                              \
-        hdrs = t_;                                                                                 \
+        k->hdrs = t_;                                                                              \
     } while (0)
-    ADD_HDR("X-Road-Client: %s", cid.text);
-    ADD_HDR("X-Road-Service: %s", sid.text);
+    ADD_HDR("X-Road-Client: %s", cid->text);
+    ADD_HDR("X-Road-Service: %s", sid->text);
     ADD_HDR("X-Road-Id: %s", msgid);
     ADD_HDR("X-Request-Id: %s", req->request_id);
     if (user != NULL)
@@ -836,165 +941,96 @@ void gw_handle_call(struct egov_req *req)
         ADD_HDR("Accept: %s", accept);
     if (out_len > 0 || strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0) {
         if (legacy)
-            ADD_HDR("Content-Type: application/json; charset=%s", svc.charset);
+            ADD_HDR("Content-Type: application/json; charset=%s", svc->charset);
         else if (ct != NULL && strlen(ct) < 200)
             ADD_HDR("Content-Type: %s", ct);
         char dg[64];
         gw_content_digest(out_body != NULL ? out_body : "", out_len, dg);
         ADD_HDR("Content-Digest: %s", dg);
-        k.fwd_digest = egov_arena_strdup(req->arena, dg);
+        k->fwd_digest = egov_arena_strdup(req->arena, dg);
     }
     {
         /* the gateway signs what it sends, as the sending party */
-        const char *hp = strstr(svc.base_url, "://");
+        const char *hp = strstr(svc->base_url, "://");
         const char *prefix = hp != NULL ? strchr(hp + 3, '/') : NULL;
-        k.fwd_path = egov_arena_printf(req->arena, "%s%s", prefix != NULL ? prefix : "",
-                                       rest[0] ? rest : (prefix != NULL ? "" : "/"));
-        k.client_id = cid.text;
-        k.service_id = sid.text;
+        k->fwd_path = egov_arena_printf(req->arena, "%s%s", prefix != NULL ? prefix : "",
+                                        rest[0] ? rest : (prefix != NULL ? "" : "/"));
+        k->client_id = cid->text;
+        k->service_id = sid->text;
         static const char *const fc[] = {"@method",        "@path",     "x-road-client",
                                          "x-road-service", "x-road-id", "content-digest"};
         const char *fsi = NULL, *fsg = NULL;
-        if (k.fwd_path == NULL ||
-            !gw_sign(req->arena, fc, k.fwd_digest != NULL ? 6 : 5, fwd_component, &k, &fsi, &fsg))
+        if (k->fwd_path == NULL || !gw_sign(req->arena, fc, k->fwd_digest != NULL ? 6 : 5,
+                                            fwd_component, k, &fsi, &fsg))
             goto oom;
         ADD_HDR("Signature-Input: %s", fsi);
         ADD_HDR("Signature: %s", fsg);
     }
     ADD_HDR("Expect:");
-    unsigned int timeout = svc.timeout_ms ? svc.timeout_ms : gw_settings.timeout_ms;
-    int64_t deadline = egov_mono_us() + (int64_t)timeout * 1000;
-    CURLcode cc = CURLE_OK;
-    long status = 0;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int64_t left_ms = (deadline - egov_mono_us()) / 1000;
-        if (left_ms < 1) {
-            cc = CURLE_OPERATION_TIMEDOUT;
-            break;
-        }
-        if (attempt > 0)
-            curl_easy_reset(curl);
-        egov_buf_reset(&fr.body);
-        fr.content_type[0] = '\0';
-        fr.too_big = false;
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)left_ms);
-        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)(left_ms < 2000 ? left_ms : 2000));
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &fr);
-        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(curl, CURLOPT_HEADERDATA, &fr);
-        if (strcmp(req->method, "HEAD") == 0)
-            curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-        else if (out_len > 0 || strcmp(req->method, "POST") == 0 ||
-                 strcmp(req->method, "PUT") == 0 || strcmp(req->method, "PATCH") == 0) {
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, out_body != NULL ? out_body : "");
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)out_len);
-        }
-        cc = curl_easy_perform(curl);
-        /* a connection that was never made carries no request: safe to retry for any method */
-        bool never_sent = cc == CURLE_COULDNT_CONNECT;
-        bool stale = cc == CURLE_GOT_NOTHING || cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR;
-        if (cc == CURLE_OK || !(never_sent || (stale && idempotent(req->method))))
-            break;
+#undef ADD_HDR
+    if (url == NULL)
+        goto oom;
+    unsigned int timeout = svc->timeout_ms ? svc->timeout_ms : gw_settings.timeout_ms;
+    k->fwd.deadline_us = egov_mono_us() + (int64_t)timeout * 1000;
+    k->fwd.idempotent = idempotent(req->method);
+    k->fwd.reset = call_reset;
+    k->fwd.done = call_done;
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, k->hdrs);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &k->fr);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &k->fr);
+    if (strcmp(req->method, "HEAD") == 0)
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    else if (out_len > 0 || strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
+             strcmp(req->method, "PATCH") == 0) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, out_body != NULL ? out_body : "");
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)out_len);
     }
-    if (cc != CURLE_OK) {
-        breaker_report(svc.base_url, false);
-        if (cc == CURLE_OPERATION_TIMEDOUT)
-            fail_call(&k, EGOV_EC_GATEWAY_PROVIDER_TIMEOUT, NULL);
-        else if (fr.too_big)
-            fail_call(&k, EGOV_EC_GATEWAY_PROVIDER_FAILED, "the provider's answer is too large");
-        else {
-            snprintf(why, sizeof why, "the provider could not be reached: %s",
-                     curl_easy_strerror(cc));
-            fail_call(&k, EGOV_EC_GATEWAY_PROVIDER_FAILED, why);
-        }
-        goto done;
-    }
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    breaker_report(svc.base_url, status < 500);
-
-    /* 9. transcode the answer to UTF-8 */
-    char cs[32];
-    charset_of(fr.content_type, cs, sizeof cs);
-    const char *rbody = fr.body.data != NULL ? fr.body.data : "";
-    size_t rlen = fr.body.len;
-    const char *rct = fr.content_type[0] ? fr.content_type : "application/octet-stream";
-    if (!is_utf8_name(cs)) {
-        const struct egov_hanzi_encoding *renc = egov_hanzi_encoding_by_name(cs);
-        struct egov_hanzi_error herr;
-        if (utf8 == NULL)
-            utf8 = egov_hanzi_encoding_by_name("utf-8");
-        if (renc == NULL || utf8 == NULL ||
-            !egov_hanzi_convert(renc, utf8, EGOV_HANZI_STRICT, rbody, rlen, &resp_utf8, &herr)) {
-            snprintf(why, sizeof why,
-                     "the provider's answer is not valid in its declared code \"%s\"", cs);
-            fail_call(&k, EGOV_EC_GATEWAY_PROVIDER_FAILED, why);
-            goto done;
-        }
-        rbody = resp_utf8.data != NULL ? resp_utf8.data : "";
-        rlen = resp_utf8.len;
-        size_t base_len = strcspn(rct, ";");
-        rct = egov_arena_printf(req->arena, "%.*s; charset=utf-8", (int)base_len, rct);
-    }
-
-    /* 10. the signed, bound answer */
-    char rdg[64];
-    gw_content_digest(rbody, rlen, rdg);
-    k.resp_digest = rdg;
-    k.resp_status = egov_arena_printf(req->arena, "%ld", status);
-    static const char *const rcomp[] = {"@status", "content-digest", "x-road-id",
-                                        "x-road-request-hash"};
-    const char *rsi = NULL, *rsg = NULL;
-    if (status < 100 || status > 599 ||
-        !gw_sign(req->arena, rcomp, 4, resp_component, &k, &rsi, &rsg)) {
-        fail_call(&k, EGOV_EC_GATEWAY_PROVIDER_FAILED, "the provider's answer could not be signed");
-        goto done;
-    }
-    egov_reply_bytes(req, (unsigned int)status, rct, rbody, rlen);
-    egov_reply_header(req, "X-Road-Client", cid.text);
-    egov_reply_header(req, "X-Road-Service", sid.text);
-    egov_reply_header(req, "X-Road-Id", msgid);
-    if (user != NULL)
-        egov_reply_header(req, "X-Road-UserId", user);
-    egov_reply_header(req, "X-Road-Request-Id", req->request_id);
-    egov_reply_header(req, "X-Road-Request-Hash", k.request_hash);
-    egov_reply_header(req, "Content-Digest", rdg);
-    egov_reply_header(req, "Signature-Input", rsi);
-    egov_reply_header(req, "Signature", rsg);
-    k.audit.status = (unsigned int)status;
-    k.audit.resp_size = (int64_t)rlen;
-    k.audit.resp_hash = rdg;
-    k.audit.resp_body = rbody;
-    k.audit.resp_body_len = rlen;
-    k.audit.duration_us = egov_mono_us() - req->start_us;
-    gw_audit_record(&k.audit);
-    gw_stats_count(sid.text, (unsigned int)status, k.audit.duration_us);
+    sent = true;
     goto done;
 oom:
-    fail_call(&k, EGOV_EC_GENERIC_OOM, NULL);
+    fail_call(k, EGOV_EC_GENERIC_OOM, NULL);
 done:
-    curl_slist_free_all(hdrs);
     gw_client_put(client);
-    egov_buf_free(&fwd_body);
-    egov_buf_free(&resp_utf8);
-    egov_buf_free(&base);
-    egov_buf_free(&fr.body);
+    return sent;
+}
+
+void gw_handle_call(struct egov_req *req)
+{
+    struct call *k = egov_arena_alloc(req->arena, sizeof *k);
+    if (k == NULL) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
+        return;
+    }
+    memset(k, 0, sizeof *k);
+    k->req = req;
+    egov_buf_init(&k->fwd_body);
+    egov_buf_init(&k->resp_utf8);
+    egov_buf_init(&k->base);
+    egov_buf_init(&k->fr.body);
+    if (!egov_arena_add_cleanup(req->arena, call_release, k)) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
+        return;
+    }
+    if (call_prepare(k))
+        egov_req_suspend(req, call_start, call_finish, k);
 }
 
 bool gw_proxy_init(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK && bloom_init();
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK && bloom_init() && gw_fwd_start();
 }
 
 void gw_proxy_fini(void)
 {
+    gw_fwd_stop();
     bloom_fini();
     curl_global_cleanup();
 }

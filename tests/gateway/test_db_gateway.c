@@ -540,6 +540,22 @@ static void test_refusals(void **state)
         free(body);
         assert_true(audit_count(413, SVC) == 1);
     }
+    /* over the route's limit (2 MiB), refused before the body is read: still audited */
+    {
+        size_t big = 3 * 1024 * 1024;
+        char *body = malloc(big + 1);
+        assert_non_null(body);
+        memset(body, 'y', big);
+        body[big] = '\0';
+        const char *h[] = {"X-Road-Client: " CLIENT, "X-Road-Id: big-2",
+                           "Content-Type: application/octet-stream", NULL};
+        assert_true(
+            egov_test_http(&gw, "POST", "/r1/" SVC "/persons/" PERSON "/echo", h, body, big, &r));
+        expect_error(&r, 413, "Client.MessageTooLarge");
+        egov_test_response_free(&r);
+        free(body);
+        assert_true(audit_count(413, SVC) == 2);
+    }
 
     /* unsigned */
     const char *plain[] = {"X-Road-Client: " CLIENT, "X-Road-Id: x1", NULL};
