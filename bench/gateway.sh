@@ -12,7 +12,8 @@
 #   nginx     GET <nginx>/persons/ID            (proxy_pass, upstream keepalive)
 #   gateway   GET <node>/r1/TW/GOV/MOI/household/persons/persons/ID
 #             every request signed by the consumer (bench/gateway-sign.lua,
-#             unique X-Road-Id), verified, grant- and legal-basis-checked,
+#             unique X-Road-Id; signed before the clock starts unless
+#             PRESIGN=0), verified, grant- and legal-basis-checked,
 #             forwarded over kept-alive connections, the answer signed by
 #             the gateway and every call in the hash-chained audit log.
 # Prints calls/s, p50, p99, the ratios gateway/direct and gateway/nginx,
@@ -20,6 +21,9 @@
 #
 # Environment: DURATION (default 10s), THREADS (wrk threads, default 2),
 # CLIENT_ALG (ecdsa-p256-sha256 or ed25519), CONNS (default 64), EGOV_BIN (default build/egov), PORT_BASE (default 18180),
+# PRESIGN (requests each wrk thread signs before the measured run, default
+# 80000: a consumer signs on its own machine, not on the gateway's cores;
+# 0 signs while sending),
 # GATEWAY_ONLY (set: skip the direct, nginx and signer runs, for profiling),
 # BEFORE_GATEWAY (a shell command started as the gateway run begins, with
 # NODE_PID set, e.g. 'perf record -g -p $NODE_PID -o /tmp/gw.perf -- sleep 5'),
@@ -40,6 +44,8 @@ PORT_BASE=${PORT_BASE:-18180}
 NODE_THREADS=${NODE_THREADS:-0}
 # the consumer's key: ecdsa-p256-sha256 (default; cheaper with OpenSSL 3) or ed25519
 CLIENT_ALG=${CLIENT_ALG:-ecdsa-p256-sha256}
+# requests each wrk thread signs before the clock starts (0: sign while sending)
+PRESIGN=${PRESIGN:-80000}
 bo_port=$PORT_BASE
 node_port=$((PORT_BASE + 1))
 nginx_port=$((PORT_BASE + 2))
@@ -179,7 +185,7 @@ fi
 [ -n "${BEFORE_GATEWAY:-}" ] && NODE_PID=$node_pid bash -c "$BEFORE_GATEWAY" &
 t0=$(cpu_ticks "$node_pid")
 read -r g_rps g_p50 g_p99 g_err < <(run gateway "http://127.0.0.1:$node_port" \
-  "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "$gw_path" "$CLIENT_ALG")
+  "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "$gw_path" "$CLIENT_ALG" "$PRESIGN")
 t1=$(cpu_ticks "$node_pid")
 g_calls=$(awk '/requests in/ {print $1}' "$work/wrk-gateway.txt")
 # the load generator's own ceiling: the same signed requests straight to the back office
@@ -192,8 +198,8 @@ fi
 rss_end=$(rss_kb "$node_pid")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-printf 'gateway benchmark: %s connections, %s wrk threads, %s each, %s CPUs, load %s, node threads %s, consumer key %s\n' \
-  "$CONNS" "$THREADS" "$DURATION" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$NODE_THREADS" "$CLIENT_ALG"
+printf 'gateway benchmark: %s connections, %s wrk threads, %s each, %s CPUs, load %s, node threads %s, consumer key %s, presigned %s per wrk thread\n' \
+  "$CONNS" "$THREADS" "$DURATION" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$NODE_THREADS" "$CLIENT_ALG" "$PRESIGN"
 printf '%-30s %12s %9s %9s %8s\n' target calls/s p50_ms p99_ms non2xx
 printf '%-30s %12s %9s %9s %8s\n' "direct (back office)" "$d_rps" "$d_p50" "$d_p99" "$d_err"
 printf '%-30s %12s %9s %9s %8s\n' "nginx proxy_pass" "$n_rps" "$n_p50" "$n_p99" "$n_err"
