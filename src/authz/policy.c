@@ -355,6 +355,21 @@ bool egov_authz_is_admin(struct egov_db *db, const char *subject, const char *ag
     return authz_txn(db, false, is_admin_body, &t) == EGOV_DB_ONE_ROW;
 }
 
+/* Reads one text column of a one-row query into @p out; NO_ROW if none. */
+static enum egov_db_qs one_text(struct egov_db_conn *conn, const struct egov_db_stmt *st,
+                                const char *key, char *out, size_t outlen)
+{
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(key), EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_query(conn, st, p, &r);
+    if (qs == EGOV_DB_ONE_ROW) {
+        const char *v = egov_db_rows_text(r, 0, 0);
+        snprintf(out, outlen, "%s", v != NULL ? v : "");
+    }
+    egov_db_rows_free(r);
+    return qs;
+}
+
 static const struct egov_db_stmt st_admin_first = {
     "authz_admin_first",
     "SELECT agency FROM authz_admin WHERE subject = $1 ORDER BY agency = '*', agency LIMIT 1",
@@ -368,15 +383,7 @@ struct first_txn {
 static enum egov_db_qs first_body(struct egov_db_conn *c, void *cls)
 {
     struct first_txn *t = cls;
-    struct egov_db_rows *r = NULL;
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->subject), EGOV_DB_PARAM_END};
-    enum egov_db_qs qs = egov_db_query(c, &st_admin_first, p, &r);
-    if (qs == EGOV_DB_ONE_ROW) {
-        const char *a = egov_db_rows_text(r, 0, 0);
-        snprintf(t->out, 64, "%s", a != NULL ? a : "");
-    }
-    egov_db_rows_free(r);
-    return qs;
+    return one_text(c, &st_admin_first, t->subject, t->out, 64);
 }
 
 bool egov_authz_admin_agency(struct egov_db *db, const char *subject, char agency[64])
@@ -393,8 +400,25 @@ bool egov_authz_admin_agency(struct egov_db *db, const char *subject, char agenc
 #define CHG_UNKNOWN   101
 #define CHG_CONFLICT  102
 
+struct change;
+
+/*
+ * One kind of change.  Every change runs the same steps in one
+ * transaction (change_body): find the agency concerned, check that the
+ * actor administers it, then apply.  @c owner, when set, is a one-column
+ * query from the change's @c key to the agency (a role's or a grant's);
+ * otherwise the agency is the change's own @c agency.
+ */
+struct change_op {
+    const struct egov_db_stmt *owner;
+    enum egov_db_qs (*apply)(struct egov_db_conn *conn, struct change *t, const char *agency);
+};
+
 struct change {
+    const struct change_op *op;
     const char *actor, *addr, *rid;
+    const char *agency;            /* the agency concerned, when op->owner is NULL */
+    const char *key;               /* the owner query's parameter, when op->owner is set */
     const char *a, *b, *c, *d, *e; /* per operation */
     const json_t *perms;
     bool flag;
@@ -418,25 +442,55 @@ static enum egov_ec change_ec(enum egov_db_qs qs, const struct change *t, enum e
     }
 }
 
-static enum egov_db_qs admin_add_body(struct egov_db_conn *conn, void *cls)
+/* The transaction of every change: agency, administrator check, the change itself. */
+static enum egov_db_qs change_body(struct egov_db_conn *conn, void *cls)
 {
     struct change *t = cls;
+    char owner[128];
+    const char *agency = t->agency;
+    enum egov_db_qs qs;
     t->outcome = 0;
-    enum egov_db_qs qs = admin_on(conn, t->actor, t->b);
+    if (t->op->owner != NULL) {
+        qs = one_text(conn, t->op->owner, t->key, owner, sizeof owner);
+        if (qs < 0)
+            return qs;
+        if (qs == EGOV_DB_NO_ROW) {
+            t->outcome = CHG_UNKNOWN;
+            return EGOV_DB_NO_ROW;
+        }
+        agency = owner;
+    }
+    qs = admin_on(conn, t->actor, agency);
     if (qs < 0)
         return qs;
     if (qs == EGOV_DB_NO_ROW) {
         t->outcome = CHG_NOT_ADMIN;
         return EGOV_DB_NO_ROW;
     }
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->a), EGOV_DB_PARAM_TEXT(t->b),
+    return t->op->apply(conn, t, agency);
+}
+
+/* Runs @p t as @p op in one transaction; @p unknown is the code for a missing owner. */
+static enum egov_ec run_change(struct egov_db *db, const struct change_op *op, struct change *t,
+                               enum egov_ec unknown)
+{
+    t->op = op;
+    return change_ec(authz_txn(db, true, change_body, t), t, unknown);
+}
+
+static enum egov_db_qs admin_add_apply(struct egov_db_conn *conn, struct change *t,
+                                       const char *agency)
+{
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->a), EGOV_DB_PARAM_TEXT(agency),
                                 EGOV_DB_PARAM_INT64(egov_now_us()), EGOV_DB_PARAM_END};
-    qs = egov_db_exec(conn, &st_admin_put, p);
+    enum egov_db_qs qs = egov_db_exec(conn, &st_admin_put, p);
     if (qs < 0)
         return qs;
-    return audit(conn, t->actor, "admin.add", t->b, json_pack("{s:s}", "subject", t->a), t->addr,
+    return audit(conn, t->actor, "admin.add", agency, json_pack("{s:s}", "subject", t->a), t->addr,
                  t->rid);
 }
+
+static const struct change_op op_admin_add = {NULL, admin_add_apply};
 
 enum egov_ec egov_authz_admin_add(struct egov_db *db, const char *actor, const char *subject,
                                   const char *agency, const char *client_addr,
@@ -447,29 +501,19 @@ enum egov_ec egov_authz_admin_add(struct egov_db *db, const char *actor, const c
         (strchr(agency, '*') != NULL && strcmp(agency, "*") != 0))
         return EGOV_EC_AUTHZ_PATTERN_INVALID;
     struct change t = {
-        .actor = actor, .addr = client_addr, .rid = request_id, .a = subject, .b = agency};
-    enum egov_db_qs qs = authz_txn(db, true, admin_add_body, &t);
-    return change_ec(qs, &t, EGOV_EC_AUTHZ_NOT_ADMIN);
+        .actor = actor, .addr = client_addr, .rid = request_id, .agency = agency, .a = subject};
+    return run_change(db, &op_admin_add, &t, EGOV_EC_AUTHZ_NOT_ADMIN);
 }
 
-static enum egov_db_qs role_body(struct egov_db_conn *conn, void *cls)
+static enum egov_db_qs role_apply(struct egov_db_conn *conn, struct change *t, const char *agency)
 {
-    struct change *t = cls;
     size_t i;
     const json_t *perm;
-    t->outcome = 0;
-    enum egov_db_qs qs = admin_on(conn, t->actor, t->a);
-    if (qs < 0)
-        return qs;
-    if (qs == EGOV_DB_NO_ROW) {
-        t->outcome = CHG_NOT_ADMIN;
-        return EGOV_DB_NO_ROW;
-    }
     egov_uuid7(t->id_out);
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->id_out), EGOV_DB_PARAM_TEXT(t->a),
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->id_out), EGOV_DB_PARAM_TEXT(agency),
                                 EGOV_DB_PARAM_TEXT(t->b), EGOV_DB_PARAM_INT64(egov_now_us()),
                                 EGOV_DB_PARAM_END};
-    qs = egov_db_exec(conn, &st_role_put, p);
+    enum egov_db_qs qs = egov_db_exec(conn, &st_role_put, p);
     if (qs < 0)
         return qs;
     if (qs == EGOV_DB_NO_ROW) {
@@ -486,11 +530,13 @@ static enum egov_db_qs role_body(struct egov_db_conn *conn, void *cls)
         if (qs < 0)
             return qs;
     }
-    return audit(conn, t->actor, "role.create", t->a,
+    return audit(conn, t->actor, "role.create", agency,
                  json_pack("{s:s, s:s, s:O}", "role", t->id_out, "name", t->b, "permissions",
                            (json_t *)t->perms),
                  t->addr, t->rid);
 }
+
+static const struct change_op op_role_create = {NULL, role_apply};
 
 enum egov_ec egov_authz_role_create(struct egov_db *db, const char *actor, const char *agency,
                                     const char *name, const json_t *permissions,
@@ -527,62 +573,32 @@ enum egov_ec egov_authz_role_create(struct egov_db *db, const char *actor, const
     struct change t = {.actor = actor,
                        .addr = client_addr,
                        .rid = request_id,
-                       .a = agency,
+                       .agency = agency,
                        .b = name,
                        .perms = permissions,
                        .id_out = id_out};
-    enum egov_db_qs qs = authz_txn(db, true, role_body, &t);
-    return change_ec(qs, &t, EGOV_EC_AUTHZ_ROLE_UNKNOWN);
+    return run_change(db, &op_role_create, &t, EGOV_EC_AUTHZ_ROLE_UNKNOWN);
 }
 
-/* Reads one text column of a one-row query into @p out; NO_ROW if none. */
-static enum egov_db_qs one_text(struct egov_db_conn *conn, const struct egov_db_stmt *st,
-                                const char *key, char *out, size_t outlen)
+static enum egov_db_qs assign_apply(struct egov_db_conn *conn, struct change *t, const char *agency)
 {
-    struct egov_db_rows *r = NULL;
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(key), EGOV_DB_PARAM_END};
-    enum egov_db_qs qs = egov_db_query(conn, st, p, &r);
-    if (qs == EGOV_DB_ONE_ROW) {
-        const char *v = egov_db_rows_text(r, 0, 0);
-        snprintf(out, outlen, "%s", v != NULL ? v : "");
-    }
-    egov_db_rows_free(r);
-    return qs;
-}
-
-static enum egov_db_qs assign_body(struct egov_db_conn *conn, void *cls)
-{
-    struct change *t = cls;
-    char agency[128];
-    t->outcome = 0;
-    enum egov_db_qs qs = one_text(conn, &st_role_agency, t->b, agency, sizeof agency);
-    if (qs < 0)
-        return qs;
-    if (qs == EGOV_DB_NO_ROW) {
-        t->outcome = CHG_UNKNOWN;
-        return EGOV_DB_NO_ROW;
-    }
-    qs = admin_on(conn, t->actor, agency);
-    if (qs < 0)
-        return qs;
-    if (qs == EGOV_DB_NO_ROW) {
-        t->outcome = CHG_NOT_ADMIN;
-        return EGOV_DB_NO_ROW;
-    }
+    enum egov_db_qs qs;
     if (t->flag) {
-        struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->a), EGOV_DB_PARAM_TEXT(t->b),
+        struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->a), EGOV_DB_PARAM_TEXT(t->key),
                                     EGOV_DB_PARAM_INT64(egov_now_us()), EGOV_DB_PARAM_END};
         qs = egov_db_exec(conn, &st_assign, p);
     } else {
-        struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->a), EGOV_DB_PARAM_TEXT(t->b),
+        struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->a), EGOV_DB_PARAM_TEXT(t->key),
                                     EGOV_DB_PARAM_END};
         qs = egov_db_exec(conn, &st_unassign, p);
     }
     if (qs < 0)
         return qs;
     return audit(conn, t->actor, t->flag ? "role.assign" : "role.unassign", agency,
-                 json_pack("{s:s, s:s}", "subject", t->a, "role", t->b), t->addr, t->rid);
+                 json_pack("{s:s, s:s}", "subject", t->a, "role", t->key), t->addr, t->rid);
 }
+
+static const struct change_op op_assign = {&st_role_agency, assign_apply};
 
 enum egov_ec egov_authz_assign(struct egov_db *db, const char *actor, const char *subject,
                                const char *role_id, bool assign, const char *client_addr,
@@ -595,38 +611,31 @@ enum egov_ec egov_authz_assign(struct egov_db *db, const char *actor, const char
     struct change t = {.actor = actor,
                        .addr = client_addr,
                        .rid = request_id,
+                       .key = role_id,
                        .a = subject,
-                       .b = role_id,
                        .flag = assign};
-    enum egov_db_qs qs = authz_txn(db, true, assign_body, &t);
-    return change_ec(qs, &t, EGOV_EC_AUTHZ_ROLE_UNKNOWN);
+    return run_change(db, &op_assign, &t, EGOV_EC_AUTHZ_ROLE_UNKNOWN);
 }
 
-static enum egov_db_qs grant_add_body(struct egov_db_conn *conn, void *cls)
+static enum egov_db_qs grant_add_apply(struct egov_db_conn *conn, struct change *t,
+                                       const char *agency)
 {
-    struct change *t = cls;
-    t->outcome = 0;
-    /* a = consumer, b = service, c = provider agency, d = method, e = path */
-    enum egov_db_qs qs = admin_on(conn, t->actor, t->c);
-    if (qs < 0)
-        return qs;
-    if (qs == EGOV_DB_NO_ROW) {
-        t->outcome = CHG_NOT_ADMIN;
-        return EGOV_DB_NO_ROW;
-    }
+    /* a = consumer, b = service, d = method, e = path */
     egov_uuid7(t->id_out);
     struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->id_out),      EGOV_DB_PARAM_TEXT(t->a),
-                                EGOV_DB_PARAM_TEXT(t->b),           EGOV_DB_PARAM_TEXT(t->c),
+                                EGOV_DB_PARAM_TEXT(t->b),           EGOV_DB_PARAM_TEXT(agency),
                                 EGOV_DB_PARAM_TEXT(t->d),           EGOV_DB_PARAM_TEXT(t->e),
                                 EGOV_DB_PARAM_INT64(egov_now_us()), EGOV_DB_PARAM_END};
-    qs = egov_db_exec(conn, &st_grant_put, p);
+    enum egov_db_qs qs = egov_db_exec(conn, &st_grant_put, p);
     if (qs < 0)
         return qs;
-    return audit(conn, t->actor, "grant.add", t->c,
+    return audit(conn, t->actor, "grant.add", agency,
                  json_pack("{s:s, s:s, s:s, s:s, s:s}", "grant", t->id_out, "consumer", t->a,
                            "service_id", t->b, "method", t->d, "path", t->e),
                  t->addr, t->rid);
 }
+
+static const struct change_op op_grant_add = {NULL, grant_add_apply};
 
 enum egov_ec egov_authz_grant_add(struct egov_db *db, const char *actor, const char *consumer,
                                   const char *service_id, const char *provider_agency,
@@ -656,52 +665,36 @@ enum egov_ec egov_authz_grant_add(struct egov_db *db, const char *actor, const c
     struct change t = {.actor = actor,
                        .addr = client_addr,
                        .rid = request_id,
+                       .agency = provider_agency,
                        .a = consumer,
                        .b = service_id,
-                       .c = provider_agency,
                        .d = method,
                        .e = path,
                        .id_out = id_out};
-    enum egov_db_qs qs = authz_txn(db, true, grant_add_body, &t);
-    return change_ec(qs, &t, EGOV_EC_AUTHZ_GRANT_UNKNOWN);
+    return run_change(db, &op_grant_add, &t, EGOV_EC_AUTHZ_GRANT_UNKNOWN);
 }
 
-static enum egov_db_qs grant_revoke_body(struct egov_db_conn *conn, void *cls)
+static enum egov_db_qs grant_revoke_apply(struct egov_db_conn *conn, struct change *t,
+                                          const char *agency)
 {
-    struct change *t = cls;
-    char agency[128];
-    t->outcome = 0;
-    enum egov_db_qs qs = one_text(conn, &st_grant_agency, t->a, agency, sizeof agency);
-    if (qs < 0)
-        return qs;
-    if (qs == EGOV_DB_NO_ROW) {
-        t->outcome = CHG_UNKNOWN;
-        return EGOV_DB_NO_ROW;
-    }
-    qs = admin_on(conn, t->actor, agency);
-    if (qs < 0)
-        return qs;
-    if (qs == EGOV_DB_NO_ROW) {
-        t->outcome = CHG_NOT_ADMIN;
-        return EGOV_DB_NO_ROW;
-    }
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->a), EGOV_DB_PARAM_INT64(egov_now_us()),
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->key), EGOV_DB_PARAM_INT64(egov_now_us()),
                                 EGOV_DB_PARAM_END};
-    qs = egov_db_exec(conn, &st_grant_revoke, p);
+    enum egov_db_qs qs = egov_db_exec(conn, &st_grant_revoke, p);
     if (qs < 0)
         return qs;
-    return audit(conn, t->actor, "grant.revoke", agency, json_pack("{s:s}", "grant", t->a), t->addr,
-                 t->rid);
+    return audit(conn, t->actor, "grant.revoke", agency, json_pack("{s:s}", "grant", t->key),
+                 t->addr, t->rid);
 }
+
+static const struct change_op op_grant_revoke = {&st_grant_agency, grant_revoke_apply};
 
 enum egov_ec egov_authz_grant_revoke(struct egov_db *db, const char *actor, const char *grant_id,
                                      const char *client_addr, const char *request_id)
 {
     if (grant_id == NULL || !egov_uuid_valid(grant_id))
         return EGOV_EC_AUTHZ_GRANT_UNKNOWN;
-    struct change t = {.actor = actor, .addr = client_addr, .rid = request_id, .a = grant_id};
-    enum egov_db_qs qs = authz_txn(db, true, grant_revoke_body, &t);
-    return change_ec(qs, &t, EGOV_EC_AUTHZ_GRANT_UNKNOWN);
+    struct change t = {.actor = actor, .addr = client_addr, .rid = request_id, .key = grant_id};
+    return run_change(db, &op_grant_revoke, &t, EGOV_EC_AUTHZ_GRANT_UNKNOWN);
 }
 
 /* ------------------------------------------------------------------ */
@@ -713,11 +706,84 @@ struct view_txn {
     json_t *out;
 };
 
+/* Adds row @p i of a view query to @p into; false if out of memory. */
+typedef bool (*view_row_fn)(const struct egov_db_rows *r, size_t i, json_t *into);
+
+/* Runs one view query about @p agency and hands each row to @p row. */
+static enum egov_db_qs view_rows(struct egov_db_conn *c, const struct egov_db_stmt *st,
+                                 const char *agency, view_row_fn row, json_t *into)
+{
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(agency), EGOV_DB_PARAM_END};
+    enum egov_db_qs qs = egov_db_query(c, st, p, &r);
+    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++)
+        if (!row(r, i, into))
+            qs = EGOV_DB_HARD_ERROR;
+    egov_db_rows_free(r);
+    return qs;
+}
+
+/* Roles come sorted by role, one row a permission (NULL for none). */
+static bool view_role_row(const struct egov_db_rows *r, size_t i, json_t *roles)
+{
+    const char *id = egov_db_rows_text(r, i, 0);
+    json_t *role = json_array_get(roles, json_array_size(roles) - 1);
+    if (role == NULL || strcmp(egov_json_get_str(role, "id", ""), id) != 0) {
+        role = json_pack("{s:s, s:s, s:[], s:[]}", "id", id, "name", egov_db_rows_text(r, i, 1),
+                         "permissions", "members");
+        if (json_array_append_new(roles, role) != 0)
+            return false;
+    }
+    if (!egov_db_rows_is_null(r, i, 2))
+        json_array_append_new(json_object_get(role, "permissions"),
+                              json_pack("{s:s, s:s}", "action", egov_db_rows_text(r, i, 2),
+                                        "resource", egov_db_rows_text(r, i, 3)));
+    return true;
+}
+
+static bool view_member_row(const struct egov_db_rows *r, size_t i, json_t *roles)
+{
+    size_t k;
+    json_t *ro;
+    json_array_foreach(roles, k, ro)
+    {
+        if (strcmp(egov_json_get_str(ro, "id", ""), egov_db_rows_text(r, i, 0)) == 0)
+            json_array_append_new(json_object_get(ro, "members"),
+                                  json_string(egov_db_rows_text(r, i, 1)));
+    }
+    return true;
+}
+
+static bool view_admin_row(const struct egov_db_rows *r, size_t i, json_t *admins)
+{
+    json_array_append_new(admins, json_string(egov_db_rows_text(r, i, 0)));
+    return true;
+}
+
+static bool view_grant_row(const struct egov_db_rows *r, size_t i, json_t *grants)
+{
+    json_array_append_new(
+        grants, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", egov_db_rows_text(r, i, 0),
+                          "consumer", egov_db_rows_text(r, i, 1), "service_id",
+                          egov_db_rows_text(r, i, 2), "method", egov_db_rows_text(r, i, 3), "path",
+                          egov_db_rows_text(r, i, 4), "revoked", !egov_db_rows_is_null(r, i, 5)));
+    return true;
+}
+
+static bool view_audit_row(const struct egov_db_rows *r, size_t i, json_t *auditl)
+{
+    char at[32];
+    egov_time_rfc3339(egov_db_rows_int64(r, i, 0), at);
+    const char *d = egov_db_rows_text(r, i, 3);
+    json_array_append_new(
+        auditl, json_pack("{s:s, s:s, s:s, s:s}", "at", at, "actor", egov_db_rows_text(r, i, 1),
+                          "action", egov_db_rows_text(r, i, 2), "detail", d != NULL ? d : ""));
+    return true;
+}
+
 static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
 {
     struct view_txn *t = cls;
-    struct egov_db_rows *r = NULL;
-    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->agency), EGOV_DB_PARAM_END};
     json_t *roles = json_array(), *admins = json_array(), *grants = json_array(),
            *auditl = json_array();
     json_decref(t->out);
@@ -725,70 +791,21 @@ static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
                        admins, "grants", grants, "audit", auditl);
     if (t->out == NULL)
         return EGOV_DB_HARD_ERROR;
-    enum egov_db_qs qs = egov_db_query(c, &st_view_roles, p, &r);
-    json_t *role = NULL;
-    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++) {
-        const char *id = egov_db_rows_text(r, i, 0);
-        if (role == NULL || strcmp(egov_json_get_str(role, "id", ""), id) != 0) {
-            role = json_pack("{s:s, s:s, s:[], s:[]}", "id", id, "name", egov_db_rows_text(r, i, 1),
-                             "permissions", "members");
-            if (json_array_append_new(roles, role) != 0)
-                qs = EGOV_DB_HARD_ERROR;
-        }
-        if (qs > 0 && !egov_db_rows_is_null(r, i, 2))
-            json_array_append_new(json_object_get(role, "permissions"),
-                                  json_pack("{s:s, s:s}", "action", egov_db_rows_text(r, i, 2),
-                                            "resource", egov_db_rows_text(r, i, 3)));
+    const struct {
+        const struct egov_db_stmt *st;
+        view_row_fn row;
+        json_t *into;
+    } parts[] = {
+        {&st_view_roles, view_role_row, roles},    {&st_view_members, view_member_row, roles},
+        {&st_view_admins, view_admin_row, admins}, {&st_view_grants, view_grant_row, grants},
+        {&st_view_audit, view_audit_row, auditl},
+    };
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+        enum egov_db_qs qs = view_rows(c, parts[k].st, t->agency, parts[k].row, parts[k].into);
+        if (qs < 0)
+            return qs;
     }
-    egov_db_rows_free(r);
-    r = NULL;
-    if (qs < 0)
-        return qs;
-    qs = egov_db_query(c, &st_view_members, p, &r);
-    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++) {
-        size_t k;
-        json_t *ro;
-        json_array_foreach(roles, k, ro)
-        {
-            if (strcmp(egov_json_get_str(ro, "id", ""), egov_db_rows_text(r, i, 0)) == 0)
-                json_array_append_new(json_object_get(ro, "members"),
-                                      json_string(egov_db_rows_text(r, i, 1)));
-        }
-    }
-    egov_db_rows_free(r);
-    r = NULL;
-    if (qs < 0)
-        return qs;
-    qs = egov_db_query(c, &st_view_admins, p, &r);
-    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++)
-        json_array_append_new(admins, json_string(egov_db_rows_text(r, i, 0)));
-    egov_db_rows_free(r);
-    r = NULL;
-    if (qs < 0)
-        return qs;
-    qs = egov_db_query(c, &st_view_grants, p, &r);
-    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++)
-        json_array_append_new(
-            grants,
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "id", egov_db_rows_text(r, i, 0),
-                      "consumer", egov_db_rows_text(r, i, 1), "service_id",
-                      egov_db_rows_text(r, i, 2), "method", egov_db_rows_text(r, i, 3), "path",
-                      egov_db_rows_text(r, i, 4), "revoked", !egov_db_rows_is_null(r, i, 5)));
-    egov_db_rows_free(r);
-    r = NULL;
-    if (qs < 0)
-        return qs;
-    qs = egov_db_query(c, &st_view_audit, p, &r);
-    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r); i++) {
-        char at[32];
-        egov_time_rfc3339(egov_db_rows_int64(r, i, 0), at);
-        const char *d = egov_db_rows_text(r, i, 3);
-        json_array_append_new(
-            auditl, json_pack("{s:s, s:s, s:s, s:s}", "at", at, "actor", egov_db_rows_text(r, i, 1),
-                              "action", egov_db_rows_text(r, i, 2), "detail", d != NULL ? d : ""));
-    }
-    egov_db_rows_free(r);
-    return qs < 0 ? qs : EGOV_DB_ONE_ROW;
+    return EGOV_DB_ONE_ROW;
 }
 
 json_t *egov_authz_agency_view(struct egov_db *db, const char *agency)

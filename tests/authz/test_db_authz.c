@@ -239,6 +239,16 @@ static void test_delegation_and_decisions(void **state)
     assert_int_equal(post_json(&alice, path, "", NULL), 200);
     assert_int_equal(egov_authz_grant_check(db, "sys-1", "svc-c", "GET", "/records/5", &why),
                      EGOV_AUTHZ_DENY);
+    /* a revoked grant, or a role that does not exist, is unknown to a change */
+    assert_int_equal(egov_authz_grant_revoke(db, NULL, grant_id, "", NULL),
+                     EGOV_EC_AUTHZ_GRANT_UNKNOWN);
+    assert_int_equal(post_json(&alice, path, "", NULL), 404);
+    char no_role[37];
+    egov_uuid7(no_role);
+    assert_int_equal(egov_authz_assign(db, NULL, carol_pid, no_role, true, "", NULL),
+                     EGOV_EC_AUTHZ_ROLE_UNKNOWN);
+    assert_int_equal(egov_authz_assign(db, carol_pid, dave_pid, role_id, true, "", NULL),
+                     EGOV_EC_AUTHZ_NOT_ADMIN);
 
     /* administrators: alice may add one to her agency only */
     snprintf(body, sizeof body, "{\"subject\":\"%s\",\"agency\":\"%s\"}", carol_pid, root_id);
@@ -252,6 +262,25 @@ static void test_delegation_and_decisions(void **state)
     assert_true(json_array_size(json_object_get(v, "audit")) >= 4);
     json_t *first = json_array_get(json_object_get(v, "audit"), 0);
     assert_string_equal(json_string_value(json_object_get(first, "actor")), alice_pid);
+    json_t *role = json_array_get(json_object_get(v, "roles"), 0);
+    assert_string_equal(json_string_value(json_object_get(role, "id")), role_id);
+    assert_int_equal(json_array_size(json_object_get(role, "permissions")), 2);
+    assert_int_equal(json_array_size(json_object_get(role, "members")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(role, "members"), 0)),
+                        carol_pid);
+    assert_int_equal(json_array_size(json_object_get(v, "admins")), 1);
+    json_t *grant = json_array_get(json_object_get(v, "grants"), 0);
+    assert_string_equal(json_string_value(json_object_get(grant, "id")), grant_id);
+    assert_true(json_is_true(json_object_get(grant, "revoked")));
+    json_decref(v);
+    /* unassigning takes the member away, and is audited */
+    assert_int_equal(egov_authz_assign(db, alice_pid, carol_pid, role_id, false, "", NULL),
+                     EGOV_EC_NONE);
+    v = egov_authz_agency_view(db, child_id);
+    role = json_array_get(json_object_get(v, "roles"), 0);
+    assert_int_equal(json_array_size(json_object_get(role, "members")), 0);
+    first = json_array_get(json_object_get(v, "audit"), 0);
+    assert_string_equal(json_string_value(json_object_get(first, "action")), "role.unassign");
     json_decref(v);
 
     /* the page: administrators only; forms need the CSRF token */
