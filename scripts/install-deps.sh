@@ -8,7 +8,7 @@ what=${1:-build}
 build_pkgs=(build-essential cmake pkg-config gettext
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libssl-dev
   libinih-dev libcurl4-openssl-dev zlib1g-dev libargon2-dev libxml2-dev
-  libicu-dev libbz2-dev unicode-data libqrencode-dev)
+  libicu-dev libbz2-dev unicode-data libqrencode-dev cracklib-runtime)
 check_pkgs=(libcmocka-dev postgresql curl nodejs npm chromium openssl oathtool
   python3 python3-cryptography ldap-utils slapd)
 demo_pkgs=(curl)

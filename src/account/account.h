@@ -191,9 +191,11 @@ enum egov_account_pw_problem {
 /**
  * Checks a new password against the rules of NIST SP 800-63B 5.1.1.2:
  * 8..128 characters after NFKC normalisation (spaces and any Unicode
- * allowed, no composition rules), not on the compiled-in blocklist of
- * common passwords, not built from the context words @p context
+ * allowed, no composition rules), not on the blocklist of common
+ * passwords, not built from the context words @p context
  * (NULL-terminated list, may be NULL: national ID, name, e-mail).
+ * The blocklist is read at run time (account.password_blocklist_file, or
+ * Debian's cracklib dictionary, plus a built-in list) into a hash set.
  */
 enum egov_account_pw_problem egov_account_password_check(const char *password,
                                                          const char *const *context);
@@ -281,6 +283,15 @@ const char *egov_account_client_addr(struct egov_req *req);
  * start).
  */
 bool egov_account_secret_key_check(const struct egov_config *cfg, char *msg, size_t msglen);
+
+/**
+ * Checks the password blocklist setting of @p cfg for `egov config check`:
+ * false with the problem in @p msg if account.password_blocklist_file
+ * names a file that cannot be read; true otherwise, with a note in
+ * @p msg when the setting is empty and the cracklib dictionary is not
+ * installed (only the built-in list would be used).
+ */
+bool egov_account_blocklist_check(const struct egov_config *cfg, char *msg, size_t msglen);
 
 /* ------------------------------------------------------------------ */
 /* CSRF tokens for every HTML form of every module                     */

@@ -80,6 +80,29 @@ bool account_dev_mailbox_enabled(void);
 /* Passwords (password.c)                                              */
 /* ------------------------------------------------------------------ */
 
+/** The blocklist read when account.password_blocklist_file is empty (cracklib-runtime). */
+#define ACCOUNT_BLOCKLIST_DEFAULT "/usr/share/dict/cracklib-small"
+/**
+ * NFKC-normalises and case-folds (Unicode full folding) @p in into @p out.
+ * False if it is not UTF-8 or does not fit.
+ */
+bool account_fold(const char *in, char *out, size_t outlen);
+/**
+ * Reads the password blocklist into a new hash set and makes it the one
+ * in use: from @p path, or with "" from ACCOUNT_BLOCKLIST_DEFAULT if it is
+ * there, with the compiled-in list added.  Call before serving (the old
+ * set is freed).  False (after logging why, the old set kept) if @p path
+ * cannot be read.
+ */
+bool account_blocklist_load(const char *path);
+/**
+ * True if @p password (NFKC, any case) is on the blocklist.  Loads the
+ * default list on first use if account_blocklist_load() was not called.
+ */
+bool account_blocklist_has(const char *password);
+/** Number of entries of the blocklist in use; its source goes to @p source. */
+size_t account_blocklist_info(char *source, size_t sourcelen);
+
 /**
  * Verifies @p password against Argon2id string @p encoded.  A NULL
  * @p encoded verifies against a dummy hash so timing does not tell.

@@ -175,6 +175,8 @@ static bool account_init(const struct egov_module_env *env)
     }
     if (!account_secret_key_load(key_path, dflt))
         return false;
+    if (!account_blocklist_load(env->cfg->account_password_blocklist_file))
+        return false;
     if (env->db != NULL) {
         int64_t n = account_secret_seal_all(env->db);
         if (n < 0)

@@ -73,9 +73,16 @@ int egov_cli_config(int argc, char **argv)
             fprintf(stderr, "%s: 1 problem\n  %s\n", argv[2], msg);
             return 1;
         }
+        char note[1400];
+        if (!egov_account_blocklist_check(&cfg, note, sizeof note)) {
+            fprintf(stderr, "%s: 1 problem\n  %s\n", argv[2], note);
+            return 1;
+        }
         printf("%s: ok\n", argv[2]);
         if (msg[0] != '\0')
             printf("  note: %s\n", msg);
+        if (note[0] != '\0')
+            printf("  note: %s\n", note);
         return 0;
     }
     if (strcmp(argv[1], "show") == 0) {

@@ -86,6 +86,10 @@ const struct egov_cfg_key egov_config_keys[] = {
     CFG_STR("account", "secret_key_file", EGOV_CFG_STRING, account_secret_key_file, "",
             "file with the 64-hex-digit key that encrypts TOTP secrets (mode 0600, the same on"
             " every node); empty = VAR/account-secret.key, created on first start"),
+    CFG_STR("account", "password_blocklist_file", EGOV_CFG_STRING,
+            account_password_blocklist_file, "",
+            "file of passwords to refuse, one a line (case does not matter); empty ="
+            " /usr/share/dict/cracklib-small if installed, else a short built-in list"),
     CFG_STR("gateway", "key_file", EGOV_CFG_STRING, gateway_key_file, "",
             "the gateway's message signing key (PEM, created if missing); empty = VAR/gateway-key.pem"),
     CFG_NUM("gateway", "timeout", EGOV_CFG_MS, gateway_timeout_ms, 100, 10 * MINUTE, "10s",

@@ -330,6 +330,7 @@ struct egov_config {
     bool migrate_on_start;     /**< db.migrate_on_start */
     bool account_dev_mailbox;  /**< account.dev_mailbox */
     char account_secret_key_file[512]; /**< account.secret_key_file */
+    char account_password_blocklist_file[512]; /**< account.password_blocklist_file */
     char oid_admin_token_file[512]; /**< oid.admin_token_file */
     char gateway_key_file[512];     /**< gateway.key_file: the gateway's signing key (PEM) */
     unsigned int gateway_timeout_ms; /**< gateway.timeout: default whole-call timeout */

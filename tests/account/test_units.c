@@ -251,13 +251,79 @@ static void test_secret_key_file(void **state)
     account_secret_key_set(NULL);
 }
 
+static void test_blocklist(void **state)
+{
+    (void)state;
+    char source[512], path[300], msg[1400];
+    struct egov_config cfg;
+
+    /* the default: Debian's cracklib dictionary (scripts/install-deps.sh installs it) */
+    assert_int_equal(access(ACCOUNT_BLOCKLIST_DEFAULT, R_OK), 0);
+    int64_t t0 = egov_now_us();
+    assert_true(account_blocklist_load(""));
+    int64_t t1 = egov_now_us();
+    size_t n = account_blocklist_info(source, sizeof source);
+    assert_string_equal(source, ACCOUNT_BLOCKLIST_DEFAULT);
+    assert_true(n > 20000);
+    /* words of the file that the built-in list lacks, in any case */
+    assert_int_equal(egov_account_password_check("dragonfly", NULL), EGOV_ACCOUNT_PW_COMMON);
+    assert_int_equal(egov_account_password_check("DragonFLY", NULL), EGOV_ACCOUNT_PW_COMMON);
+    assert_int_equal(egov_account_password_check("1QAZxsw2", NULL), EGOV_ACCOUNT_PW_COMMON);
+    assert_int_equal(egov_account_password_check("dragonfly over the tea garden", NULL),
+                     EGOV_ACCOUNT_PW_OK);
+    /* the built-in list is still there */
+    assert_int_equal(egov_account_password_check("WoAiNi1314", NULL), EGOV_ACCOUNT_PW_COMMON);
+    int64_t t2 = egov_now_us();
+    unsigned int hits = 0;
+    for (int i = 0; i < 100000; i++)
+        hits += account_blocklist_has(i % 2 ? "dragonfly" : "not on any list 42");
+    int64_t t3 = egov_now_us();
+    assert_int_equal(hits, 50000);
+    fprintf(stderr, "# blocklist: %zu entries loaded in %lld ms; %lld ns per lookup\n", n,
+            (long long)(t1 - t0) / 1000, (long long)(t3 - t2) * 1000 / 100000);
+
+    /* a file named by account.password_blocklist_file takes the dictionary's place */
+    snprintf(path, sizeof path, "%s/blocklist-%d",
+             getenv("EGOV_TEST_TMP") ? getenv("EGOV_TEST_TMP") : "/tmp", (int)getpid());
+    write_file(path, "Zebra-Crossing-42\r\n\xc3\x84PFELB\xc3\x84UME-123\nshort\n\n", 0644);
+    assert_true(account_blocklist_load(path));
+    account_blocklist_info(source, sizeof source);
+    assert_string_equal(source, path);
+    assert_int_equal(egov_account_password_check("zebra-crossing-42", NULL),
+                     EGOV_ACCOUNT_PW_COMMON);
+    /* Unicode case folding: "äpfelbäume-123" matches "ÄPFELBÄUME-123" */
+    assert_int_equal(egov_account_password_check("\xc3\xa4pfelb\xc3\xa4ume-123", NULL),
+                     EGOV_ACCOUNT_PW_COMMON);
+    assert_int_equal(egov_account_password_check("dragonfly", NULL), EGOV_ACCOUNT_PW_OK);
+    assert_int_equal(egov_account_password_check("password1", NULL), EGOV_ACCOUNT_PW_COMMON);
+    /* a named file that is missing: refused, and the list in use stays */
+    assert_false(account_blocklist_load("/nonexistent/blocklist"));
+    assert_int_equal(egov_account_password_check("zebra-crossing-42", NULL),
+                     EGOV_ACCOUNT_PW_COMMON);
+    egov_config_defaults(&cfg);
+    assert_true(egov_account_blocklist_check(&cfg, msg, sizeof msg));
+    assert_string_equal(msg, ""); /* the dictionary is installed */
+    snprintf(cfg.account_password_blocklist_file, sizeof cfg.account_password_blocklist_file,
+             "/nonexistent/blocklist");
+    assert_false(egov_account_blocklist_check(&cfg, msg, sizeof msg));
+    assert_non_null(strstr(msg, "account.password_blocklist_file"));
+    assert_non_null(strstr(msg, "/nonexistent/blocklist"));
+    unlink(path);
+    assert_true(account_blocklist_load(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_password_rules), cmocka_unit_test(test_secret_key_file),
-        cmocka_unit_test(test_nfkc_and_hash),  cmocka_unit_test(test_totp_vectors),
-        cmocka_unit_test(test_base32),         cmocka_unit_test(test_national_id),
-        cmocka_unit_test(test_local_path),     cmocka_unit_test(test_qr),
+        cmocka_unit_test(test_password_rules),
+        cmocka_unit_test(test_secret_key_file),
+        cmocka_unit_test(test_blocklist),
+        cmocka_unit_test(test_nfkc_and_hash),
+        cmocka_unit_test(test_totp_vectors),
+        cmocka_unit_test(test_base32),
+        cmocka_unit_test(test_national_id),
+        cmocka_unit_test(test_local_path),
+        cmocka_unit_test(test_qr),
         cmocka_unit_test(test_secret_sealing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
