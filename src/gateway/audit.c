@@ -2,10 +2,17 @@
  * audit.c -- the hash-chained audit log of every gateway call.
  *
  * Calls queue their entry in memory; one writer thread per node appends
- * what is queued every few milliseconds in one transaction, numbering the
- * entries and chaining them: hash(n) = SHA-256(hash(n-1) | fields of n).
- * A crash loses at most the entries queued since the last batch (by
- * default 20 ms); an entry is either written whole or not at all.
+ * whatever is queued in one transaction, numbering the entries and
+ * chaining them: hash(n) = SHA-256(hash(n-1) | fields of n).  A call's
+ * answer waits for the commit of its entry (gw_audit_record_then()), so
+ * no consumer ever holds an answer the log does not: under load the
+ * entries that queue up while one transaction commits go together in the
+ * next (group commit).  An entry is either written whole or not at all.
+ *
+ * The same thread claims message ids for replay detection
+ * (gw_audit_claim()) in the shared table gw_seen, in the same
+ * transactions, so that a message is accepted once by the whole cluster,
+ * not once per node.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +22,15 @@
 
 #include "gateway/gw_int.h"
 
-#define AUDIT_BATCH_MS  20
+/* how often claims past their time window are deleted */
+#define CLAIM_PURGE_S 10
 #define AUDIT_QUEUE_MAX 200000
 #define ZERO_HASH       "0000000000000000000000000000000000000000000000000000000000000000"
 
 struct qentry {
     struct qentry *next;
+    void (*done)(void *cls, bool written); /* told once, after the first attempt, or NULL */
+    void *cls;
     int64_t at;
     unsigned int status;
     int64_t req_size, resp_size, duration_us;
@@ -46,6 +56,17 @@ enum {
     F_COUNT
 };
 
+/* A claim of (client, message id), answered after its transaction. */
+struct claim {
+    struct claim *next;
+    int64_t expires_s;
+    int result; /* 1 first sighting, 0 seen before, -1 database error */
+    void (*done)(void *cls, int result);
+    void *cls;
+    char *client, *msgid; /* in the same block */
+};
+
+static struct claim *c_head, *c_tail;
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t q_done = PTHREAD_COND_INITIALIZER;
@@ -111,6 +132,46 @@ done:
 
 void gw_audit_record(const struct gw_audit_entry *e)
 {
+    gw_audit_record_then(e, NULL, NULL);
+}
+
+void gw_audit_claim(const char *client, const char *msgid, int64_t expires_s,
+                    void (*done)(void *cls, int result), void *cls)
+{
+    size_t lc = strlen(client), lm = strlen(msgid);
+    struct claim *c = egov_malloc(sizeof *c + lc + lm + 2);
+    if (c == NULL) {
+        done(cls, -1);
+        return;
+    }
+    c->next = NULL;
+    c->expires_s = expires_s;
+    c->result = -1;
+    c->done = done;
+    c->cls = cls;
+    c->client = (char *)(c + 1);
+    memcpy(c->client, client, lc + 1);
+    c->msgid = c->client + lc + 1;
+    memcpy(c->msgid, msgid, lm + 1);
+    pthread_mutex_lock(&q_lock);
+    if (!running || stopping) {
+        pthread_mutex_unlock(&q_lock);
+        egov_free(c);
+        done(cls, -1);
+        return;
+    }
+    if (c_tail != NULL)
+        c_tail->next = c;
+    else
+        c_head = c;
+    c_tail = c;
+    pthread_cond_signal(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+}
+
+void gw_audit_record_then(const struct gw_audit_entry *e, void (*done)(void *cls, bool written),
+                          void *cls)
+{
     char bodyh[65] = "";
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
@@ -143,9 +204,13 @@ void gw_audit_record(const struct gw_audit_entry *e)
     if (q == NULL) {
         egov_free(sealed);
         EGOV_BUG("audit entry lost: out of memory");
+        if (done != NULL)
+            done(cls, false);
         return;
     }
     memset(q, 0, sizeof *q);
+    q->done = done;
+    q->cls = cls;
     char *p = (char *)(q + 1);
     if (sealed_len > 0) {
         q->bodies = (uint8_t *)p;
@@ -167,11 +232,13 @@ void gw_audit_record(const struct gw_audit_entry *e)
     q->resp_size = e->resp_size;
     q->duration_us = e->duration_us;
     pthread_mutex_lock(&q_lock);
-    if (q_len >= AUDIT_QUEUE_MAX) {
+    if (q_len >= AUDIT_QUEUE_MAX || (done != NULL && !running)) {
         q_dropped++;
         pthread_mutex_unlock(&q_lock);
         egov_free(q);
-        egov_error("audit queue full: an entry was lost");
+        egov_error("audit queue full or not running: an entry was lost");
+        if (done != NULL)
+            done(cls, false);
         return;
     }
     if (q_tail != NULL)
@@ -180,6 +247,7 @@ void gw_audit_record(const struct gw_audit_entry *e)
         q_head = q;
     q_tail = q;
     q_len++;
+    pthread_cond_signal(&q_cond);
     pthread_mutex_unlock(&q_lock);
 }
 
@@ -214,11 +282,48 @@ static const struct egov_db_stmt st_insert = {
     " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)",
     NULL};
 
+static const struct egov_db_stmt st_claim = {
+    "gw_seen_claim",
+    "INSERT INTO gw_seen (client, message_id, expires_at) VALUES ($1, $2, $3)"
+    " ON CONFLICT (client, message_id) DO UPDATE SET expires_at = excluded.expires_at"
+    " WHERE gw_seen.expires_at < $4",
+    NULL};
+static const struct egov_db_stmt st_purge = {
+    "gw_seen_purge", "DELETE FROM gw_seen WHERE expires_at < $1", NULL};
+
+struct batch {
+    struct qentry *entries;
+    struct claim *claims;
+    bool purge;
+};
+
 static enum egov_db_qs write_batch(struct egov_db_conn *c, void *cls)
 {
-    struct qentry *list = cls;
+    struct batch *bt = cls;
     struct egov_db_rows *rows = NULL;
-    enum egov_db_qs qs = egov_db_query(c, &st_last, NULL, &rows);
+    enum egov_db_qs qs;
+    int64_t now_s = egov_now_us() / 1000000;
+    /* claims first: a retried transaction starts them over */
+    for (struct claim *cl = bt->claims; cl != NULL; cl = cl->next) {
+        struct egov_db_param p[] = {
+            EGOV_DB_PARAM_TEXT(cl->client),   EGOV_DB_PARAM_TEXT(cl->msgid),
+            EGOV_DB_PARAM_INT64(cl->expires_s), EGOV_DB_PARAM_INT64(now_s),
+            EGOV_DB_PARAM_END,
+        };
+        qs = egov_db_exec(c, &st_claim, p);
+        if (qs < 0)
+            return qs;
+        cl->result = qs > 0 ? 1 : 0;
+    }
+    if (bt->purge) {
+        struct egov_db_param p[] = {EGOV_DB_PARAM_INT64(now_s), EGOV_DB_PARAM_END};
+        qs = egov_db_exec(c, &st_purge, p);
+        if (qs < 0)
+            return qs;
+    }
+    if (bt->entries == NULL)
+        return EGOV_DB_ONE_ROW;
+    qs = egov_db_query(c, &st_last, NULL, &rows);
     if (qs < 0)
         return qs;
     int64_t seq = 0;
@@ -228,7 +333,7 @@ static enum egov_db_qs write_batch(struct egov_db_conn *c, void *cls)
         snprintf(prev, sizeof prev, "%s", egov_db_rows_text(rows, 0, 1));
     }
     egov_db_rows_free(rows);
-    for (struct qentry *q = list; q != NULL; q = q->next) {
+    for (struct qentry *q = bt->entries; q != NULL; q = q->next) {
         char hash[65];
         seq++;
         entry_hash(prev, seq, q->at, (const char *const *)q->f, q->status, q->req_size,
@@ -265,63 +370,82 @@ static enum egov_db_qs write_batch(struct egov_db_conn *c, void *cls)
     return EGOV_DB_ONE_ROW;
 }
 
-/* Writes @p list; true on success (the list is then freed). */
-static bool flush_list(struct egov_db *db, struct qentry *list)
+/* Writes one batch in one transaction; true on success. */
+static bool flush_batch(struct egov_db *db, struct batch *bt)
 {
     struct egov_db_conn *c = egov_db_acquire(db, 5000);
     if (c == NULL)
         return false;
-    enum egov_db_qs qs = egov_db_txn(c, true, 10, write_batch, list);
+    enum egov_db_qs qs = egov_db_txn(c, true, 10, write_batch, bt);
     egov_db_release(c);
-    if (qs < 0)
-        return false;
+    return qs >= 0;
+}
+
+/* Tells the waiters of @p list (once) how their entries fared; frees the list if written. */
+static void entries_told(struct qentry *list, bool written)
+{
     while (list != NULL) {
         struct qentry *n = list->next;
-        egov_free(list);
+        if (list->done != NULL) {
+            list->done(list->cls, written);
+            list->done = NULL;
+        }
+        if (written)
+            egov_free(list);
         list = n;
     }
-    return true;
 }
 
 static void *writer_main(void *arg)
 {
     (void)arg;
+    int64_t purged_us = egov_mono_us();
     pthread_mutex_lock(&q_lock);
     for (;;) {
-        if (q_head == NULL) {
+        bool purge = egov_mono_us() - purged_us > (int64_t)CLAIM_PURGE_S * 1000000;
+        if (q_head == NULL && c_head == NULL && !purge) {
             pthread_cond_broadcast(&q_done);
             if (stopping)
                 break;
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += AUDIT_BATCH_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            ts.tv_sec += 1;
             pthread_cond_timedwait(&q_cond, &q_lock, &ts);
             continue;
         }
-        struct qentry *list = q_head;
+        struct batch bt = {q_head, c_head, purge};
         q_head = q_tail = NULL;
+        c_head = c_tail = NULL;
         size_t n = q_len;
         q_len = 0;
         in_flight = true;
         pthread_mutex_unlock(&q_lock);
-        bool ok = flush_list(audit_db, list);
+        bool ok = flush_batch(audit_db, &bt);
+        if (ok && purge)
+            purged_us = egov_mono_us();
+        for (struct claim *cl = bt.claims; cl != NULL;) {
+            struct claim *next = cl->next;
+            cl->done(cl->cls, ok ? cl->result : -1);
+            egov_free(cl);
+            cl = next;
+        }
+        /* waiters hear at once; unwritten entries stay queued and are tried again */
+        entries_told(bt.entries, ok);
         pthread_mutex_lock(&q_lock);
         in_flight = false;
-        if (!ok) {
+        if (!ok && bt.entries != NULL) {
             /* put them back in front, in order, and wait before trying again */
-            struct qentry *last = list;
+            struct qentry *last = bt.entries;
             while (last->next != NULL)
                 last = last->next;
             last->next = q_head;
-            q_head = list;
+            q_head = bt.entries;
             if (q_tail == NULL)
                 q_tail = last;
             q_len += n;
             egov_error("audit: %zu entries could not be written yet; retrying", n);
+        }
+        if (!ok) {
             if (stopping && !flush_wanted)
                 break;
             struct timespec ts;
@@ -330,13 +454,6 @@ static void *writer_main(void *arg)
             pthread_cond_timedwait(&q_cond, &q_lock, &ts);
         } else {
             q_written_batches++;
-        }
-        if (!stopping && !flush_wanted && q_head == NULL) {
-            pthread_cond_broadcast(&q_done);
-            pthread_mutex_unlock(&q_lock);
-            struct timespec d = {0, AUDIT_BATCH_MS * 1000000L};
-            nanosleep(&d, NULL);
-            pthread_mutex_lock(&q_lock);
         }
     }
     pthread_mutex_unlock(&q_lock);
@@ -371,14 +488,24 @@ void gw_audit_stop(void)
     pthread_mutex_lock(&q_lock);
     running = false;
     struct qentry *q = q_head;
+    struct claim *cl = c_head;
     size_t lost = q_len;
     q_head = q_tail = NULL;
+    c_head = c_tail = NULL;
     q_len = 0;
     pthread_mutex_unlock(&q_lock);
     while (q != NULL) {
         struct qentry *n = q->next;
+        if (q->done != NULL)
+            q->done(q->cls, false);
         egov_free(q);
         q = n;
+    }
+    while (cl != NULL) {
+        struct claim *n = cl->next;
+        cl->done(cl->cls, -1);
+        egov_free(cl);
+        cl = n;
     }
     if (lost > 0)
         egov_error("audit: %zu entries could not be written before shutdown", lost);

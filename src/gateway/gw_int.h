@@ -160,8 +160,25 @@ void gw_audit_set_key(const uint8_t key[32]);
 bool gw_audit_start(struct egov_db *db);
 /** Stops it after writing every queued entry. */
 void gw_audit_stop(void);
-/** Queues an entry (copied). */
+/** Queues an entry (copied), nobody waiting for its commit. */
 void gw_audit_record(const struct gw_audit_entry *e);
+/**
+ * Queues an entry (copied); @p done(cls, written) is called once, on the
+ * writer thread (or at once if it cannot be queued), when the transaction
+ * holding it has committed (true) or failed (false; the entry stays
+ * queued and is tried again).
+ */
+void gw_audit_record_then(const struct gw_audit_entry *e, void (*done)(void *cls, bool written),
+                          void *cls);
+/**
+ * Claims message id @p msgid of @p client for the whole cluster until
+ * @p expires_s (Unix seconds).  @p done(cls, result) is called once, on
+ * the writer thread (or at once when the writer is not running), after
+ * the claim's transaction: 1 the first sighting, 0 seen before (a
+ * replay), -1 database error.
+ */
+void gw_audit_claim(const char *client, const char *msgid, int64_t expires_s,
+                    void (*done)(void *cls, int result), void *cls);
 
 /* ------------------------------------------------------------------ */
 /* Calls (proxy.c), metrics (stats.c)                                  */

@@ -70,6 +70,8 @@ const char *gw_error_type(enum egov_ec ec)
         return "Client.InvalidHeader";
     case EGOV_EC_GENERIC_BODY_TOO_LARGE:
         return "Client.MessageTooLarge";
+    case EGOV_EC_GATEWAY_AUDIT_UNAVAILABLE:
+        return "Server.ServerProxy.AuditUnavailable";
     default:
         return egov_ec_http_status(ec) < 500 ? "Client.BadRequest" : "Server.InternalError";
     }
@@ -394,6 +396,16 @@ struct call {
     struct egov_buf fwd_body, resp_utf8, base;
     struct fwd_resp fr;
     struct curl_slist *hdrs;
+    int64_t created;  /* the consumer's signature time (Unix seconds) */
+    int claim;        /* gw_audit_claim(): 1 first sighting, 0 replay, -1 error */
+    bool audited;     /* the entry is committed */
+    /* the outcome: an X-Road error, or the provider's signed answer */
+    bool failed;
+    enum egov_ec ec;
+    const char *detail;
+    unsigned int status;
+    const char *rbody, *rct, *rsi, *rsg;
+    size_t rlen;
 };
 
 static const char *req_component(const char *name, void *cls)
@@ -481,17 +493,78 @@ static const char *query_string(struct egov_req *req, CURL *curl)
     return s;
 }
 
-/* Audits, counts and answers with an X-Road error. */
+/* Makes an X-Road error the call's outcome (audited, then sent, by call_conclude()). */
 static void fail_call(struct call *k, enum egov_ec ec, const char *detail)
 {
     struct egov_req *req = k->req;
     k->audit.status = egov_ec_http_status(ec);
     k->audit.error_type = gw_error_type(ec);
     k->audit.duration_us = egov_mono_us() - req->start_us;
-    gw_audit_record(&k->audit);
-    gw_stats_count(k->audit.service[0] ? k->audit.service : "-", k->audit.status,
-                   k->audit.duration_us);
-    gw_reply_error(req, ec, detail);
+    k->failed = true;
+    k->ec = ec;
+    k->detail = detail != NULL ? egov_arena_strdup(req->arena, detail) : NULL;
+}
+
+/* Server thread: the entry is in the log (or could not be); the answer goes out. */
+static void call_reply(struct egov_req *req, void *cls)
+{
+    struct call *k = cls;
+    if (!k->audited) {
+        /* no answer leaves the gateway without its audit entry */
+        k->failed = true;
+        k->ec = EGOV_EC_GATEWAY_AUDIT_UNAVAILABLE;
+        k->detail = NULL;
+    }
+    unsigned int status = k->failed ? egov_ec_http_status(k->ec) : k->status;
+    gw_stats_count(k->audit.service[0] ? k->audit.service : "-", status, k->audit.duration_us);
+    if (k->failed) {
+        gw_reply_error(req, k->ec, k->detail);
+        return;
+    }
+    egov_reply_bytes(req, k->status, k->rct, k->rbody, k->rlen);
+    egov_reply_header(req, "X-Road-Client", k->cid.text);
+    egov_reply_header(req, "X-Road-Service", k->sid.text);
+    egov_reply_header(req, "X-Road-Id", k->msgid);
+    if (k->user != NULL)
+        egov_reply_header(req, "X-Road-UserId", k->user);
+    egov_reply_header(req, "X-Road-Request-Id", req->request_id);
+    egov_reply_header(req, "X-Road-Request-Hash", k->request_hash);
+    egov_reply_header(req, "Content-Digest", k->resp_digest);
+    egov_reply_header(req, "Signature-Input", k->rsi);
+    egov_reply_header(req, "Signature", k->rsg);
+}
+
+/* Writer thread: the call's entry is committed (or not). */
+static void audit_done(void *cls, bool written)
+{
+    struct call *k = cls;
+    k->audited = written;
+    egov_req_resume(k->req);
+}
+
+/* Server thread, the request suspended: queue the entry. */
+static void audit_start(struct egov_req *req, void *cls)
+{
+    (void)req;
+    struct call *k = cls;
+    gw_audit_record_then(&k->audit, audit_done, k);
+}
+
+/*
+ * Ends a call: its entry is queued and the answer waits, suspended, for
+ * the entry's commit.  A body refused before it was read cannot wait
+ * (the connection still has it on the wire): that refusal is queued and
+ * sent at once.
+ */
+static void call_conclude(struct call *k)
+{
+    if (k->req->body_too_large) {
+        gw_audit_record(&k->audit);
+        k->audited = true;
+        call_reply(k->req, k);
+        return;
+    }
+    egov_req_suspend(k->req, audit_start, call_reply, k);
 }
 
 static bool header_value_ok(const char *v, size_t max)
@@ -558,18 +631,38 @@ static void call_done(struct gw_fwd_call *f)
     egov_req_resume(k->req);
 }
 
-/* Server thread, right after the request was suspended. */
+/* Writer thread: the message id is claimed (or not) for the cluster. */
+static void call_claimed(void *cls, int result)
+{
+    struct call *k = cls;
+    k->claim = result;
+    if (result == 1)
+        gw_fwd_submit(&k->fwd);
+    else
+        egov_req_resume(k->req);
+}
+
+/* Server thread, right after the request was suspended: claim, then forward. */
 static void call_start(struct egov_req *req, void *cls)
 {
     (void)req;
-    gw_fwd_submit(&((struct call *)cls)->fwd);
+    struct call *k = cls;
+    gw_audit_claim(k->cid.text, k->msgid, k->created + (int64_t)gw_settings.clock_skew_s + 1,
+                   call_claimed, k);
 }
 
-/* Server thread: the provider answered (or not); transcode, sign, reply, audit. */
-static void call_finish(struct egov_req *req, void *cls)
+/* Server thread: the provider's answer (or its absence) becomes the call's outcome. */
+static void call_outcome(struct egov_req *req, struct call *k)
 {
-    struct call *k = cls;
     char why[200];
+    if (k->claim != 1) {
+        if (k->claim == 0)
+            fail_call(k, EGOV_EC_GATEWAY_REPLAY,
+                      "a message with this X-Road-Id was already received");
+        else
+            fail_call(k, EGOV_EC_DB_UNREACHABLE, NULL);
+        return;
+    }
     CURLcode cc = k->fwd.result;
     long status = 0;
     if (cc != CURLE_OK) {
@@ -615,35 +708,36 @@ static void call_finish(struct egov_req *req, void *cls)
     /* 10. the signed, bound answer */
     char rdg[64];
     gw_content_digest(rbody, rlen, rdg);
-    k->resp_digest = rdg;
+    k->resp_digest = egov_arena_strdup(req->arena, rdg);
     k->resp_status = egov_arena_printf(req->arena, "%ld", status);
     static const char *const rcomp[] = {"@status", "content-digest", "x-road-id",
                                         "x-road-request-hash"};
     const char *rsi = NULL, *rsg = NULL;
-    if (status < 100 || status > 599 || rct == NULL ||
+    if (status < 100 || status > 599 || rct == NULL || k->resp_digest == NULL ||
         !gw_sign(req->arena, rcomp, 4, resp_component, k, &rsi, &rsg)) {
         fail_call(k, EGOV_EC_GATEWAY_PROVIDER_FAILED, "the provider's answer could not be signed");
         return;
     }
-    egov_reply_bytes(req, (unsigned int)status, rct, rbody, rlen);
-    egov_reply_header(req, "X-Road-Client", k->cid.text);
-    egov_reply_header(req, "X-Road-Service", k->sid.text);
-    egov_reply_header(req, "X-Road-Id", k->msgid);
-    if (k->user != NULL)
-        egov_reply_header(req, "X-Road-UserId", k->user);
-    egov_reply_header(req, "X-Road-Request-Id", req->request_id);
-    egov_reply_header(req, "X-Road-Request-Hash", k->request_hash);
-    egov_reply_header(req, "Content-Digest", rdg);
-    egov_reply_header(req, "Signature-Input", rsi);
-    egov_reply_header(req, "Signature", rsg);
+    k->status = (unsigned int)status;
+    k->rbody = rbody;
+    k->rlen = rlen;
+    k->rct = rct;
+    k->rsi = rsi;
+    k->rsg = rsg;
     k->audit.status = (unsigned int)status;
     k->audit.resp_size = (int64_t)rlen;
-    k->audit.resp_hash = rdg;
+    k->audit.resp_hash = k->resp_digest;
     k->audit.resp_body = rbody;
     k->audit.resp_body_len = rlen;
     k->audit.duration_us = egov_mono_us() - req->start_us;
-    gw_audit_record(&k->audit);
-    gw_stats_count(k->sid.text, (unsigned int)status, k->audit.duration_us);
+}
+
+/* Server thread: the provider answered (or not); the outcome is audited, then sent. */
+static void call_finish(struct egov_req *req, void *cls)
+{
+    struct call *k = cls;
+    call_outcome(req, k);
+    call_conclude(k);
 }
 
 /*
@@ -834,6 +928,8 @@ static bool call_prepare(struct call *k)
                   "the signature was created outside the accepted time window");
         goto done;
     }
+    k->created = in.created;
+    /* this node's quick look first; the cluster-wide claim follows (call_start) */
     if (bloom_seen(cid->text, msgid)) {
         fail_call(k, EGOV_EC_GATEWAY_REPLAY, "a message with this X-Road-Id was already received");
         goto done;
@@ -1021,6 +1117,8 @@ void gw_handle_call(struct egov_req *req)
     }
     if (call_prepare(k))
         egov_req_suspend(req, call_start, call_finish, k);
+    else
+        call_conclude(k);
 }
 
 bool gw_proxy_init(void)

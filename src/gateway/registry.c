@@ -103,6 +103,14 @@ static const struct egov_db_migration gw_list[] = {
      NULL},
     {2, "audit entries may keep the call's bodies, encrypted",
      "ALTER TABLE gw_audit ADD COLUMN bodies BLOB", NULL},
+    {3, "message ids claimed by any node, for replay detection across the cluster",
+     "CREATE TABLE gw_seen ("
+     " client TEXT NOT NULL,"
+     " message_id TEXT NOT NULL,"
+     " expires_at BIGINT NOT NULL,"
+     " PRIMARY KEY (client, message_id));"
+     "CREATE INDEX gw_seen_expires ON gw_seen (expires_at);",
+     NULL},
     {0, NULL, NULL, NULL},
 };
 

@@ -203,7 +203,9 @@ typedef void (*egov_req_cont_fn)(struct egov_req *req, void *cls);
  * once when done; the server then calls @p cont(req, cls) on one of its
  * threads, and @p cont replies.  The request and its arena live until the
  * reply has been sent; nothing else touches the request while it is
- * suspended.  A handler that calls this must not reply itself.
+ * suspended.  A reply made before suspending is held back until the
+ * request resumes (then @p cont may be NULL); @p cont may itself call
+ * egov_req_suspend() to wait for the next thing.
  */
 void egov_req_suspend(struct egov_req *req, egov_req_start_fn start, egov_req_cont_fn cont,
                       void *cls);

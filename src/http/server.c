@@ -592,6 +592,12 @@ static bool first_call(struct egov_http_ctx *ctx, struct MHD_Connection *connect
                 req->body = "";
                 req->body_len = 0;
                 m.route->handler(req);
+                if (ctx->start_fn != NULL) {
+                    /* the body is still on the wire: no waiting here */
+                    EGOV_BUG("%s suspended a refusal before the body was read", req->path);
+                    ctx->start_fn = NULL;
+                    ctx->cont_fn = NULL;
+                }
             } else {
                 egov_reply_problem(req, EGOV_EC_GENERIC_BODY_TOO_LARGE, NULL, NULL);
             }
@@ -712,6 +718,18 @@ done:
     return ok;
 }
 
+/* Suspends the connection, then lets the request's work start elsewhere. */
+static void suspend_now(struct egov_http_ctx *ctx)
+{
+    struct egov_req *req = &ctx->req;
+    egov_req_start_fn start = ctx->start_fn;
+    ctx->start_fn = NULL;
+    ctx->phase = 3;
+    atomic_fetch_add(&req->server->suspended, 1);
+    MHD_suspend_connection(req->mhd_connection);
+    start(req, ctx->cont_cls);
+}
+
 static enum MHD_Result final_call(struct egov_http_ctx *ctx)
 {
     struct egov_req *req = &ctx->req;
@@ -724,6 +742,11 @@ static enum MHD_Result final_call(struct egov_http_ctx *ctx)
             req->body = "";
             req->body_len = 0;
             req->route->handler(req);
+            if (ctx->start_fn != NULL) {
+                suspend_now(ctx);
+                egov_log_set_request_id(NULL);
+                return MHD_YES;
+            }
         } else {
             egov_reply_problem(req, EGOV_EC_GENERIC_BODY_TOO_LARGE, NULL, NULL);
         }
@@ -748,13 +771,8 @@ static enum MHD_Result final_call(struct egov_http_ctx *ctx)
     }
     remember_language(req);
     req->route->handler(req);
-    if (ctx->start_fn != NULL && !req->replied) {
-        egov_req_start_fn start = ctx->start_fn;
-        ctx->start_fn = NULL;
-        ctx->phase = 3;
-        atomic_fetch_add(&req->server->suspended, 1);
-        MHD_suspend_connection(req->mhd_connection);
-        start(req, ctx->cont_cls);
+    if (ctx->start_fn != NULL) {
+        suspend_now(ctx);
         egov_log_set_request_id(NULL);
         return MHD_YES;
     }
@@ -785,7 +803,16 @@ static enum MHD_Result resumed_call(struct egov_http_ctx *ctx)
     atomic_fetch_sub(&req->server->suspended, 1);
     ctx->phase = 1;
     egov_log_set_request_id(req->request_id);
-    ctx->cont_fn(req, ctx->cont_cls);
+    egov_req_cont_fn cont = ctx->cont_fn;
+    ctx->cont_fn = NULL;
+    if (cont != NULL)
+        cont(req, ctx->cont_cls);
+    if (ctx->start_fn != NULL) {
+        /* the continuation waits for something else in turn */
+        suspend_now(ctx);
+        egov_log_set_request_id(NULL);
+        return MHD_YES;
+    }
     enum MHD_Result ret = queue(ctx);
     egov_log_set_request_id(NULL);
     return ret;

@@ -720,6 +720,120 @@ static void test_metaservices(void **state)
     egov_test_response_free(&r);
 }
 
+/* Rows of @p st with text parameter @p arg (a COUNT query). */
+static long count_of(const struct egov_db_stmt *st, const char *arg)
+{
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *rows = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(arg), EGOV_DB_PARAM_END};
+    assert_non_null(c);
+    assert_int_equal(egov_db_query(c, st, p, &rows), 1);
+    long n = (long)egov_db_rows_int64(rows, 0, 0);
+    egov_db_rows_free(rows);
+    egov_db_release(c);
+    return n;
+}
+
+static const struct egov_db_stmt st_audit_of = {
+    "t_audit_of", "SELECT COUNT(*) FROM gw_audit WHERE message_id = $1", NULL};
+static const struct egov_db_stmt st_seen_of = {
+    "t_seen_of", "SELECT COUNT(*) FROM gw_seen WHERE message_id = $1", NULL};
+
+/* Records a claim of @p msgid as another node would, expiring at now + @p ttl_s. */
+static void claim_elsewhere(const char *msgid, int64_t ttl_s)
+{
+    static const struct egov_db_stmt st = {
+        "t_seen_add", "INSERT INTO gw_seen (client, message_id, expires_at) VALUES ($1, $2, $3)",
+        NULL};
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(CLIENT), EGOV_DB_PARAM_TEXT(msgid),
+                                EGOV_DB_PARAM_INT64(egov_now_us() / 1000000 + ttl_s),
+                                EGOV_DB_PARAM_END};
+    assert_non_null(c);
+    assert_int_equal(egov_db_exec(c, &st, p), 1);
+    egov_db_release(c);
+}
+
+/* Makes every insert into gw_audit fail (@p broken) or work again. */
+static void break_audit(bool broken)
+{
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    const char *sql;
+    if (egov_test_db_is_pg())
+        sql = broken ? "ALTER TABLE gw_audit ADD CONSTRAINT t_broken CHECK (false) NOT VALID"
+                     : "ALTER TABLE gw_audit DROP CONSTRAINT t_broken";
+    else
+        sql = broken ? "CREATE TRIGGER t_broken BEFORE INSERT ON gw_audit"
+                       " BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END"
+                     : "DROP TRIGGER t_broken";
+    assert_non_null(c);
+    assert_true(egov_db_exec_script(c, sql) >= 0);
+    egov_db_release(c);
+}
+
+/*
+ * An answer leaves the gateway only once its audit entry is committed;
+ * message ids are claimed in the database, so a message another node
+ * accepted is refused here although this node never saw it; with the
+ * audit log unwritable no answer goes out.
+ */
+static void test_durable_audit_and_cluster_replay(void **state)
+{
+    struct egov_test_response r;
+    struct signed_req s;
+    char id[64];
+    (void)state;
+    for (int i = 0; i < 5; i++) {
+        sign_call(&s, client_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL,
+                  new_msgid(id), NULL, NULL, 0, false);
+        assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+        assert_int_equal(r.status, 200);
+        egov_test_response_free(&r);
+        /* no flush: the entry was in the log before the answer was sent */
+        assert_int_equal(count_of(&st_audit_of, id), 1);
+        assert_int_equal(count_of(&st_seen_of, id), 1);
+    }
+    /* refusals too */
+    sign_call(&s, client_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL, new_msgid(id),
+              NULL, NULL, 0, true);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    expect_error(&r, 401, "Client.InvalidSignatureValue");
+    egov_test_response_free(&r);
+    assert_int_equal(count_of(&st_audit_of, id), 1);
+
+    /* claimed by another node: a replay for the whole cluster */
+    new_msgid(id);
+    claim_elsewhere(id, 600);
+    sign_call(&s, client_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL, id, NULL, NULL,
+              0, false);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    expect_error(&r, 409, "Client.DuplicateMessage");
+    egov_test_response_free(&r);
+    assert_int_equal(count_of(&st_audit_of, id), 1);
+    /* a claim past its time window no longer holds the id */
+    new_msgid(id);
+    claim_elsewhere(id, -5);
+    sign_call(&s, client_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL, id, NULL, NULL,
+              0, false);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    egov_test_response_free(&r);
+
+    /* the log cannot be written: the answer is withheld, the entry kept and written later */
+    break_audit(true);
+    sign_call(&s, client_key, CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL, new_msgid(id),
+              NULL, NULL, 0, false);
+    assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+    expect_error(&r, 503, "Server.ServerProxy.AuditUnavailable");
+    egov_test_response_free(&r);
+    assert_int_equal(count_of(&st_audit_of, id), 0);
+    break_audit(false);
+    assert_true(egov_gateway_audit_flush());
+    assert_int_equal(count_of(&st_audit_of, id), 1);
+    struct egov_gateway_audit_report rep;
+    assert_int_equal(egov_gateway_audit_verify(db, &rep), 1);
+}
+
 static void test_audit_chain(void **state)
 {
     (void)state;
@@ -1034,6 +1148,48 @@ static void test_admin_api_and_pages(void **state)
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "\"field\":\"url\""));
     egov_test_response_free(&r);
+    /* a client with a bad identifier, a legal basis with a bad consumer: the field is named */
+    const char *cli = "{\"id\":\"TW/GOV/../x\",\"oauth_client\":\"c\"}";
+    assert_true(egov_test_http(&gw, "POST", "/api/gateway/clients", admin, cli, strlen(cli), &r));
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"field\":\"id\""));
+    egov_test_response_free(&r);
+    const char *basis = "{\"consumer\":\"nobody\",\"service_id\":\"" SVC "\","
+                        "\"basis\":\"law\"}";
+    assert_true(
+        egov_test_http(&gw, "POST", "/api/gateway/legal-bases", admin, basis, strlen(basis), &r));
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"field\":\"consumer\""));
+    egov_test_response_free(&r);
+    const char *clerk[] = {"X-Test-Subject: clerk", "Content-Type: application/json", NULL};
+    assert_true(
+        egov_test_http(&gw, "POST", "/api/gateway/legal-bases", clerk, basis, strlen(basis), &r));
+    assert_int_equal(r.status, 403);
+    egov_test_response_free(&r);
+    /* every registry list: administrators only, under its own key */
+    const char *lists[][2] = {{"/api/gateway/clients", "clients"},
+                              {"/api/gateway/subscriptions", "subscriptions"},
+                              {"/api/gateway/dead-letters", "dead_letters"}};
+    for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
+        assert_true(egov_test_http(&gw, "GET", lists[k][0], nobody, NULL, 0, &r));
+        assert_int_equal(r.status, 403);
+        egov_test_response_free(&r);
+        assert_true(egov_test_http(&gw, "GET", lists[k][0], admin, NULL, 0, &r));
+        assert_int_equal(r.status, 200);
+        json_t *l = json_loads(r.body, 0, NULL);
+        assert_true(json_is_array(json_object_get(l, lists[k][1])));
+        assert_true(json_array_size(json_object_get(l, lists[k][1])) > 0);
+        json_decref(l);
+        egov_test_response_free(&r);
+    }
+    assert_true(egov_test_http(&gw, "GET", "/api/gateway/clients", admin, NULL, 0, &r));
+    json_t *cl = json_loads(r.body, 0, NULL);
+    json_t *c0 = json_array_get(json_object_get(cl, "clients"), 0);
+    assert_string_equal(json_string_value(json_object_get(c0, "object_type")), "SUBSYSTEM");
+    assert_true(json_is_string(json_object_get(c0, "oauth_client")));
+    assert_true(json_is_integer(json_object_get(c0, "rate_per_s")));
+    json_decref(cl);
+    egov_test_response_free(&r);
     assert_true(egov_test_http(&gw, "GET", "/api/gateway/services", admin, NULL, 0, &r));
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "TW/GOV/MOEA/business/companies"));
@@ -1120,6 +1276,7 @@ int main(void)
         cmocka_unit_test(test_admin_api_and_pages),
         cmocka_unit_test(test_access_page_renders),
         cmocka_unit_test(test_retries_idempotent_only),
+        cmocka_unit_test(test_durable_audit_and_cluster_replay),
         cmocka_unit_test(test_audit_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
