@@ -332,6 +332,10 @@ static bool add_key(struct egov_db *db, enum egov_jose_alg alg, int64_t sign_fro
     ok = egov_db_txn(c, true, 10, insert_body, &nk) >= 0;
     if (inserted != NULL)
         *inserted = ok && nk.inserted;
+    if (ok && nk.inserted && alg == EGOV_JOSE_RS256)
+        egov_info("RS256 signing key %s has a modulus of %u primes, the form that signs faster "
+                  "on this node",
+                  kid, egov_jose_key_rsa_primes(k));
 done:
     egov_db_release(c);
     egov_wipe(kek, sizeof(kek));

@@ -69,9 +69,24 @@ enum egov_jose_alg egov_jose_alg_parse(const char *name);
 
 /**
  * Generates a new private key for @p alg (RSA 2048 or P-256) with key id
- * @p kid (copied).  Caller frees with egov_jose_key_free(); NULL on failure.
+ * @p kid (copied).  An RSA key is made in two forms, of two and of three
+ * primes (RFC 8017 multi-prime; the public key is n and e either way), and
+ * the one that signs faster on this machine is kept (so it takes about
+ * twice as long as one RSA key generation, a few tenths of a second).
+ * Caller frees with egov_jose_key_free(); NULL on failure.
  */
 struct egov_jose_key *egov_jose_key_generate(enum egov_jose_alg alg, const char *kid);
+/**
+ * Generates an RS256 key of 2048 bits whose modulus has @p primes primes
+ * (2 or 3), with key id @p kid (copied).  Caller frees; NULL on failure or
+ * for another number of primes.
+ */
+struct egov_jose_key *egov_jose_key_generate_rsa(const char *kid, unsigned int primes);
+/**
+ * The number of primes of a private RSA key's modulus (2, or more for a
+ * multi-prime key); 0 for an EC key or a public key.
+ */
+unsigned int egov_jose_key_rsa_primes(const struct egov_jose_key *k);
 /**
  * Exports the private key as PKCS#8 PEM encrypted with AES-256-CBC under
  * a key derived from the secret @p kek (PBKDF2).  Returns a malloc'd string

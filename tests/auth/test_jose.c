@@ -12,7 +12,6 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 #include "crypto/crypto.h"
 #include "testlib.h"
@@ -174,25 +173,6 @@ static void test_jwk_refusals(void **state)
     egov_jose_key_free(k);
 }
 
-/* A 2048-bit RSA key of three primes (RFC 8017 multi-prime), as OpenSSL makes it. */
-static EVP_PKEY *multiprime_key(void)
-{
-    EVP_PKEY *pkey = NULL;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-    assert_non_null(ctx);
-    assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
-    assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048), 1);
-    assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_primes(ctx, 3), 1);
-    assert_int_equal(EVP_PKEY_generate(ctx, &pkey), 1);
-    EVP_PKEY_CTX_free(ctx);
-    /* it really has a third prime */
-    BIGNUM *r3 = NULL;
-    assert_int_equal(EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_FACTOR3, &r3), 1);
-    assert_non_null(r3);
-    BN_free(r3);
-    return pkey;
-}
-
 /* Runs `openssl dgst -sha256 -verify` on the signing input and signature of @p jws
  * with a public key PEM made from the JWK's n and e only; true if it says OK. */
 static bool openssl_cli_verifies(const char *jws, const struct egov_jose_key *pub)
@@ -258,29 +238,36 @@ static bool openssl_cli_verifies(const char *jws, const struct egov_jose_key *pu
 static void test_multiprime_rsa(void **state)
 {
     (void)state;
-    char err[160], pass[65];
+    char err[160];
     uint8_t kek[32];
     memset(kek, 9, sizeof(kek));
-    /* store a three-prime key the way egov stores its signing keys: PKCS#8,
-     * AES-256-CBC, the key-encryption secret in hex as the password */
-    EVP_PKEY *pkey = multiprime_key();
-    egov_hex_encode(kek, sizeof(kek), pass);
-    BIO *bio = BIO_new(BIO_s_mem());
-    assert_int_equal(PEM_write_bio_PKCS8PrivateKey(bio, pkey, EVP_aes_256_cbc(), pass,
-                                                   (int)strlen(pass), NULL, NULL),
-                     1);
-    char *data = NULL;
-    long len = BIO_get_mem_data(bio, &data);
-    assert_true(len > 0);
-    char *pem = egov_malloc((size_t)len + 1);
-    assert_non_null(pem);
-    memcpy(pem, data, (size_t)len);
-    pem[len] = '\0';
-    BIO_free(bio);
-    EVP_PKEY_free(pkey);
+    /* the forms: two or three primes, nothing else */
+    assert_null(egov_jose_key_generate_rsa("x", 1));
+    assert_null(egov_jose_key_generate_rsa("x", 4));
+    struct egov_jose_key *two = egov_jose_key_generate_rsa("two", 2);
+    assert_non_null(two);
+    assert_int_equal(egov_jose_key_rsa_primes(two), 2);
+    egov_jose_key_free(two);
+    /* a generated key is in one of them, whichever signed faster here */
+    struct egov_jose_key *auto_key = egov_jose_key_generate(EGOV_JOSE_RS256, "auto");
+    assert_non_null(auto_key);
+    unsigned int ap = egov_jose_key_rsa_primes(auto_key);
+    assert_true(ap == 2 || ap == 3);
+    egov_jose_key_free(auto_key);
+    struct egov_jose_key *ec = egov_jose_key_generate(EGOV_JOSE_ES256, "ec");
+    assert_int_equal(egov_jose_key_rsa_primes(ec), 0);
+    egov_jose_key_free(ec);
 
+    /* a three-prime key survives its encrypted storage form (a restart) */
+    struct egov_jose_key *made = egov_jose_key_generate_rsa("mp", 3);
+    assert_non_null(made);
+    assert_int_equal(egov_jose_key_rsa_primes(made), 3);
+    char *pem = egov_jose_key_export_private(made, kek, sizeof(kek));
+    assert_non_null(pem);
+    egov_jose_key_free(made);
     struct egov_jose_key *k = egov_jose_key_import_private(pem, EGOV_JOSE_RS256, "mp", kek, 32);
     assert_non_null(k);
+    assert_int_equal(egov_jose_key_rsa_primes(k), 3);
     json_t *claims = json_pack("{s:s, s:i}", "sub", "alice", "exp", 2000000000);
 
     /* its public JWK is n and e only */
@@ -291,6 +278,7 @@ static void test_multiprime_rsa(void **state)
         assert_null(json_object_get(jwk, members[i]));
     struct egov_jose_key *pub = egov_jose_key_from_jwk(jwk, err, sizeof(err));
     assert_non_null(pub);
+    assert_int_equal(egov_jose_key_rsa_primes(pub), 0);
 
     /* every signature verifies with the plain public key, in egov and in the
      * openssl command; a changed signing input does not */
