@@ -53,56 +53,103 @@ static json_t *query_json(struct egov_db *db, const struct egov_db_stmt *st,
     return qs < 0 ? NULL : json_true();
 }
 
-static json_t *clients_json(struct egov_db *db)
+/* How one column of a list query becomes one member of a row's JSON object. */
+enum col_kind {
+    COL_TEXT,       /* text; a row with NULL here is left out */
+    COL_TEXT_EMPTY, /* text; NULL becomes "" */
+    COL_BOOL,       /* an integer, true unless 0 */
+    COL_INT,        /* an integer */
+    COL_CONST,      /* the fixed text @c value, no column */
+};
+
+struct col {
+    const char *name;
+    enum col_kind kind;
+    unsigned int col;
+    const char *value;
+};
+#define COL_END                                                                                    \
+    {                                                                                              \
+        NULL, COL_TEXT, 0, NULL                                                                    \
+    }
+
+/* Row @p i of @p rows as an object by @p cols; NULL if a COL_TEXT is NULL or out of memory. */
+static json_t *row_json(const struct egov_db_rows *rows, size_t i, const struct col *cols)
+{
+    json_t *o = json_object();
+    for (const struct col *c = cols; o != NULL && c->name != NULL; c++) {
+        const char *t = c->kind == COL_CONST ? c->value : egov_db_rows_text(rows, i, c->col);
+        json_t *v = NULL;
+        switch (c->kind) {
+        case COL_TEXT:
+        case COL_CONST:
+            v = t != NULL ? json_string(t) : NULL;
+            break;
+        case COL_TEXT_EMPTY:
+            v = json_string(t != NULL ? t : "");
+            break;
+        case COL_BOOL:
+            v = json_boolean(egov_db_rows_int64(rows, i, c->col) != 0);
+            break;
+        case COL_INT:
+            v = json_integer((json_int_t)egov_db_rows_int64(rows, i, c->col));
+            break;
+        }
+        if (json_object_set_new(o, c->name, v) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    return o;
+}
+
+/* Every row of @p st (no parameters) as an array of objects by @p cols; NULL on error. */
+static json_t *list_json(struct egov_db *db, const struct egov_db_stmt *st, const struct col *cols)
 {
     struct egov_db_rows *rows = NULL;
-    json_t *ok = query_json(db, &st_clients, NULL, &rows);
-    if (ok == NULL)
+    if (query_json(db, st, NULL, &rows) == NULL)
         return NULL;
     json_t *arr = json_array();
-    for (size_t i = 0; arr != NULL && i < egov_db_rows_count(rows); i++) {
-        const char *oc = egov_db_rows_text(rows, i, 1);
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:I}", "id", egov_db_rows_text(rows, i, 0),
-                           "object_type", "SUBSYSTEM", "oauth_client", oc != NULL ? oc : "",
-                           "rate_per_s", (json_int_t)egov_db_rows_int64(rows, i, 2)));
-    }
+    for (size_t i = 0; arr != NULL && i < egov_db_rows_count(rows); i++)
+        json_array_append_new(arr, row_json(rows, i, cols));
     egov_db_rows_free(rows);
     return arr;
+}
+
+static const struct col client_cols[] = {
+    {"id", COL_TEXT, 0, NULL},
+    {"object_type", COL_CONST, 0, "SUBSYSTEM"},
+    {"oauth_client", COL_TEXT_EMPTY, 1, NULL},
+    {"rate_per_s", COL_INT, 2, NULL},
+    COL_END,
+};
+static const struct col service_cols[] = {
+    {"id", COL_TEXT, 0, NULL},
+    {"service_code", COL_TEXT, 1, NULL},
+    {"service_version", COL_TEXT, 2, NULL},
+    {"personal_data", COL_BOOL, 3, NULL},
+    {"charset", COL_TEXT, 4, NULL},
+    {"base_url", COL_TEXT, 5, NULL},
+    COL_END,
+};
+static const struct col subscription_cols[] = {
+    {"id", COL_TEXT, 0, NULL},  {"consumer", COL_TEXT, 1, NULL}, {"subject", COL_TEXT, 2, NULL},
+    {"url", COL_TEXT, 3, NULL}, {"active", COL_BOOL, 4, NULL},   COL_END,
+};
+
+static json_t *clients_json(struct egov_db *db)
+{
+    return list_json(db, &st_clients, client_cols);
 }
 
 static json_t *services_json(struct egov_db *db)
 {
-    struct egov_db_rows *rows = NULL;
-    if (query_json(db, &st_services_all, NULL, &rows) == NULL)
-        return NULL;
-    json_t *arr = json_array();
-    for (size_t i = 0; arr != NULL && i < egov_db_rows_count(rows); i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "id",
-                                             egov_db_rows_text(rows, i, 0), "service_code",
-                                             egov_db_rows_text(rows, i, 1), "service_version",
-                                             egov_db_rows_text(rows, i, 2), "personal_data",
-                                             egov_db_rows_int64(rows, i, 3) != 0, "charset",
-                                             egov_db_rows_text(rows, i, 4), "base_url",
-                                             egov_db_rows_text(rows, i, 5)));
-    egov_db_rows_free(rows);
-    return arr;
+    return list_json(db, &st_services_all, service_cols);
 }
 
 static json_t *subscriptions_json(struct egov_db *db)
 {
-    struct egov_db_rows *rows = NULL;
-    if (query_json(db, &st_subs_all, NULL, &rows) == NULL)
-        return NULL;
-    json_t *arr = json_array();
-    for (size_t i = 0; arr != NULL && i < egov_db_rows_count(rows); i++)
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", egov_db_rows_text(rows, i, 0),
-                           "consumer", egov_db_rows_text(rows, i, 1), "subject",
-                           egov_db_rows_text(rows, i, 2), "url", egov_db_rows_text(rows, i, 3),
-                           "active", egov_db_rows_int64(rows, i, 4) != 0));
-    egov_db_rows_free(rows);
-    return arr;
+    return list_json(db, &st_subs_all, subscription_cols);
 }
 
 void gw_handle_list_clients(struct egov_req *req)
@@ -311,22 +358,66 @@ static void handle_key(struct egov_req *req)
     egov_free(pem);
 }
 
-static void handle_services_list(struct egov_req *req)
+/*
+ * The registry's lists: each is read by one function and answered, to a
+ * platform administrator, as {"<key>": [...]} on the route named here;
+ * the admin page shows all of them under the same keys.
+ */
+static const struct admin_list {
+    const char *route;
+    const char *key;
+    json_t *(*read)(struct egov_db *db);
+} admin_lists[] = {
+    {"gateway.services", "services", services_json},
+    {"gateway.clients", "clients", clients_json},
+    {"gateway.subscriptions", "subscriptions", subscriptions_json},
+    {"gateway.dead_letters", "dead_letters", gw_dead_letters},
+};
+#define ADMIN_LISTS (sizeof admin_lists / sizeof admin_lists[0])
+
+/* GET of one of admin_lists, chosen by the route's name. */
+static void handle_admin_list(struct egov_req *req)
 {
     char subject[64];
+    const struct admin_list *l = NULL;
+    for (size_t i = 0; l == NULL && i < ADMIN_LISTS; i++)
+        if (strcmp(req->route->name, admin_lists[i].route) == 0)
+            l = &admin_lists[i];
+    if (l == NULL) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_INTERNAL, NULL, NULL);
+        return;
+    }
     if (!require_admin(req, subject))
         return;
-    json_t *arr = services_json(egov_req_db(req));
+    json_t *arr = l->read(egov_req_db(req));
     if (arr == NULL) {
         egov_reply_problem(req, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
         return;
     }
-    egov_reply_json(req, 200, json_pack("{s:o}", "services", arr));
+    egov_reply_json(req, 200, json_pack("{s:o}", l->key, arr));
+}
+
+/*
+ * The start of every registry change: the caller is a platform
+ * administrator and the body parses by @p spec; false if it answered.
+ */
+static bool admin_body(struct egov_req *req, struct egov_json_spec *spec)
+{
+    char subject[64];
+    return require_admin(req, subject) && egov_req_parse_json(req, spec) != NULL;
+}
+
+/* The end of every registry change: 201 {"id": @p id}, or the problem naming @p field. */
+static void reply_added(struct egov_req *req, enum egov_ec ec, const char *field, const char *id)
+{
+    if (ec != EGOV_EC_NONE)
+        reply_ec(req, ec, field);
+    else
+        egov_reply_json(req, 201, json_pack("{s:s}", "id", id));
 }
 
 static void handle_services_add(struct egov_req *req)
 {
-    char subject[64];
     const char *id = NULL, *base_url = NULL, *charset = NULL;
     json_t *openapi = NULL;
     bool personal = false;
@@ -340,9 +431,7 @@ static void handle_services_add(struct egov_req *req)
         EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_INT("timeout_ms", &timeout_ms, 0, 600000)),
         EGOV_JSON_SPEC_END,
     };
-    if (!require_admin(req, subject))
-        return;
-    if (egov_req_parse_json(req, spec) == NULL)
+    if (!admin_body(req, spec))
         return;
     char *doc = openapi != NULL ? json_dumps(openapi, JSON_COMPACT) : NULL;
     struct egov_gateway_service s = {id,  base_url, charset,
@@ -350,29 +439,11 @@ static void handle_services_add(struct egov_req *req)
     const char *field = NULL;
     enum egov_ec ec = egov_gateway_service_register(egov_req_db(req), &s, &field);
     free(doc);
-    if (ec != EGOV_EC_NONE) {
-        reply_ec(req, ec, field);
-        return;
-    }
-    egov_reply_json(req, 201, json_pack("{s:s}", "id", id));
-}
-
-static void handle_clients_list(struct egov_req *req)
-{
-    char subject[64];
-    if (!require_admin(req, subject))
-        return;
-    json_t *arr = clients_json(egov_req_db(req));
-    if (arr == NULL) {
-        egov_reply_problem(req, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
-    egov_reply_json(req, 200, json_pack("{s:o}", "clients", arr));
+    reply_added(req, ec, field, id);
 }
 
 static void handle_clients_add(struct egov_req *req)
 {
-    char subject[64];
     const char *id = NULL, *key = NULL, *cert = NULL, *oauth = NULL;
     int64_t rate = 0;
     struct egov_json_spec spec[] = {
@@ -383,36 +454,16 @@ static void handle_clients_add(struct egov_req *req)
         EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_INT("rate_per_s", &rate, 0, 1000000)),
         EGOV_JSON_SPEC_END,
     };
-    if (!require_admin(req, subject))
-        return;
-    if (egov_req_parse_json(req, spec) == NULL)
+    if (!admin_body(req, spec))
         return;
     struct egov_gateway_client c = {id, key, cert, oauth, (unsigned int)rate};
     const char *field = NULL;
     enum egov_ec ec = egov_gateway_client_register(egov_req_db(req), &c, &field);
-    if (ec != EGOV_EC_NONE) {
-        reply_ec(req, ec, field);
-        return;
-    }
-    egov_reply_json(req, 201, json_pack("{s:s}", "id", id));
-}
-
-static void handle_subs_list(struct egov_req *req)
-{
-    char subject[64];
-    if (!require_admin(req, subject))
-        return;
-    json_t *arr = subscriptions_json(egov_req_db(req));
-    if (arr == NULL) {
-        egov_reply_problem(req, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
-    egov_reply_json(req, 200, json_pack("{s:o}", "subscriptions", arr));
+    reply_added(req, ec, field, id);
 }
 
 static void handle_subs_add(struct egov_req *req)
 {
-    char subject[64];
     const char *consumer = NULL, *subj = NULL, *url = NULL;
     struct egov_json_spec spec[] = {
         EGOV_JSON_SPEC_STRING_LEN("consumer", &consumer, 1, 280),
@@ -420,23 +471,16 @@ static void handle_subs_add(struct egov_req *req)
         EGOV_JSON_SPEC_STRING_LEN("url", &url, 8, 500),
         EGOV_JSON_SPEC_END,
     };
-    if (!require_admin(req, subject))
-        return;
-    if (egov_req_parse_json(req, spec) == NULL)
+    if (!admin_body(req, spec))
         return;
     char id[37];
     const char *field = NULL;
     enum egov_ec ec = egov_gateway_subscribe(egov_req_db(req), consumer, subj, url, id, &field);
-    if (ec != EGOV_EC_NONE) {
-        reply_ec(req, ec, field);
-        return;
-    }
-    egov_reply_json(req, 201, json_pack("{s:s}", "id", id));
+    reply_added(req, ec, field, id);
 }
 
 static void handle_basis_add(struct egov_req *req)
 {
-    char subject[64];
     const char *consumer = NULL, *service = NULL, *basis = NULL;
     struct egov_json_spec spec[] = {
         EGOV_JSON_SPEC_STRING_LEN("consumer", &consumer, 1, 280),
@@ -444,33 +488,15 @@ static void handle_basis_add(struct egov_req *req)
         EGOV_JSON_SPEC_STRING_LEN("basis", &basis, 1, 200),
         EGOV_JSON_SPEC_END,
     };
-    if (!require_admin(req, subject))
-        return;
-    if (egov_req_parse_json(req, spec) == NULL)
+    if (!admin_body(req, spec))
         return;
     char id[37];
     enum egov_ec ec = egov_gateway_legal_basis_add(egov_req_db(req), consumer, service, basis, id);
-    if (ec != EGOV_EC_NONE) {
-        reply_ec(req, ec,
-                 ec == EGOV_EC_GATEWAY_CLIENT_INVALID       ? "consumer"
-                 : ec == EGOV_EC_GATEWAY_SERVICE_ID_INVALID ? "service_id"
-                                                            : "basis");
-        return;
-    }
-    egov_reply_json(req, 201, json_pack("{s:s}", "id", id));
-}
-
-static void handle_dead_list(struct egov_req *req)
-{
-    char subject[64];
-    if (!require_admin(req, subject))
-        return;
-    json_t *arr = gw_dead_letters(egov_req_db(req));
-    if (arr == NULL) {
-        egov_reply_problem(req, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
-    egov_reply_json(req, 200, json_pack("{s:o}", "dead_letters", arr));
+    reply_added(req, ec,
+                ec == EGOV_EC_GATEWAY_CLIENT_INVALID       ? "consumer"
+                : ec == EGOV_EC_GATEWAY_SERVICE_ID_INVALID ? "service_id"
+                                                           : "basis",
+                id);
 }
 
 static void handle_dead_retry(struct egov_req *req)
@@ -534,20 +560,21 @@ static void handle_admin_page(struct egov_req *req)
     if (!require_admin(req, subject))
         return;
     struct egov_db *db = egov_req_db(req);
-    json_t *services = services_json(db), *clients = clients_json(db),
-           *subs = subscriptions_json(db), *dead = gw_dead_letters(db);
-    if (services == NULL || clients == NULL || subs == NULL || dead == NULL) {
-        json_decref(services);
-        json_decref(clients);
-        json_decref(subs);
-        json_decref(dead);
-        egov_reply_problem(req, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
+    json_t *data = json_object();
+    for (size_t i = 0; data != NULL && i < ADMIN_LISTS; i++) {
+        json_t *arr = admin_lists[i].read(db);
+        if (arr == NULL || json_object_set_new(data, admin_lists[i].key, arr) != 0) {
+            json_decref(data);
+            egov_reply_problem(req, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
+            return;
+        }
+    }
+    if (data == NULL || json_object_set_new(data, "stats", gw_stats_json()) != 0) {
+        json_decref(data);
+        egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
         return;
     }
-    egov_reply_view(req, 200, "gateway/admin", "Gateway administration",
-                    json_pack("{s:o, s:o, s:o, s:o, s:o}", "services", services, "clients", clients,
-                              "subscriptions", subs, "dead_letters", dead, "stats",
-                              gw_stats_json()));
+    egov_reply_view(req, 200, "gateway/admin", "Gateway administration", data);
 }
 
 static void handle_my_access(struct egov_req *req)
@@ -568,18 +595,18 @@ static const struct egov_route routes[] = {
     {EGOV_M_GET | EGOV_M_POST | EGOV_M_PUT | EGOV_M_PATCH | EGOV_M_DELETE | EGOV_M_OPTIONS, "/r1",
      handle_r1, 2 * 1024 * 1024, EGOV_ROUTE_PREFIX | EGOV_ROUTE_SEES_REFUSALS, "gateway.call"},
     {EGOV_M_GET, "/api/gateway/key", handle_key, 0, 0, "gateway.key"},
-    {EGOV_M_GET, "/api/gateway/services", handle_services_list, 0, 0, "gateway.services"},
+    {EGOV_M_GET, "/api/gateway/services", handle_admin_list, 0, 0, "gateway.services"},
     {EGOV_M_POST, "/api/gateway/services", handle_services_add, 256 * 1024, EGOV_ROUTE_JSON_BODY,
      "gateway.services.add"},
-    {EGOV_M_GET, "/api/gateway/clients", handle_clients_list, 0, 0, "gateway.clients"},
+    {EGOV_M_GET, "/api/gateway/clients", handle_admin_list, 0, 0, "gateway.clients"},
     {EGOV_M_POST, "/api/gateway/clients", handle_clients_add, 32 * 1024, EGOV_ROUTE_JSON_BODY,
      "gateway.clients.add"},
-    {EGOV_M_GET, "/api/gateway/subscriptions", handle_subs_list, 0, 0, "gateway.subscriptions"},
+    {EGOV_M_GET, "/api/gateway/subscriptions", handle_admin_list, 0, 0, "gateway.subscriptions"},
     {EGOV_M_POST, "/api/gateway/subscriptions", handle_subs_add, 4096, EGOV_ROUTE_JSON_BODY,
      "gateway.subscriptions.add"},
     {EGOV_M_POST, "/api/gateway/legal-bases", handle_basis_add, 4096, EGOV_ROUTE_JSON_BODY,
      "gateway.legal_bases.add"},
-    {EGOV_M_GET, "/api/gateway/dead-letters", handle_dead_list, 0, 0, "gateway.dead_letters"},
+    {EGOV_M_GET, "/api/gateway/dead-letters", handle_admin_list, 0, 0, "gateway.dead_letters"},
     {EGOV_M_POST, "/api/gateway/dead-letters/{id}/retry", handle_dead_retry, 0, 0,
      "gateway.dead_letters.retry"},
     {EGOV_M_POST, "/api/gateway/events/{token}", gw_handle_event_publish, 256 * 1024,
