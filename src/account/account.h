@@ -13,7 +13,8 @@
  *   GET/POST /login/otp?return_to=...    second factor (TOTP or recovery code)
  *   POST     /logout                      (form with csrf_token; return_to optional)
  *   GET/POST /register, GET /register/verify?token=..., GET/POST /password/reset[...]
- *   GET      /account (sessions, TOTP, recovery codes, deactivate) and its forms
+ *   GET      /account (sessions, TOTP, recovery codes, phone number, deactivate)
+ *            and its forms
  *   GET      /dev/mailbox  development mailbox (only with account.dev_mailbox on)
  *
  * Configuration: account.dev_mailbox (show outgoing mail at /dev/mailbox;

@@ -1,7 +1,7 @@
 /*
  * cleanup.c -- the hourly clean-up job of the account module: sessions a
- * day past their end, used or expired tokens and sign-in steps, and
- * throttle windows long closed.  The audit log is kept.  The job
+ * day past their end, used or expired tokens, phone codes and sign-in
+ * steps, and throttle windows long closed.  The audit log is kept.  The job
  * re-enqueues itself; a node that starts enqueues it unless one is
  * already waiting, so the nodes of a cluster share one chain.
  */
@@ -22,6 +22,8 @@ static const struct egov_db_stmt st_tokens = {
     "account_cleanup_tokens", "DELETE FROM account_token WHERE expires_at < $1", NULL};
 static const struct egov_db_stmt st_logins = {
     "account_cleanup_logins", "DELETE FROM account_login WHERE expires_at < $1", NULL};
+static const struct egov_db_stmt st_phone_codes = {
+    "account_cleanup_phone_codes", "DELETE FROM account_phone_code WHERE expires_at < $1", NULL};
 static const struct egov_db_stmt st_throttle = {
     "account_cleanup_throttle", "DELETE FROM account_throttle WHERE window_start < $1", NULL};
 
@@ -75,6 +77,10 @@ static enum egov_db_qs clean_body(struct egov_db_conn *c, void *cls)
         return qs;
     t->removed += qs;
     qs = egov_db_exec(c, &st_logins, one);
+    if (qs < 0)
+        return qs;
+    t->removed += qs;
+    qs = egov_db_exec(c, &st_phone_codes, one);
     if (qs < 0)
         return qs;
     t->removed += qs;

@@ -97,6 +97,15 @@ static const struct egov_db_migration account_list[] = {
      "ALTER TABLE account ADD COLUMN phone_verified BIGINT NOT NULL DEFAULT 0;"
      "CREATE UNIQUE INDEX account_phone ON account (phone);",
      NULL},
+    {3, "phone verification codes",
+     "CREATE TABLE account_phone_code ("
+     " account_id TEXT PRIMARY KEY REFERENCES account (id),"
+     " phone TEXT NOT NULL,"
+     " code_hash TEXT NOT NULL,"
+     " attempts BIGINT NOT NULL DEFAULT 0,"
+     " created_at BIGINT NOT NULL,"
+     " expires_at BIGINT NOT NULL);",
+     NULL},
     {0, NULL, NULL, NULL},
 };
 

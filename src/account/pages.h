@@ -46,6 +46,12 @@ void account_handle_totp_disable(struct egov_req *req);
 void account_handle_recovery(struct egov_req *req);
 void account_handle_deactivate(struct egov_req *req);
 void account_handle_password(struct egov_req *req);
+/** Renders the account page of @p s with an optional @p notice or @p error (msgids). */
+void account_page_show(struct egov_req *req, const struct egov_account_session *s,
+                       unsigned int status, const char *notice, const char *error);
+/* pages_phone.c */
+void account_handle_phone_start(struct egov_req *req);
+void account_handle_phone_confirm(struct egov_req *req);
 /* pages_authz.c */
 void account_handle_authz_get(struct egov_req *req);
 void account_handle_authz_role(struct egov_req *req);

@@ -9,6 +9,7 @@
  *   POST /account/recovery            password: new recovery codes
  *   POST /account/password            password (current), new_password
  *   POST /account/deactivate          password, confirm=yes
+ *   POST /account/phone, /account/phone/confirm   (pages_phone.c)
  *
  * Every change is audited; the ones that weaken the account ask for the
  * password again.
@@ -64,6 +65,12 @@ static const struct egov_db_stmt st_revoke_others = {
 static const struct egov_db_stmt st_deactivate = {
     "account_deactivate", "UPDATE account SET state = 'deactivated', updated_at = $2 WHERE id = $1",
     NULL};
+static const struct egov_db_stmt st_phone_view = {
+    "account_phone_view",
+    "SELECT COALESCE(a.phone, ''), a.phone_verified, COALESCE(p.phone, '') FROM account a"
+    " LEFT JOIN account_phone_code p ON p.account_id = a.id AND p.expires_at > $2"
+    " WHERE a.id = $1",
+    NULL};
 static const struct egov_db_stmt st_revoke_all = {
     "account_revoke_all_sessions",
     "UPDATE account_session SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
@@ -80,6 +87,9 @@ struct view_txn {
     json_t *sessions;
     json_t *activity;
     int64_t recovery_left;
+    char phone[ACCOUNT_PHONE_MAX + 1];
+    bool phone_verified;
+    char phone_pending[ACCOUNT_PHONE_MAX + 1]; /* a code was sent to it */
 };
 
 /* What the audit events mean to the account holder (msgids). */
@@ -108,6 +118,10 @@ static const struct {
     {"password.reset_request", "Password reset requested"},
     {"password.reset", "Password changed by reset"},
     {"password.change", "Password changed"},
+    {"phone.start", "Verification code sent to a phone number"},
+    {"phone.verify", "Phone number confirmed"},
+    {"phone.verify_failure", "Wrong code for the phone number"},
+    {"account.phone", "Phone number recorded by the help desk"},
 };
 
 static const char *event_text(const char *event)
@@ -164,11 +178,23 @@ static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
     qs = egov_db_query(c, &st_recovery_left, q, &r);
     t->recovery_left = qs == EGOV_DB_ONE_ROW ? egov_db_rows_int64(r, 0, 0) : 0;
     egov_db_rows_free(r);
+    r = NULL;
+    if (qs < 0)
+        return qs;
+    struct egov_db_param ph[] = {EGOV_DB_PARAM_TEXT(t->account_id), EGOV_DB_PARAM_INT64(now),
+                                 EGOV_DB_PARAM_END};
+    qs = egov_db_query(c, &st_phone_view, ph, &r);
+    if (qs == EGOV_DB_ONE_ROW) {
+        (void)egov_utf8_copy(t->phone, sizeof t->phone, egov_db_rows_text(r, 0, 0));
+        t->phone_verified = egov_db_rows_int64(r, 0, 1) != 0;
+        (void)egov_utf8_copy(t->phone_pending, sizeof t->phone_pending, egov_db_rows_text(r, 0, 2));
+    }
+    egov_db_rows_free(r);
     return qs < 0 ? qs : EGOV_DB_ONE_ROW;
 }
 
-static void account_page(struct egov_req *req, const struct egov_account_session *s,
-                         unsigned int status, const char *notice, const char *error)
+void account_page_show(struct egov_req *req, const struct egov_account_session *s,
+                       unsigned int status, const char *notice, const char *error)
 {
     struct view_txn t;
     memset(&t, 0, sizeof t);
@@ -194,6 +220,11 @@ static void account_page(struct egov_req *req, const struct egov_account_session
         t.acct.national_id, "email", t.acct.email[0] != '\0' ? t.acct.email : NULL, "sessions",
         t.sessions, "activity", t.activity, "totp_enabled", t.acct.totp_enabled, "recovery_left",
         (json_int_t)t.recovery_left, "acr", s->acr, "notice", notice, "error", error);
+    if (d != NULL && t.phone[0] != '\0')
+        json_object_set_new(
+            d, "phone", json_pack("{s:s, s:b}", "number", t.phone, "verified", t.phone_verified));
+    if (d != NULL && t.phone_pending[0] != '\0')
+        json_object_set_new(d, "phone_pending", json_string(t.phone_pending));
     account_render(req, status, "account/account", "Your account", d, NULL);
 }
 
@@ -210,7 +241,7 @@ void account_handle_account_get(struct egov_req *req)
         notice = "Two-step verification is turned off.";
     else if (done != NULL && strcmp(done, "password") == 0)
         notice = "Your password was changed and your other sessions were signed out.";
-    account_page(req, &s, 200, notice, NULL);
+    account_page_show(req, &s, 200, notice, NULL);
 }
 
 /* Common start of every form handler: a session and a valid CSRF token. */
@@ -241,7 +272,7 @@ static bool recheck_password(struct egov_req *req, const struct egov_account_ses
     enum egov_ec ec = v == EGOV_ACCOUNT_LOCKED || v == EGOV_ACCOUNT_THROTTLED
                           ? EGOV_EC_ACCOUNT_LOCKED
                           : EGOV_EC_ACCOUNT_BAD_CREDENTIALS;
-    account_page(req, s, egov_ec_http_status(ec), NULL, egov_ec_hint(ec));
+    account_page_show(req, s, egov_ec_http_status(ec), NULL, egov_ec_hint(ec));
     return false;
 }
 
@@ -565,8 +596,8 @@ void account_handle_deactivate(struct egov_req *req)
         return;
     const char *confirm = account_form_str(req->form, "confirm");
     if (confirm == NULL || strcmp(confirm, "yes") != 0) {
-        account_page(req, &s, 400, NULL,
-                     "Tick the box to confirm that you want to close your account.");
+        account_page_show(req, &s, 400, NULL,
+                          "Tick the box to confirm that you want to close your account.");
         return;
     }
     if (!recheck_password(req, &s))
@@ -636,7 +667,7 @@ void account_handle_password(struct egov_req *req)
                                            EGOV_EC_ACCOUNT_PASSWORD_INVALID,
                                            EGOV_EC_ACCOUNT_PASSWORD_COMMON,
                                            EGOV_EC_ACCOUNT_PASSWORD_CONTEXT};
-        account_page(req, &s, 400, NULL, egov_ec_hint(ecs[pp]));
+        account_page_show(req, &s, 400, NULL, egov_ec_hint(ecs[pp]));
         return;
     }
     if (!recheck_password(req, &s))

@@ -391,6 +391,105 @@ static void test_register_existing(void **state)
     assert_true(exec_count(&st_t_throttle_clear, NULL) >= 0);
 }
 
+static const struct egov_db_stmt st_t_last_text = {
+    "t_last_text",
+    "SELECT body FROM account_mailbox WHERE recipient = $1 ORDER BY created_at DESC LIMIT 1", NULL};
+
+/* The six-digit code of the last message to @p phone, into @p code. */
+static bool last_code(const char *phone, char code[7])
+{
+    struct egov_db_conn *c = egov_db_acquire(db, 5000);
+    struct egov_db_rows *r = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(phone), EGOV_DB_PARAM_END};
+    bool ok = false;
+    if (egov_db_query(c, &st_t_last_text, p, &r) == EGOV_DB_ONE_ROW) {
+        const char *b = egov_db_rows_text(r, 0, 0);
+        for (; *b != '\0' && !ok; b++)
+            if (strspn(b, "0123456789") == 6) {
+                memcpy(code, b, 6);
+                code[6] = '\0';
+                ok = true;
+            }
+    }
+    egov_db_rows_free(r);
+    egov_db_release(c);
+    return ok;
+}
+
+static void test_phone_verification(void **state)
+{
+    (void)state;
+    char id[37], tok[64], form[256], loc[512], code[7], wrong[12];
+    struct jar j = {0};
+    struct egov_test_response r;
+    struct account_row row;
+    struct egov_account_contacts ct;
+    struct egov_account_new in = {"P100000003", "Phone Person", NULL, PW, true};
+    assert_int_equal(egov_account_add(db, &in, NULL, id, NULL), EGOV_EC_NONE);
+    assert_int_equal(account_load_db(db, id, &row), EGOV_DB_ONE_ROW);
+    assert_int_equal(login(&j, "P100000003", PW, "/account", loc, sizeof loc), 303);
+    assert_true(jar_csrf(&j, &srv, "/account", tok));
+
+    /* a number not in international form is refused, naming what is wrong */
+    snprintf(form, sizeof form, "csrf_token=%s&phone=0912345600", tok);
+    assert_int_equal(jar_req(&j, &srv, "POST", "/account/phone", form, &r), 400);
+    assert_non_null(strstr(r.body, "international form"));
+    egov_test_response_free(&r);
+    /* without the CSRF token nothing is sent */
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/phone", "phone=%2B886912345600"), 403);
+
+    snprintf(form, sizeof form, "csrf_token=%s&phone=%%2B886+912-345-600", tok);
+    assert_int_equal(jar_req(&j, &srv, "POST", "/account/phone", form, &r), 200);
+    assert_non_null(strstr(r.body, "action=\"/account/phone/confirm\""));
+    assert_non_null(strstr(r.body, "+886912345600"));
+    egov_test_response_free(&r);
+    run_jobs();
+    assert_true(last_code("+886912345600", code));
+    /* a wrong code is refused and the number stays unconfirmed */
+    snprintf(wrong, sizeof wrong, "%06u", (unsigned int)(atoi(code) + 1) % 1000000u);
+    snprintf(form, sizeof form, "csrf_token=%s&code=%s", tok, wrong);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/phone/confirm", form), 400);
+    assert_int_equal(egov_account_contacts(db, row.principal_id, &ct), EGOV_DB_ONE_ROW);
+    assert_string_equal(ct.phone, "");
+    snprintf(form, sizeof form, "csrf_token=%s&code=%s", tok, code);
+    assert_int_equal(jar_req(&j, &srv, "POST", "/account/phone/confirm", form, &r), 200);
+    assert_non_null(strstr(r.body, "+886912345600"));
+    egov_test_response_free(&r);
+    assert_int_equal(egov_account_contacts(db, row.principal_id, &ct), EGOV_DB_ONE_ROW);
+    assert_string_equal(ct.phone, "+886912345600");
+    assert_true(ct.phone_verified);
+    assert_int_equal(count_rows("phone.verify"), 1);
+    /* the code works once */
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/phone/confirm", form), 400);
+
+    /* a number another account has is not taken over */
+    snprintf(form, sizeof form, "csrf_token=%s&phone=%%2B886912345678", tok);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/phone", form), 200);
+    run_jobs();
+    assert_true(last_code("+886912345678", code));
+    snprintf(form, sizeof form, "csrf_token=%s&code=%s", tok, code);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/phone/confirm", form), 409);
+    assert_int_equal(egov_account_contacts(db, row.principal_id, &ct), EGOV_DB_ONE_ROW);
+    assert_string_equal(ct.phone, "+886912345600");
+
+    /* five wrong codes use a code up */
+    snprintf(form, sizeof form, "csrf_token=%s&phone=%%2B886912345611", tok);
+    assert_int_equal(jar_status(&j, &srv, "POST", "/account/phone", form), 200);
+    run_jobs();
+    assert_true(last_code("+886912345611", code));
+    snprintf(wrong, sizeof wrong, "%06u", (unsigned int)(atoi(code) + 1) % 1000000u);
+    snprintf(form, sizeof form, "csrf_token=%s&code=%s", tok, wrong);
+    for (int i = 0; i < ACCOUNT_OTP_MAX_TRIES; i++)
+        assert_int_equal(jar_status(&j, &srv, "POST", "/account/phone/confirm", form), 400);
+    snprintf(form, sizeof form, "csrf_token=%s&code=%s", tok, code);
+    assert_int_equal(jar_req(&j, &srv, "POST", "/account/phone/confirm", form, &r), 400);
+    assert_non_null(strstr(r.body, "expired"));
+    egov_test_response_free(&r);
+    assert_int_equal(egov_account_contacts(db, row.principal_id, &ct), EGOV_DB_ONE_ROW);
+    assert_string_equal(ct.phone, "+886912345600");
+    assert_true(exec_count(&st_t_throttle_clear, NULL) >= 0);
+}
+
 static void test_login_pages(void **state)
 {
     (void)state;
@@ -862,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_add_and_verify),
         cmocka_unit_test(test_contacts),
         cmocka_unit_test(test_register_existing),
+        cmocka_unit_test(test_phone_verification),
         cmocka_unit_test(test_login_pages),
         cmocka_unit_test(test_register_totp_reset),
         cmocka_unit_test(test_deactivate_and_throttle),
