@@ -372,24 +372,29 @@ enum egov_ec egov_x509_sign_with_key_file(const char *key_path, const void *data
 /* ------------------------------------------------------------------ */
 
 /* ------------------------------------------------------------------ */
-/* Message signing keys: Ed25519 and ECDSA P-256 (used by the gateway) */
+/* Message signing keys: Ed25519, ECDSA P-256, RSA (used by the gateway) */
 /* ------------------------------------------------------------------ */
 
 /** Algorithms of message signing keys (names as in the RFC 9421 registry). */
 enum egov_sigkey_alg {
     EGOV_SIGKEY_NONE = 0,
-    EGOV_SIGKEY_ED25519 = 1, /**< "ed25519" */
-    EGOV_SIGKEY_ES256 = 2,   /**< "ecdsa-p256-sha256": raw r||s, 64 bytes */
+    EGOV_SIGKEY_ED25519 = 1,        /**< "ed25519" */
+    EGOV_SIGKEY_ES256 = 2,          /**< "ecdsa-p256-sha256": raw r||s, 64 bytes */
+    EGOV_SIGKEY_RSA_PSS_SHA512 = 3, /**< "rsa-pss-sha512" (RSA keys of 2048 bits or more) */
+    EGOV_SIGKEY_RSA_V15_SHA256 = 4, /**< "rsa-v1_5-sha256" (the same RSA keys) */
 };
+
+/** Room for any signature egov_sigkey_sign() makes (RSA up to 4096 bits). */
+#define EGOV_SIGKEY_MAX_SIG 512
 
 /** A message signing key, private or public only (opaque). */
 struct egov_sigkey;
 
-/** The RFC 9421 name of @p alg ("ed25519", "ecdsa-p256-sha256"), or "" (static). */
+/** The RFC 9421 name of @p alg ("ed25519", "rsa-pss-sha512", ...), or "" (static). */
 const char *egov_sigkey_alg_name(enum egov_sigkey_alg alg);
 /** Parses an RFC 9421 algorithm name; EGOV_SIGKEY_NONE if unknown. */
 enum egov_sigkey_alg egov_sigkey_alg_parse(const char *name);
-/** Generates a new private key.  NULL on failure.  Free with egov_sigkey_free(). */
+/** Generates a new private key (RSA: 2048 bits).  NULL on failure.  Free with egov_sigkey_free(). */
 struct egov_sigkey *egov_sigkey_generate(enum egov_sigkey_alg alg);
 /**
  * Reads a PEM private key (PKCS#8, unencrypted) or public key
@@ -397,8 +402,15 @@ struct egov_sigkey *egov_sigkey_generate(enum egov_sigkey_alg alg);
  * either algorithm.  NULL if it is none of these.
  */
 struct egov_sigkey *egov_sigkey_from_pem(const char *pem, size_t len);
-/** The key's algorithm. */
+/**
+ * The key's algorithm: its only one for Ed25519 and P-256 keys; for RSA
+ * keys the one asked for when generated, else EGOV_SIGKEY_RSA_PSS_SHA512
+ * (an RSA key signs and verifies in both RSA algorithms, see
+ * egov_sigkey_alg_fits()).
+ */
 enum egov_sigkey_alg egov_sigkey_alg(const struct egov_sigkey *k);
+/** True if @p k can make and check signatures of algorithm @p alg. */
+bool egov_sigkey_alg_fits(const struct egov_sigkey *k, enum egov_sigkey_alg alg);
 /** True if @p k holds a private key. */
 bool egov_sigkey_is_private(const struct egov_sigkey *k);
 /** The public key as PEM (malloc'd; caller frees with egov_free), NULL on failure. */
@@ -406,15 +418,22 @@ char *egov_sigkey_public_pem(const struct egov_sigkey *k);
 /** The private key as unencrypted PKCS#8 PEM (malloc'd; caller wipes and frees), or NULL. */
 char *egov_sigkey_private_pem(const struct egov_sigkey *k);
 /**
- * Signs @p n bytes of @p msg with private key @p k (SHA-256 for ES256).
- * Writes the signature (64 bytes for both algorithms) to @p sig, its
- * length to *@p siglen.  False on failure.
+ * Signs @p n bytes of @p msg with private key @p k in the key's own
+ * algorithm.  Writes the signature (64 bytes for Ed25519 and P-256, the
+ * modulus size for RSA) to @p sig, which holds EGOV_SIGKEY_MAX_SIG bytes,
+ * and its length to *@p siglen.  False on failure.
  */
-bool egov_sigkey_sign(const struct egov_sigkey *k, const void *msg, size_t n, uint8_t sig[64],
-                      size_t *siglen);
-/** True if @p sig is a valid signature of @p msg by @p k. */
-bool egov_sigkey_verify(const struct egov_sigkey *k, const void *msg, size_t n,
-                        const uint8_t *sig, size_t siglen);
+bool egov_sigkey_sign(const struct egov_sigkey *k, const void *msg, size_t n,
+                      uint8_t sig[EGOV_SIGKEY_MAX_SIG], size_t *siglen);
+/** As egov_sigkey_sign(), in algorithm @p alg (which must fit the key). */
+bool egov_sigkey_sign_alg(const struct egov_sigkey *k, enum egov_sigkey_alg alg, const void *msg,
+                          size_t n, uint8_t sig[EGOV_SIGKEY_MAX_SIG], size_t *siglen);
+/** True if @p sig is a valid signature of @p msg by @p k in the key's own algorithm. */
+bool egov_sigkey_verify(const struct egov_sigkey *k, const void *msg, size_t n, const uint8_t *sig,
+                        size_t siglen);
+/** As egov_sigkey_verify(), in algorithm @p alg; false if @p alg does not fit the key. */
+bool egov_sigkey_verify_alg(const struct egov_sigkey *k, enum egov_sigkey_alg alg,
+                            const void *msg, size_t n, const uint8_t *sig, size_t siglen);
 /** Frees a key (wiping private material).  NULL is a no-op. */
 void egov_sigkey_free(struct egov_sigkey *k);
 

@@ -1,6 +1,10 @@
 /*
  * sigkey.c -- message signing keys for HTTP Message Signatures (RFC 9421):
- * Ed25519 and ECDSA P-256 with SHA-256 (raw r||s signatures).
+ * Ed25519, ECDSA P-256 with SHA-256 (raw r||s signatures), and RSA keys of
+ * 2048 bits or more as rsa-pss-sha512 or rsa-v1_5-sha256.  RSA is there
+ * for the agencies whose certificates carry RSA keys (as most government
+ * certificates do), and because an RSA signature is checked about four
+ * times faster than a P-256 one: the gateway checks one for every call.
  */
 #include <string.h>
 
@@ -9,6 +13,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "crypto/crypto.h"
@@ -26,6 +31,10 @@ const char *egov_sigkey_alg_name(enum egov_sigkey_alg alg)
         return "ed25519";
     case EGOV_SIGKEY_ES256:
         return "ecdsa-p256-sha256";
+    case EGOV_SIGKEY_RSA_PSS_SHA512:
+        return "rsa-pss-sha512";
+    case EGOV_SIGKEY_RSA_V15_SHA256:
+        return "rsa-v1_5-sha256";
     default:
         return "";
     }
@@ -39,6 +48,10 @@ enum egov_sigkey_alg egov_sigkey_alg_parse(const char *name)
         return EGOV_SIGKEY_ED25519;
     if (strcmp(name, "ecdsa-p256-sha256") == 0)
         return EGOV_SIGKEY_ES256;
+    if (strcmp(name, "rsa-pss-sha512") == 0)
+        return EGOV_SIGKEY_RSA_PSS_SHA512;
+    if (strcmp(name, "rsa-v1_5-sha256") == 0)
+        return EGOV_SIGKEY_RSA_V15_SHA256;
     return EGOV_SIGKEY_NONE;
 }
 
@@ -54,7 +67,22 @@ static enum egov_sigkey_alg alg_of(EVP_PKEY *pkey)
             (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0))
             return EGOV_SIGKEY_ES256;
     }
+    if (EVP_PKEY_is_a(pkey, "RSA") && EVP_PKEY_get_bits(pkey) >= 2048 &&
+        EVP_PKEY_get_bits(pkey) <= EGOV_SIGKEY_MAX_SIG * 8)
+        return EGOV_SIGKEY_RSA_PSS_SHA512;
     return EGOV_SIGKEY_NONE;
+}
+
+static bool is_rsa(enum egov_sigkey_alg alg)
+{
+    return alg == EGOV_SIGKEY_RSA_PSS_SHA512 || alg == EGOV_SIGKEY_RSA_V15_SHA256;
+}
+
+bool egov_sigkey_alg_fits(const struct egov_sigkey *k, enum egov_sigkey_alg alg)
+{
+    if (k == NULL || alg == EGOV_SIGKEY_NONE)
+        return false;
+    return alg == k->alg || (is_rsa(alg) && is_rsa(k->alg));
 }
 
 static struct egov_sigkey *wrap(EVP_PKEY *pkey, bool priv)
@@ -82,9 +110,24 @@ struct egov_sigkey *egov_sigkey_generate(enum egov_sigkey_alg alg)
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     else if (alg == EGOV_SIGKEY_ES256)
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    else if (is_rsa(alg))
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
     if (pkey == NULL)
         return NULL;
-    return wrap(pkey, true);
+    struct egov_sigkey *k = wrap(pkey, true);
+    if (k != NULL && is_rsa(alg))
+        k->alg = alg;
+    return k;
+}
+
+/* True if the @p len bytes at @p s (not necessarily NUL-terminated) hold @p needle. */
+static bool holds(const char *s, size_t len, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (size_t i = 0; i + nl <= len; i++)
+        if (s[i] == needle[0] && memcmp(s + i, needle, nl) == 0)
+            return true;
+    return false;
 }
 
 struct egov_sigkey *egov_sigkey_from_pem(const char *pem, size_t len)
@@ -95,11 +138,11 @@ struct egov_sigkey *egov_sigkey_from_pem(const char *pem, size_t len)
     BIO *b = BIO_new_mem_buf(pem, (int)len);
     if (b == NULL)
         return NULL;
-    if (strstr(pem, "PRIVATE KEY-----") != NULL) {
+    if (holds(pem, len, "PRIVATE KEY-----")) {
         EVP_PKEY *p = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
         if (p != NULL)
             k = wrap(p, true);
-    } else if (strstr(pem, "-----BEGIN CERTIFICATE-----") != NULL) {
+    } else if (holds(pem, len, "-----BEGIN CERTIFICATE-----")) {
         X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
         if (x != NULL) {
             EVP_PKEY *p = X509_get_pubkey(x);
@@ -169,29 +212,69 @@ char *egov_sigkey_private_pem(const struct egov_sigkey *k)
     return out;
 }
 
-bool egov_sigkey_sign(const struct egov_sigkey *k, const void *msg, size_t n, uint8_t sig[64],
-                      size_t *siglen)
+/*
+ * Sets up @p ctx to sign (@p sign) or verify in algorithm @p alg with
+ * @p k, whose type @p alg must fit.
+ */
+static bool digest_init(EVP_MD_CTX *ctx, const struct egov_sigkey *k, enum egov_sigkey_alg alg,
+                        bool sign)
+{
+    EVP_PKEY_CTX *pctx = NULL;
+    const char *md = alg == EGOV_SIGKEY_ED25519        ? NULL
+                     : alg == EGOV_SIGKEY_RSA_PSS_SHA512 ? "SHA512"
+                                                         : "SHA256";
+    int r = sign ? EVP_DigestSignInit_ex(ctx, &pctx, md, NULL, NULL, k->pkey, NULL)
+                 : EVP_DigestVerifyInit_ex(ctx, &pctx, md, NULL, NULL, k->pkey, NULL);
+    if (r != 1)
+        return false;
+    if (alg == EGOV_SIGKEY_RSA_PSS_SHA512)
+        /* RFC 9421 3.3.1: MGF1 with SHA-512, a salt of 64 bytes */
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+               EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA512", NULL) == 1 &&
+               EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 64) == 1;
+    if (alg == EGOV_SIGKEY_RSA_V15_SHA256)
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
+    return true;
+}
+
+bool egov_sigkey_sign(const struct egov_sigkey *k, const void *msg, size_t n,
+                      uint8_t sig[EGOV_SIGKEY_MAX_SIG], size_t *siglen)
+{
+    return k != NULL && egov_sigkey_sign_alg(k, k->alg, msg, n, sig, siglen);
+}
+
+bool egov_sigkey_sign_alg(const struct egov_sigkey *k, enum egov_sigkey_alg alg, const void *msg,
+                          size_t n, uint8_t sig[EGOV_SIGKEY_MAX_SIG], size_t *siglen)
 {
     bool ok = false;
     uint8_t der[80];
     size_t derlen = sizeof der;
     ECDSA_SIG *es = NULL;
-    if (k == NULL || !k->priv)
+    if (k == NULL || !k->priv || !egov_sigkey_alg_fits(k, alg))
         return false;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL)
         return false;
-    if (k->alg == EGOV_SIGKEY_ED25519) {
+    if (!digest_init(ctx, k, alg, true))
+        goto fail;
+    if (alg == EGOV_SIGKEY_ED25519) {
         size_t len = 64;
-        if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) != 1 ||
-            EVP_DigestSign(ctx, sig, &len, msg, n) != 1 || len != 64)
+        if (EVP_DigestSign(ctx, sig, &len, msg, n) != 1 || len != 64)
             goto fail;
         *siglen = 64;
         ok = true;
         goto fail;
     }
-    if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
-        EVP_DigestSign(ctx, der, &derlen, msg, n) != 1)
+    if (is_rsa(alg)) {
+        size_t len = EGOV_SIGKEY_MAX_SIG;
+        if (EVP_PKEY_get_size(k->pkey) > EGOV_SIGKEY_MAX_SIG ||
+            EVP_DigestSign(ctx, sig, &len, msg, n) != 1)
+            goto fail;
+        *siglen = len;
+        ok = true;
+        goto fail;
+    }
+    if (EVP_DigestSign(ctx, der, &derlen, msg, n) != 1)
         goto fail;
     const unsigned char *p = der;
     es = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
@@ -211,17 +294,26 @@ fail:
 bool egov_sigkey_verify(const struct egov_sigkey *k, const void *msg, size_t n, const uint8_t *sig,
                         size_t siglen)
 {
+    return k != NULL && egov_sigkey_verify_alg(k, k->alg, msg, n, sig, siglen);
+}
+
+bool egov_sigkey_verify_alg(const struct egov_sigkey *k, enum egov_sigkey_alg alg,
+                            const void *msg, size_t n, const uint8_t *sig, size_t siglen)
+{
     bool ok = false;
     ECDSA_SIG *es = NULL;
     unsigned char *der = NULL;
-    if (k == NULL || sig == NULL || siglen != 64)
+    if (k == NULL || sig == NULL || !egov_sigkey_alg_fits(k, alg))
+        return false;
+    if (is_rsa(alg) ? siglen != (size_t)EVP_PKEY_get_size(k->pkey) : siglen != 64)
         return false;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL)
         return false;
-    if (k->alg == EGOV_SIGKEY_ED25519) {
-        ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
-             EVP_DigestVerify(ctx, sig, siglen, msg, n) == 1;
+    if (!digest_init(ctx, k, alg, false))
+        goto fail;
+    if (alg != EGOV_SIGKEY_ES256) {
+        ok = EVP_DigestVerify(ctx, sig, siglen, msg, n) == 1;
         goto fail;
     }
     es = ECDSA_SIG_new();
@@ -236,8 +328,7 @@ bool egov_sigkey_verify(const struct egov_sigkey *k, const void *msg, size_t n, 
     int derlen = i2d_ECDSA_SIG(es, &der);
     if (derlen <= 0)
         goto fail;
-    ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
-         EVP_DigestVerify(ctx, der, (size_t)derlen, msg, n) == 1;
+    ok = EVP_DigestVerify(ctx, der, (size_t)derlen, msg, n) == 1;
 fail:
     OPENSSL_free(der);
     ECDSA_SIG_free(es);

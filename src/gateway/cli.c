@@ -11,7 +11,7 @@
 
 static const char gateway_usage[] =
     "usage: egov gateway COMMAND [options]\n"
-    "  keygen --out FILE [--alg ed25519|ecdsa-p256-sha256]\n"
+    "  keygen --out FILE [--alg ed25519|ecdsa-p256-sha256|rsa-pss-sha512|rsa-v1_5-sha256]\n"
     "        make a message signing key (private key to FILE, public key on stdout)\n"
     "  service-add --id SERVICE_ID --url BASE_URL [--charset CODE] [--openapi FILE]\n"
     "        [--personal] [--timeout-ms N]\n"

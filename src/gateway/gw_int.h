@@ -104,9 +104,9 @@ bool gw_sig_input_parse(const char *header, struct gw_sig_input *out, struct ego
                         char *why, size_t whylen);
 /**
  * Decodes the "sig1" member of a Signature header (":<base64>:") into
- * @p sig; returns its length or -1.
+ * @p sig (EGOV_SIGKEY_MAX_SIG bytes); returns its length or -1.
  */
-long gw_signature_decode(const char *header, uint8_t sig[128]);
+long gw_signature_decode(const char *header, uint8_t sig[EGOV_SIGKEY_MAX_SIG]);
 
 /** A component value lookup for building signature bases. */
 typedef const char *(*gw_component_fn)(const char *name, void *cls);

@@ -175,7 +175,7 @@ bad:
     return false;
 }
 
-long gw_signature_decode(const char *header, uint8_t sig[128])
+long gw_signature_decode(const char *header, uint8_t sig[EGOV_SIGKEY_MAX_SIG])
 {
     const char *v = header != NULL ? sig1_member(header) : NULL;
     if (v == NULL || *v != ':')
@@ -185,9 +185,9 @@ long gw_signature_decode(const char *header, uint8_t sig[128])
     if (end == NULL)
         return -1;
     size_t n = (size_t)(end - v);
-    if (n == 0 || n % 4 != 0 || n > 168)
+    if (n == 0 || n % 4 != 0 || n > (EGOV_SIGKEY_MAX_SIG + 2) / 3 * 4)
         return -1;
-    unsigned char tmp[132];
+    unsigned char tmp[EGOV_SIGKEY_MAX_SIG + 4];
     int len = EVP_DecodeBlock(tmp, (const unsigned char *)v, (int)n);
     if (len < 0)
         return -1;
@@ -195,7 +195,7 @@ long gw_signature_decode(const char *header, uint8_t sig[128])
         len--;
     if (v[n - 2] == '=')
         len--;
-    if (len > 128)
+    if (len > EGOV_SIGKEY_MAX_SIG)
         return -1;
     memcpy(sig, tmp, (size_t)len);
     return len;
@@ -256,11 +256,11 @@ bool gw_sign(struct egov_arena *a, const char *const *components, size_t n, gw_c
     char why[128];
     if (!gw_sig_base(&in, fn, cls, &base, why, sizeof why))
         goto fail;
-    uint8_t sig[64];
+    uint8_t sig[EGOV_SIGKEY_MAX_SIG];
     size_t siglen = 0;
     if (!egov_sigkey_sign(gw_key, base.data, base.len, sig, &siglen))
         goto fail;
-    unsigned char b64[96];
+    unsigned char b64[(EGOV_SIGKEY_MAX_SIG + 2) / 3 * 4 + 1];
     EVP_EncodeBlock(b64, sig, (int)siglen);
     *sig_input = egov_arena_printf(a, "sig1=%s", params.data);
     *signature = egov_arena_printf(a, "sig1=:%s:", (const char *)b64);

@@ -40,7 +40,7 @@ static struct egov_sigkey *load_or_make_key(const char *path)
         egov_wipe(pem, strlen(pem));
         egov_free(pem);
         if (k == NULL || !egov_sigkey_is_private(k)) {
-            egov_error("gateway: %s is not an Ed25519 or P-256 private key", path);
+            egov_error("gateway: %s is not an Ed25519, P-256 or RSA (2048 bits or more) private key", path);
             egov_sigkey_free(k);
             return NULL;
         }

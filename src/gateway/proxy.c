@@ -864,7 +864,9 @@ static bool call_prepare(struct call *k)
                   "the signature's keyid is not the X-Road-Client");
         goto done;
     }
-    if (in.alg[0] != '\0' && egov_sigkey_alg_parse(in.alg) != egov_sigkey_alg(client->key)) {
+    enum egov_sigkey_alg sig_alg =
+        in.alg[0] != '\0' ? egov_sigkey_alg_parse(in.alg) : egov_sigkey_alg(client->key);
+    if (!egov_sigkey_alg_fits(client->key, sig_alg)) {
         fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID,
                   "the signature's alg is not the algorithm of the registered key");
         goto done;
@@ -906,10 +908,10 @@ static bool call_prepare(struct call *k)
         goto done;
     }
     {
-        uint8_t sig[128];
+        uint8_t sig[EGOV_SIGKEY_MAX_SIG];
         long sl = gw_signature_decode(sg, sig);
-        if (sl <= 0 ||
-            !egov_sigkey_verify(client->key, k->base.data, k->base.len, sig, (size_t)sl)) {
+        if (sl <= 0 || !egov_sigkey_verify_alg(client->key, sig_alg, k->base.data, k->base.len,
+                                               sig, (size_t)sl)) {
             fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, NULL);
             goto done;
         }

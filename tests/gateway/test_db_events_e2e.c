@@ -389,7 +389,7 @@ static void signed_call(struct egov_sigkey *key, const char *client, const char 
                         const char *path, const char *body, struct egov_test_response *r)
 {
     static unsigned int seq;
-    char id[64], params[400], h[6][600], b64[100], dg[100] = "";
+    char id[64], params[400], h[6][800], b64[(EGOV_SIGKEY_MAX_SIG + 2) / 3 * 4 + 1], dg[100] = "";
     struct egov_buf base;
     snprintf(id, sizeof id, "e2e-%u-%lld", ++seq, (long long)egov_now_us());
     snprintf(params, sizeof params,
@@ -410,7 +410,7 @@ static void signed_call(struct egov_sigkey *key, const char *client, const char 
         egov_buf_printf(&base, "\"content-digest\": %s\n", dg);
     }
     egov_buf_printf(&base, "\"@signature-params\": %s", params);
-    uint8_t sig[64];
+    uint8_t sig[EGOV_SIGKEY_MAX_SIG];
     size_t sl = 0;
     assert_true(egov_sigkey_sign(key, base.data, base.len, sig, &sl));
     egov_buf_free(&base);

@@ -179,12 +179,12 @@ static void sign_call(struct signed_req *r, struct egov_sigkey *key, const char 
     if (user)
         egov_buf_printf(&base, "\"x-road-userid\": %s\n", user);
     egov_buf_printf(&base, "\"@signature-params\": %s", params);
-    uint8_t sig[64];
+    uint8_t sig[EGOV_SIGKEY_MAX_SIG];
     size_t sl = 0;
     assert_true(egov_sigkey_sign(key, base.data, base.len, sig, &sl));
     if (tamper)
         sig[5] ^= 0x40;
-    char sb[100];
+    char sb[(EGOV_SIGKEY_MAX_SIG + 2) / 3 * 4 + 1];
     b64(sig, sl, sb);
     snprintf(r->h[n++], sizeof r->h[0], "X-Road-Client: %s", client);
     snprintf(r->h[n++], sizeof r->h[0], "X-Road-Id: %s", msgid);
@@ -408,7 +408,7 @@ static void test_call_ok(void **state)
                     "\"@status\": 200\n\"content-digest\": %s\n\"x-road-id\": %s\n"
                     "\"x-road-request-hash\": %s\n\"@signature-params\": %s",
                     dg, xid, rh, params);
-    uint8_t sig[128];
+    uint8_t sig[EGOV_SIGKEY_MAX_SIG];
     long sl = gw_signature_decode(sg, sig);
     char *pub = egov_sigkey_public_pem(gw_key);
     struct egov_sigkey *gpub = egov_sigkey_from_pem(pub, strlen(pub));
@@ -718,6 +718,54 @@ static void test_metaservices(void **state)
     assert_non_null(strstr(r.body, "egov_gateway_calls_total{service=\"" SVC "\",outcome=\"ok\"}"));
     assert_non_null(strstr(r.body, "egov_gateway_call_duration_seconds_bucket{service=\"" SVC));
     egov_test_response_free(&r);
+}
+
+/*
+ * A consumer whose key is RSA (as the keys of most government
+ * certificates are) calls with rsa-v1_5-sha256 and with rsa-pss-sha512;
+ * a tampered RSA signature is refused.
+ */
+static void test_rsa_consumer(void **state)
+{
+#define RSA_CLIENT   "TW/GOV/MOJ/records"
+#define A_RSA_CLIENT "TW:GOV:MOJ:records"
+    (void)state;
+    struct egov_sigkey *kv = egov_sigkey_generate(EGOV_SIGKEY_RSA_V15_SHA256);
+    assert_non_null(kv);
+    char *priv = egov_sigkey_private_pem(kv), *pub = egov_sigkey_public_pem(kv);
+    struct egov_sigkey *kp = egov_sigkey_from_pem(priv, strlen(priv)); /* same key, PSS */
+    assert_non_null(kp);
+    assert_int_equal(egov_sigkey_alg(kp), EGOV_SIGKEY_RSA_PSS_SHA512);
+    const char *field = NULL;
+    char gid[37];
+    struct egov_gateway_client c = {RSA_CLIENT, pub, NULL, NULL, 0};
+    assert_int_equal(egov_gateway_client_register(db, &c, &field), EGOV_EC_NONE);
+    assert_int_equal(egov_authz_grant_add(db, NULL, A_RSA_CLIENT, A_SVC, "MOI", "GET",
+                                          "/persons/*", NULL, NULL, gid, &field),
+                     EGOV_EC_NONE);
+    struct egov_sigkey *keys[2] = {kv, kp};
+    struct egov_test_response r;
+    struct signed_req s;
+    char id[64];
+    for (int i = 0; i < 2; i++) {
+        sign_call(&s, keys[i], RSA_CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL,
+                  new_msgid(id), NULL, NULL, 0, false);
+        assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+        if (r.status != 200)
+            fprintf(stderr, "%s: %s\n", egov_sigkey_alg_name(egov_sigkey_alg(keys[i])), r.body);
+        assert_int_equal(r.status, 200);
+        egov_test_response_free(&r);
+        sign_call(&s, keys[i], RSA_CLIENT, "GET", "/r1/" SVC "/persons/" PERSON, NULL,
+                  new_msgid(id), NULL, NULL, 0, true);
+        assert_true(egov_test_http(&gw, "GET", s.path, s.list, NULL, 0, &r));
+        expect_error(&r, 401, "Client.InvalidSignatureValue");
+        egov_test_response_free(&r);
+    }
+    egov_free(pub);
+    egov_wipe(priv, strlen(priv));
+    egov_free(priv);
+    egov_sigkey_free(kp);
+    egov_sigkey_free(kv);
 }
 
 /* Rows of @p st with text parameter @p arg (a COUNT query). */
@@ -1276,6 +1324,7 @@ int main(void)
         cmocka_unit_test(test_admin_api_and_pages),
         cmocka_unit_test(test_access_page_renders),
         cmocka_unit_test(test_retries_idempotent_only),
+        cmocka_unit_test(test_rsa_consumer),
         cmocka_unit_test(test_durable_audit_and_cluster_replay),
         cmocka_unit_test(test_audit_chain),
     };

@@ -9,6 +9,10 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
 #include "gateway/gw_int.h"
 
 static void test_service_ids(void **state)
@@ -101,7 +105,7 @@ static void test_keys(void **state)
         assert_non_null(k2);
         assert_false(egov_sigkey_is_private(p));
         assert_int_equal(egov_sigkey_alg(p), algs[a]);
-        uint8_t sig[64];
+        uint8_t sig[EGOV_SIGKEY_MAX_SIG];
         size_t sl = 0;
         assert_true(egov_sigkey_sign(k2, "hello", 5, sig, &sl));
         assert_int_equal(sl, 64);
@@ -117,6 +121,91 @@ static void test_keys(void **state)
         egov_sigkey_free(k);
     }
     assert_null(egov_sigkey_from_pem("garbage", 7));
+}
+
+/*
+ * RSA keys: rsa-pss-sha512 with RFC 9421's parameters (MGF1 SHA-512, a
+ * 64-byte salt) and rsa-v1_5-sha256, checked against signatures OpenSSL
+ * makes with those parameters spelled out; other parameters, other
+ * algorithms and short keys are refused.
+ */
+static void test_rsa_keys(void **state)
+{
+    (void)state;
+    static const char msg[] = "\"@method\": GET\n\"@path\": /r1/x";
+    struct egov_sigkey *k = egov_sigkey_generate(EGOV_SIGKEY_RSA_V15_SHA256);
+    assert_non_null(k);
+    assert_int_equal(egov_sigkey_alg(k), EGOV_SIGKEY_RSA_V15_SHA256);
+    char *pub = egov_sigkey_public_pem(k), *priv = egov_sigkey_private_pem(k);
+    struct egov_sigkey *p = egov_sigkey_from_pem(pub, strlen(pub));
+    assert_non_null(p);
+    assert_int_equal(egov_sigkey_alg(p), EGOV_SIGKEY_RSA_PSS_SHA512);
+    assert_true(egov_sigkey_alg_fits(p, EGOV_SIGKEY_RSA_V15_SHA256));
+    assert_false(egov_sigkey_alg_fits(p, EGOV_SIGKEY_ES256));
+    assert_string_equal(egov_sigkey_alg_name(EGOV_SIGKEY_RSA_PSS_SHA512), "rsa-pss-sha512");
+    assert_int_equal(egov_sigkey_alg_parse("rsa-v1_5-sha256"), EGOV_SIGKEY_RSA_V15_SHA256);
+
+    /* our signatures, both algorithms, checked by ours and not across */
+    uint8_t sig[EGOV_SIGKEY_MAX_SIG];
+    size_t sl = 0;
+    assert_true(egov_sigkey_sign_alg(k, EGOV_SIGKEY_RSA_PSS_SHA512, msg, strlen(msg), sig, &sl));
+    assert_int_equal(sl, 256);
+    assert_true(egov_sigkey_verify_alg(p, EGOV_SIGKEY_RSA_PSS_SHA512, msg, strlen(msg), sig, sl));
+    assert_false(egov_sigkey_verify_alg(p, EGOV_SIGKEY_RSA_V15_SHA256, msg, strlen(msg), sig, sl));
+    assert_false(egov_sigkey_verify_alg(p, EGOV_SIGKEY_ES256, msg, strlen(msg), sig, sl));
+    assert_false(egov_sigkey_verify_alg(p, EGOV_SIGKEY_RSA_PSS_SHA512, msg, strlen(msg), sig, 64));
+    assert_true(egov_sigkey_sign(k, msg, strlen(msg), sig, &sl)); /* the key's own: v1_5 */
+    assert_true(egov_sigkey_verify_alg(p, EGOV_SIGKEY_RSA_V15_SHA256, msg, strlen(msg), sig, sl));
+    sig[100] ^= 4;
+    assert_false(egov_sigkey_verify_alg(p, EGOV_SIGKEY_RSA_V15_SHA256, msg, strlen(msg), sig, sl));
+
+    /* made by OpenSSL directly with the parameters RFC 9421 names */
+    BIO *b = BIO_new_mem_buf(priv, (int)strlen(priv));
+    EVP_PKEY *pk = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    BIO_free(b);
+    assert_non_null(pk);
+    for (int salt = 64; salt >= 32; salt -= 32) {
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        EVP_PKEY_CTX *pc = NULL;
+        assert_int_equal(EVP_DigestSignInit(ctx, &pc, EVP_sha512(), NULL, pk), 1);
+        assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING), 1);
+        assert_int_equal(EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_sha512()), 1);
+        assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, salt), 1);
+        sl = sizeof sig;
+        assert_int_equal(EVP_DigestSign(ctx, sig, &sl, (const unsigned char *)msg, strlen(msg)),
+                         1);
+        EVP_MD_CTX_free(ctx);
+        /* a salt other than 64 bytes is not rsa-pss-sha512 */
+        assert_int_equal(
+            egov_sigkey_verify_alg(p, EGOV_SIGKEY_RSA_PSS_SHA512, msg, strlen(msg), sig, sl),
+            salt == 64);
+    }
+    {
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pk), 1);
+        sl = sizeof sig;
+        assert_int_equal(EVP_DigestSign(ctx, sig, &sl, (const unsigned char *)msg, strlen(msg)),
+                         1);
+        EVP_MD_CTX_free(ctx);
+        assert_true(
+            egov_sigkey_verify_alg(p, EGOV_SIGKEY_RSA_V15_SHA256, msg, strlen(msg), sig, sl));
+    }
+    EVP_PKEY_free(pk);
+    /* RSA under 2048 bits is no signing key */
+    EVP_PKEY *small = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+    assert_non_null(small);
+    b = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PUBKEY(b, small), 1);
+    char *data = NULL;
+    long n = BIO_get_mem_data(b, &data);
+    assert_null(egov_sigkey_from_pem(data, (size_t)n));
+    BIO_free(b);
+    EVP_PKEY_free(small);
+    egov_free(pub);
+    egov_wipe(priv, strlen(priv));
+    egov_free(priv);
+    egov_sigkey_free(p);
+    egov_sigkey_free(k);
 }
 
 static void test_sig_input(void **state)
@@ -144,7 +233,7 @@ static void test_sig_input(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(gw_sig_input_parse(bad[i], &in, a, why, sizeof why));
-    uint8_t sig[128];
+    uint8_t sig[EGOV_SIGKEY_MAX_SIG];
     assert_int_equal(gw_signature_decode("sig1=:AAECAw==:", sig), 4);
     assert_int_equal(sig[3], 3);
     assert_int_equal(gw_signature_decode("sig1=:AAECAw=:", sig), -1);
@@ -162,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_service_ids),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_rsa_keys),
         cmocka_unit_test(test_sig_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
