@@ -14,7 +14,12 @@
 #         rotated one it got back; a reused token would revoke its family)
 # Prints requests/s, p50, p99, requests per CPU-second of the node (grants
 # per core, measured from the node's own CPU time so that wrk and other load
-# on the machine do not count) and its RSS.
+# on the machine do not count) and its RSS.  As a reference for the
+# signatures every grant makes, `openssl speed` measures RSA-2048 (two and
+# three primes) and ECDSA P-256 signatures per second on one core in the same
+# run; from them follows the most a core could do if a grant cost nothing
+# but its signatures (a refresh grant signs its access token ES256 and its
+# ID token with the client's algorithm).
 #
 # Environment: DURATION (default 10s), THREADS (wrk threads, default 2),
 # CONNS (default 32), EGOV_BIN (default build/egov), PORT (default 18280),
@@ -90,7 +95,7 @@ sqlite3 "$work/bench.db" <"$work/seed.sql"
 echo "seeded $(sqlite3 "$work/bench.db" 'SELECT COUNT(*) FROM account_session WHERE revoked_at IS NULL') live sessions and $(sqlite3 "$work/bench.db" 'SELECT COUNT(*) FROM oidc_refresh WHERE used_at IS NULL') live refresh tokens"
 
 # --- the node ---------------------------------------------------------------------
-EGOV_LOG_REQUESTS=false EGOV_LOG_LEVEL=error EGOV_HTTP_THREADS=$NODE_THREADS \
+EGOV_LOG_REQUESTS=false EGOV_LOG_LEVEL=info EGOV_HTTP_THREADS=$NODE_THREADS \
   "$EGOV_BIN" serve --listen "127.0.0.1:$PORT" --db "$db" >"$work/egov.out" 2>"$work/egov.err" &
 egov_pid=$!
 for _ in $(seq 100); do
@@ -101,6 +106,15 @@ curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { cat "$work/egov.err";
 cores=$(nproc)
 sleep 1
 rss_idle=$(rss_kb "$egov_pid")
+
+# --- reference: signatures per second of one core (openssl speed) ------------------
+rsa2=nan rsa3=nan ec=nan
+if command -v openssl >/dev/null 2>&1; then
+  speed() { openssl speed -seconds 2 -mr "$@" 2>/dev/null | awk -F: '/^\+F[24]:/ {printf "%.0f", $4; exit}'; }
+  rsa2=$(speed rsa2048); rsa3=$(speed -primes 3 rsa2048); ec=$(speed ecdsap256)
+fi
+# the form of the node's RS256 key, from its log line when it made the key
+rsa_primes=$(grep -o 'a modulus of [0-9] primes' "$work/egov.err" | head -1 | awk '{print $4}')
 
 # a check that both grants work before timing them
 curl -fsS -H "Authorization: Basic $basic" -d grant_type=client_credentials \
@@ -213,6 +227,14 @@ row "GET /healthz" "$h_rps" "$h_p50" "$h_p99" "$h_cpu"
 row "token client_credentials" "$c_rps" "$c_p50" "$c_p99" "$c_cpu"
 row "token refresh_token (RS256 ID token)" "$r_rps" "$r_p50" "$r_p99" "$r_cpu"
 row "token refresh_token (ES256 ID token)" "$e_rps" "$e_p50" "$e_p99" "$e_cpu"
+echo
+echo "reference, one core (openssl speed): RSA-2048 signatures/s ${rsa2:-nan} (two primes), ${rsa3:-nan} (three primes);"
+echo "  ECDSA P-256 signatures/s ${ec:-nan}; the node's RS256 key has ${rsa_primes:-?} primes"
+awk -v r2="$rsa2" -v r3="$rsa3" -v ec="$ec" -v p="${rsa_primes:-2}" 'BEGIN {
+  r = (p == 3) ? r3 : r2
+  if (r > 0 && ec > 0)
+    printf "  a core signing and doing nothing else: %.0f refresh grants/s (RS256 ID token), %.0f (ES256)\n",
+      1 / (1 / r + 1 / ec), ec / 2 }'
 printf '\negov RSS with %s live sessions and %s live grants: idle %.1f MB, after the run %.1f MB\n' \
   "$SESSIONS" "$SESSIONS" "$(awk -v k="$rss_idle" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss_end" 'BEGIN {print k / 1024}')"
 echo "(per_node_cpu_s: requests per CPU-second the egov process itself used, i.e. per core fully"
