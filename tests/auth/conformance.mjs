@@ -233,6 +233,28 @@ check(uicEmail.email === EMAIL && uicEmail.phone_number === undefined && uicEmai
 check(meta.claims_supported.includes('email_verified') && meta.claims_supported.includes('phone_number'),
   'discovery lists the e-mail and phone claims');
 
+// the person confirms the phone number on the account page (code through the development mailbox):
+// phone_number_verified becomes true in the claims of the next authorisation
+await page.goto(`${base}/account`);
+await page.fill('#phone-number', '+886 912 345 678');
+await Promise.all([page.waitForNavigation(), page.click('form[action="/account/phone"] button[type="submit"]')]);
+let smsCode = null, box = '';
+const afterSend = (await page.textContent('main')).slice(0, 300);
+for (let i = 0; i < 50 && smsCode === null; i++) {
+  box = await (await page.request.get(`${base}/dev/mailbox`, { headers: { accept: 'text/html' } })).text();
+  const m = box.match(/<span class="mailbox__to">\+886912345678<\/span>[\s\S]*?<pre class="mailbox__body">[^<]*?(\d{6})/);
+  if (m) smsCode = m[1]; else await new Promise((r) => setTimeout(r, 100));
+}
+check(smsCode !== null, 'a verification code for the phone number reaches the development mailbox',
+  `${afterSend} | ${box.slice(0, 800)}`);
+await page.fill('#phone-code', smsCode ?? '000000');
+await Promise.all([page.waitForNavigation(), page.click('form[action="/account/phone/confirm"] button[type="submit"]')]);
+const fv = await codeFlow(confBasic, { scope: 'openid phone' });
+const tv = await exchange(confBasic, fv);
+const uiv = await client.fetchUserInfo(confBasic, tv.access_token, tv.claims().sub);
+check(uiv.phone_number === PHONE && uiv.phone_number_verified === true && tv.claims().phone_number_verified === true,
+  'after confirmation: phone_number_verified is true in userinfo and the ID token', JSON.stringify(uiv));
+
 // what the directory holds about the person goes out only with its scope
 const dir = await page.request.post(`${base}/api/directory/persons`, { data: {
   id_number: NATIONAL_ID, name: NAME, birth_date: '1990-05-17', address: '臺北市中正區重慶南路一段122號' } });

@@ -25,7 +25,7 @@ run_on() {
   local db=$1 label=$2
   local log="$work/serve-$label.log"
   mkdir -p "$work/var-$label"
-  EGOV_PATHS_VAR="$work/var-$label" EGOV_HTTP_COOKIE_SECURE=false \
+  EGOV_PATHS_VAR="$work/var-$label" EGOV_HTTP_COOKIE_SECURE=false EGOV_ACCOUNT_DEV_MAILBOX=true \
     egov_serve_start s "$log" --db "$db" || return 1
   local url=$s_url
   echo "# $label: egov at $url"
