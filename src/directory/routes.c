@@ -48,15 +48,104 @@ static enum egov_db_qs find_agency(struct egov_db *db, const char *key,
     return egov_directory_agency_by_oid(db, key, out);
 }
 
-/* Looks up the {key} agency or answers 404/500; false if it answered. */
-static bool agency_param(struct egov_req *req, struct egov_directory_agency *a)
+/*
+ * Looks up the agency @p key names (id, code or OID) or answers 404/500
+ * naming @p field; false if it answered.
+ */
+static bool agency_named(struct egov_req *req, const char *key, const char *field,
+                         struct egov_directory_agency *a)
 {
-    enum egov_db_qs qs = find_agency(egov_req_db(req), egov_req_param(req, "key"), a);
+    enum egov_db_qs qs = find_agency(egov_req_db(req), key, a);
     if (qs <= 0) {
-        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : egov_db_qs_ec(qs), "key");
+        reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : egov_db_qs_ec(qs), field);
         return false;
     }
     return true;
+}
+
+/* Looks up the {key} agency or answers 404/500; false if it answered. */
+static bool agency_param(struct egov_req *req, struct egov_directory_agency *a)
+{
+    return agency_named(req, egov_req_param(req, "key"), "key", a);
+}
+
+/*
+ * The optional agency named by the query argument @p arg: @p *id is its id,
+ * or NULL when the argument is absent or empty.  False if it answered 404/500.
+ */
+static bool agency_query(struct egov_req *req, const char *arg, struct egov_directory_agency *a,
+                         const char **id)
+{
+    const char *key = egov_req_query(req, arg);
+    *id = NULL;
+    if (key == NULL || key[0] == '\0')
+        return true;
+    if (!agency_named(req, key, arg, a))
+        return false;
+    *id = a->id;
+    return true;
+}
+
+/*
+ * The start of every JSON change: the actor, the body by @p spec, then
+ * the actor's permission for @p action (when set; on no agency in
+ * particular) and the {key} agency (when @p a is set).  False if it answered.
+ */
+static bool change_start(struct egov_req *req, struct egov_json_spec *spec, const char *action,
+                         struct egov_oid_actor *actor, struct egov_directory_agency *a)
+{
+    if (!egov_oid_actor_from_request(req, actor) || egov_req_parse_json(req, spec) == NULL)
+        return false;
+    if (action != NULL) {
+        enum egov_ec ec = dir_authorize(egov_req_db(req), actor, action, "");
+        if (ec != EGOV_EC_NONE) {
+            reply_ec(req, ec, NULL);
+            return false;
+        }
+    }
+    return a == NULL || agency_param(req, a);
+}
+
+/*
+ * The end of every create: the problem naming @p field, or 201 with the
+ * new record as @p read_back finds it by @p key (500 if it cannot) and,
+ * when @p location is set, a Location header.
+ */
+static void reply_created(struct egov_req *req, enum egov_ec ec, const char *field,
+                          json_t *(*read_back)(struct egov_db *db, const char *key),
+                          const char *key, const char *location)
+{
+    if (ec != EGOV_EC_NONE) {
+        reply_ec(req, ec, field);
+        return;
+    }
+    json_t *o = read_back(egov_req_db(req), key);
+    if (o == NULL) {
+        reply_ec(req, EGOV_EC_DB_HARD_ERROR, NULL);
+        return;
+    }
+    if (location != NULL)
+        egov_reply_header(req, "Location", location);
+    egov_reply_json(req, 201, o);
+}
+
+static json_t *agency_by_id(struct egov_db *db, const char *id)
+{
+    struct egov_directory_agency a;
+    return egov_directory_agency_get(db, id, &a) > 0 ? egov_directory_agency_to_json(&a) : NULL;
+}
+
+static json_t *person_by_id(struct egov_db *db, const char *id)
+{
+    struct egov_directory_person p;
+    return egov_directory_person_get(db, id, &p) > 0 ? egov_directory_person_to_json(&p) : NULL;
+}
+
+static json_t *business_by_ban(struct egov_db *db, const char *ban)
+{
+    struct egov_directory_business b;
+    return egov_directory_business_by_ban(db, ban, &b) > 0 ? egov_directory_business_to_json(&b)
+                                                           : NULL;
 }
 
 static const char *field_of(enum egov_ec ec)
@@ -141,7 +230,6 @@ static json_t *agency_view(struct egov_req *req, const struct egov_directory_age
 static void handle_agencies(struct egov_req *req)
 {
     const char *q = egov_req_query(req, "q");
-    const char *parent = egov_req_query(req, "parent");
     json_t *list = NULL;
     enum egov_ec ec;
     if (q != NULL && q[0] != '\0') {
@@ -154,16 +242,9 @@ static void handle_agencies(struct egov_req *req)
         }
     } else {
         struct egov_directory_agency a;
-        const char *pid = NULL;
-        if (parent != NULL && parent[0] != '\0') {
-            enum egov_db_qs qs = find_agency(egov_req_db(req), parent, &a);
-            if (qs <= 0) {
-                reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : egov_db_qs_ec(qs),
-                         "parent");
-                return;
-            }
-            pid = a.id;
-        }
+        const char *pid;
+        if (!agency_query(req, "parent", &a, &pid))
+            return;
         ec = egov_directory_agency_children(egov_req_db(req), pid, &list);
         if (ec != EGOV_EC_NONE) {
             reply_ec(req, ec, NULL);
@@ -188,9 +269,7 @@ static void handle_agency_create(struct egov_req *req)
         EGOV_JSON_SPEC_END,
     };
     struct egov_oid_actor actor;
-    if (!egov_oid_actor_from_request(req, &actor))
-        return;
-    if (egov_req_parse_json(req, spec) == NULL)
+    if (!change_start(req, spec, NULL, &actor, NULL))
         return;
     struct egov_directory_agency in;
     memset(&in, 0, sizeof(in));
@@ -201,21 +280,11 @@ static void handle_agency_create(struct egov_req *req)
     egov_utf8_copy(in.address, sizeof(in.address), address);
     egov_utf8_copy(in.phone, sizeof(in.phone), phone);
     egov_utf8_copy(in.dn, sizeof(in.dn), dn);
-    char id[37];
+    char id[37] = "";
     enum egov_ec ec = egov_directory_agency_create(egov_req_db(req), &actor, &in, id);
-    if (ec != EGOV_EC_NONE) {
-        reply_ec(req, ec, field_of(ec));
-        return;
-    }
-    struct egov_directory_agency a;
-    if (egov_directory_agency_get(egov_req_db(req), id, &a) <= 0) {
-        reply_ec(req, EGOV_EC_DB_HARD_ERROR, NULL);
-        return;
-    }
     char loc[80];
     snprintf(loc, sizeof(loc), "/api/directory/agencies/%s", id);
-    egov_reply_header(req, "Location", loc);
-    egov_reply_json(req, 201, egov_directory_agency_to_json(&a));
+    reply_created(req, ec, field_of(ec), agency_by_id, id, loc);
 }
 
 static void handle_agency_get(struct egov_req *req)
@@ -245,11 +314,7 @@ static void handle_agency_update(struct egov_req *req)
     };
     struct egov_oid_actor actor;
     struct egov_directory_agency a;
-    if (!egov_oid_actor_from_request(req, &actor))
-        return;
-    if (egov_req_parse_json(req, spec) == NULL)
-        return;
-    if (!agency_param(req, &a))
+    if (!change_start(req, spec, NULL, &actor, &a))
         return;
     enum egov_ec ec = egov_directory_agency_update(egov_req_db(req), &actor, a.id, name, code,
                                                    address, phone, date);
@@ -263,13 +328,34 @@ static void handle_agency_update(struct egov_req *req)
     handle_agency_get(req);
 }
 
-static void handle_agency_children(struct egov_req *req)
+/*
+ * The lists of one agency answered as {"agency_id": ..., "items": [...]},
+ * each by the route named here.
+ */
+static const struct agency_list {
+    const char *route;
+    enum egov_ec (*list)(struct egov_db *db, const char *agency_id, json_t **out);
+} agency_lists[] = {
+    {"dir-agency-children", egov_directory_agency_children},
+    {"dir-units", egov_directory_unit_list},
+};
+
+/* GET of one of agency_lists, chosen by the route's name. */
+static void handle_agency_list(struct egov_req *req)
 {
+    const struct agency_list *l = NULL;
     struct egov_directory_agency a;
     json_t *list = NULL;
+    for (size_t i = 0; l == NULL && i < sizeof agency_lists / sizeof agency_lists[0]; i++)
+        if (strcmp(req->route->name, agency_lists[i].route) == 0)
+            l = &agency_lists[i];
+    if (l == NULL) {
+        reply_ec(req, EGOV_EC_GENERIC_INTERNAL, NULL);
+        return;
+    }
     if (!agency_param(req, &a))
         return;
-    enum egov_ec ec = egov_directory_agency_children(egov_req_db(req), a.id, &list);
+    enum egov_ec ec = l->list(egov_req_db(req), a.id, &list);
     if (ec != EGOV_EC_NONE) {
         reply_ec(req, ec, NULL);
         return;
@@ -281,20 +367,6 @@ static void handle_agency_children(struct egov_req *req)
 /* Units and staff                                                     */
 /* ------------------------------------------------------------------ */
 
-static void handle_units(struct egov_req *req)
-{
-    struct egov_directory_agency a;
-    json_t *list = NULL;
-    if (!agency_param(req, &a))
-        return;
-    enum egov_ec ec = egov_directory_unit_list(egov_req_db(req), a.id, &list);
-    if (ec != EGOV_EC_NONE) {
-        reply_ec(req, ec, NULL);
-        return;
-    }
-    egov_reply_json(req, 200, json_pack("{s:s, s:o}", "agency_id", a.id, "items", list));
-}
-
 static void handle_unit_create(struct egov_req *req)
 {
     const char *name = NULL, *parent = NULL;
@@ -305,9 +377,7 @@ static void handle_unit_create(struct egov_req *req)
     };
     struct egov_oid_actor actor;
     struct egov_directory_agency a;
-    if (!egov_oid_actor_from_request(req, &actor))
-        return;
-    if (egov_req_parse_json(req, spec) == NULL || !agency_param(req, &a))
+    if (!change_start(req, spec, NULL, &actor, &a))
         return;
     char id[37];
     enum egov_ec ec = egov_directory_unit_create(egov_req_db(req), &actor, a.id, parent, name, id);
@@ -352,9 +422,7 @@ static void handle_staff_add(struct egov_req *req)
     };
     struct egov_oid_actor actor;
     struct egov_directory_agency a;
-    if (!egov_oid_actor_from_request(req, &actor))
-        return;
-    if (egov_req_parse_json(req, spec) == NULL || !agency_param(req, &a))
+    if (!change_start(req, spec, NULL, &actor, &a))
         return;
     char id[37];
     enum egov_ec ec =
@@ -415,17 +483,10 @@ static void handle_staff_of(struct egov_req *req)
 
 static void handle_ldif(struct egov_req *req)
 {
-    const char *root = egov_req_query(req, "root");
     struct egov_directory_agency a;
-    const char *root_id = NULL;
-    if (root != NULL && root[0] != '\0') {
-        enum egov_db_qs qs = find_agency(egov_req_db(req), root, &a);
-        if (qs <= 0) {
-            reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : egov_db_qs_ec(qs), "root");
-            return;
-        }
-        root_id = a.id;
-    }
+    const char *root_id;
+    if (!agency_query(req, "root", &a, &root_id))
+        return;
     struct egov_buf out;
     egov_buf_init(&out);
     enum egov_ec ec = egov_directory_export_ldif(egov_req_db(req), root_id, &out);
@@ -458,15 +519,8 @@ static void handle_person_add(struct egov_req *req)
         EGOV_JSON_SPEC_END,
     };
     struct egov_oid_actor actor;
-    if (!egov_oid_actor_from_request(req, &actor))
+    if (!change_start(req, spec, "directory.person.write", &actor, NULL))
         return;
-    if (egov_req_parse_json(req, spec) == NULL)
-        return;
-    enum egov_ec ec = dir_authorize(egov_req_db(req), &actor, "directory.person.write", "");
-    if (ec != EGOV_EC_NONE) {
-        reply_ec(req, ec, NULL);
-        return;
-    }
     struct egov_directory_person p;
     memset(&p, 0, sizeof(p));
     egov_utf8_copy(p.id_number, sizeof(p.id_number), number);
@@ -476,17 +530,9 @@ static void handle_person_add(struct egov_req *req)
     egov_utf8_copy(p.birth_date, sizeof(p.birth_date), birth);
     egov_utf8_copy(p.address, sizeof(p.address), address);
     char id[37];
-    ec = egov_directory_person_add(egov_req_db(req), &p, id);
-    if (ec != EGOV_EC_NONE) {
-        reply_ec(req, ec, ec == EGOV_EC_DIRECTORY_EXISTS ? "id_number" : field_of(ec));
-        return;
-    }
-    struct egov_directory_person got;
-    if (egov_directory_person_get(egov_req_db(req), id, &got) <= 0) {
-        reply_ec(req, EGOV_EC_DB_HARD_ERROR, NULL);
-        return;
-    }
-    egov_reply_json(req, 201, egov_directory_person_to_json(&got));
+    enum egov_ec ec = egov_directory_person_add(egov_req_db(req), &p, id);
+    reply_created(req, ec, ec == EGOV_EC_DIRECTORY_EXISTS ? "id_number" : field_of(ec),
+                  person_by_id, id, NULL);
 }
 
 static void handle_person_get(struct egov_req *req)
@@ -528,15 +574,8 @@ static void handle_business_add(struct egov_req *req)
         EGOV_JSON_SPEC_END,
     };
     struct egov_oid_actor actor;
-    if (!egov_oid_actor_from_request(req, &actor))
+    if (!change_start(req, spec, "directory.business.write", &actor, NULL))
         return;
-    if (egov_req_parse_json(req, spec) == NULL)
-        return;
-    enum egov_ec ec = dir_authorize(egov_req_db(req), &actor, "directory.business.write", "");
-    if (ec != EGOV_EC_NONE) {
-        reply_ec(req, ec, NULL);
-        return;
-    }
     struct egov_directory_business b;
     memset(&b, 0, sizeof(b));
     egov_utf8_copy(b.ban, sizeof(b.ban), ban);
@@ -545,20 +584,12 @@ static void handle_business_add(struct egov_req *req)
     egov_utf8_copy(b.address, sizeof(b.address), address);
     egov_utf8_copy(b.status, sizeof(b.status), status);
     char id[37];
-    ec = egov_directory_business_add(egov_req_db(req), &b, id);
-    if (ec != EGOV_EC_NONE) {
-        reply_ec(req, ec,
-                 ec == EGOV_EC_DIRECTORY_EXISTS              ? "ban"
-                 : ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED ? "status"
-                                                             : field_of(ec));
-        return;
-    }
-    struct egov_directory_business got;
-    if (egov_directory_business_by_ban(egov_req_db(req), ban, &got) <= 0) {
-        reply_ec(req, EGOV_EC_DB_HARD_ERROR, NULL);
-        return;
-    }
-    egov_reply_json(req, 201, egov_directory_business_to_json(&got));
+    enum egov_ec ec = egov_directory_business_add(egov_req_db(req), &b, id);
+    reply_created(req, ec,
+                  ec == EGOV_EC_DIRECTORY_EXISTS              ? "ban"
+                  : ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED ? "status"
+                                                              : field_of(ec),
+                  business_by_ban, ban, NULL);
 }
 
 static void handle_business_get(struct egov_req *req)
@@ -664,7 +695,6 @@ static void handle_page_tree(struct egov_req *req)
 {
     struct egov_db *db = egov_req_db(req);
     const char *q = egov_req_query(req, "q");
-    const char *parent = egov_req_query(req, "parent");
     json_t *data = json_object(), *list = NULL;
     enum egov_ec ec;
     if (data == NULL) {
@@ -685,17 +715,13 @@ static void handle_page_tree(struct egov_req *req)
             list = json_array();
         }
     } else {
-        const char *pid = NULL;
+        const char *pid;
         struct egov_directory_agency a;
-        if (parent != NULL && parent[0] != '\0') {
-            enum egov_db_qs qs = find_agency(db, parent, &a);
-            if (qs <= 0) {
-                json_decref(data);
-                reply_ec(req, qs == 0 ? EGOV_EC_DIRECTORY_AGENCY_NOT_FOUND : egov_db_qs_ec(qs),
-                         "parent");
-                return;
-            }
-            pid = a.id;
+        if (!agency_query(req, "parent", &a, &pid)) {
+            json_decref(data);
+            return;
+        }
+        if (pid != NULL) {
             json_t *path = NULL;
             if (egov_directory_agency_path(db, a.id, &path) == EGOV_EC_NONE)
                 json_object_set_new(data, "path", path);
@@ -753,13 +779,20 @@ static void back_to_agency(struct egov_req *req, const char *id)
         egov_reply_redirect(req, loc);
 }
 
+/* The start of every agency form: its CSRF token, the actor, the {key} agency. */
+static bool form_start(struct egov_req *req, struct egov_oid_actor *actor,
+                       struct egov_directory_agency *a)
+{
+    return egov_oid_csrf_check(req, req->form) && egov_oid_actor_from_request(req, actor) &&
+           agency_param(req, a);
+}
+
 /* POST /directory/agencies/{key}/edit: rename or change code, address, phone. */
 static void handle_form_edit(struct egov_req *req)
 {
     struct egov_oid_actor actor;
     struct egov_directory_agency a;
-    if (!egov_oid_csrf_check(req, req->form) || !egov_oid_actor_from_request(req, &actor) ||
-        !agency_param(req, &a))
+    if (!form_start(req, &actor, &a))
         return;
     const char *date = form_field(req, "effective_date");
     const char *code = egov_json_get_str(req->form, "code", NULL);
@@ -780,8 +813,7 @@ static void handle_form_unit(struct egov_req *req)
 {
     struct egov_oid_actor actor;
     struct egov_directory_agency a;
-    if (!egov_oid_csrf_check(req, req->form) || !egov_oid_actor_from_request(req, &actor) ||
-        !agency_param(req, &a))
+    if (!form_start(req, &actor, &a))
         return;
     char id[37];
     const char *name = form_field(req, "name");
@@ -801,9 +833,9 @@ static const struct egov_route routes[] = {
     {EGOV_M_GET, "/api/directory/agencies/{key}", handle_agency_get, 0, 0, "dir-agency"},
     {EGOV_M_PATCH, "/api/directory/agencies/{key}", handle_agency_update, 8192,
      EGOV_ROUTE_JSON_BODY, "dir-agency-update"},
-    {EGOV_M_GET, "/api/directory/agencies/{key}/children", handle_agency_children, 0, 0,
+    {EGOV_M_GET, "/api/directory/agencies/{key}/children", handle_agency_list, 0, 0,
      "dir-agency-children"},
-    {EGOV_M_GET, "/api/directory/agencies/{key}/units", handle_units, 0, 0, "dir-units"},
+    {EGOV_M_GET, "/api/directory/agencies/{key}/units", handle_agency_list, 0, 0, "dir-units"},
     {EGOV_M_POST, "/api/directory/agencies/{key}/units", handle_unit_create, 4096,
      EGOV_ROUTE_JSON_BODY, "dir-unit-create"},
     {EGOV_M_GET, "/api/directory/agencies/{key}/staff", handle_staff, 0, 0, "dir-staff"},
