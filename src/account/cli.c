@@ -23,7 +23,8 @@ static void usage(FILE *out)
           "  contacts given here are recorded as not yet verified.  Prints the account as\n"
           "  JSON.\n"
           "       egov account show --national-id ID\n"
-          "  Prints the account as JSON (state, second factor, lockout).\n"
+          "  Prints the account as JSON (state, contacts and whether each is verified,\n"
+          "  second factor, lockout).\n"
           "       egov account unlock --national-id ID\n"
           "  Ends a lockout after failed sign-ins (help desk); audited.\n",
           out);
@@ -165,7 +166,8 @@ done:
 static const struct egov_db_stmt st_show = {
     "account_cli_show",
     "SELECT id, principal_id, national_id, email, name, state, totp_enabled, failed_count,"
-    " locked_until, created_at FROM account WHERE national_id = $1",
+    " locked_until, created_at, phone, phone_verified, email_verified FROM account"
+    " WHERE national_id = $1",
     NULL};
 static const struct egov_db_stmt st_unlock = {
     "account_cli_unlock",
@@ -216,6 +218,15 @@ static enum egov_db_qs show_body(struct egov_db_conn *c, void *cls)
                            egov_db_rows_text(r, 0, 5), "totp", egov_db_rows_int64(r, 0, 6) != 0,
                            "failed_count", (json_int_t)egov_db_rows_int64(r, 0, 7), "locked_until",
                            locked[0] != '\0' ? locked : NULL, "created", created);
+        const char *phone = egov_db_rows_text(r, 0, 10);
+        if (t->out != NULL && phone != NULL && phone[0] != '\0') {
+            json_object_set_new(t->out, "phone", json_string(phone));
+            json_object_set_new(t->out, "phone_verified",
+                                json_boolean(egov_db_rows_int64(r, 0, 11) != 0));
+        }
+        if (t->out != NULL && egov_db_rows_text(r, 0, 3) != NULL)
+            json_object_set_new(t->out, "email_verified",
+                                json_boolean(egov_db_rows_int64(r, 0, 12) != 0));
     }
     egov_db_rows_free(r);
     return qs;
