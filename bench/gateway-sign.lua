@@ -2,12 +2,18 @@
 -- is a fresh X-Road r1 call signed with Ed25519 (RFC 9421) through
 -- OpenSSL's libcrypto via LuaJIT's FFI, with a unique X-Road-Id, as a real
 -- consumer system would send it.
--- Arguments (after --): KEY_FILE CLIENT_ID PATH [ALG [PRESIGN]]
--- ALG is "ed25519" (default) or "ecdsa-p256-sha256" (raw r||s signature).
+-- Arguments (after --): KEY_FILE CLIENT_ID PATH [ALG [PRESIGN [BARRIER_DIR THREADS]]]
+-- ALG is "ed25519" (default), "ecdsa-p256-sha256" (raw r||s signature),
+-- "rsa-v1_5-sha256" or "rsa-pss-sha512" (MGF1 SHA-512, 64-byte salt).
 -- PRESIGN (default 0): each wrk thread signs this many requests in init(),
 -- before the clock starts, and sends those first; signing then happens
 -- outside the measured window, as it does on a real consumer's own
 -- machine.  When they run out, requests are signed as they are sent.
+-- wrk runs each thread's init() in turn and starts a thread as soon as
+-- its init() is done, so with BARRIER_DIR a thread sends nothing until
+-- every one of the THREADS threads has finished signing (a file per
+-- thread in BARRIER_DIR); otherwise the first thread's calls during the
+-- others' signing would count towards a shorter measured time.
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct bio_st BIO;
@@ -29,6 +35,11 @@ ECDSA_SIG *d2i_ECDSA_SIG(ECDSA_SIG **sig, const unsigned char **pp, long len);
 void ECDSA_SIG_get0(const ECDSA_SIG *sig, const BIGNUM **pr, const BIGNUM **ps);
 void ECDSA_SIG_free(ECDSA_SIG *sig);
 int BN_bn2binpad(const BIGNUM *a, unsigned char *to, int tolen);
+typedef struct evp_pkey_ctx_st EVP_PKEY_CTX;
+const EVP_MD *EVP_sha512(void);
+int EVP_PKEY_CTX_set_rsa_padding(EVP_PKEY_CTX *ctx, int pad_mode);
+int EVP_PKEY_CTX_set_rsa_pss_saltlen(EVP_PKEY_CTX *ctx, int saltlen);
+int EVP_PKEY_CTX_set_rsa_mgf1_md(EVP_PKEY_CTX *ctx, const EVP_MD *md);
 ]]
 local C = ffi.load("libcrypto.so.3")
 
@@ -39,13 +50,14 @@ function setup(thread)
 end
 
 local key, ctx, client, path, counter, stamp, alg, ecdsa
-local sig = ffi.new("unsigned char[80]")
+local sig = ffi.new("unsigned char[520]")
+local pctx = ffi.new("EVP_PKEY_CTX *[1]")
 local rs = ffi.new("unsigned char[64]")
 local pp = ffi.new("const unsigned char *[1]")
 local pr = ffi.new("const BIGNUM *[1]")
 local ps = ffi.new("const BIGNUM *[1]")
 local siglen = ffi.new("size_t[1]")
-local b64 = ffi.new("unsigned char[100]")
+local b64 = ffi.new("unsigned char[700]")
 
 function init(args)
   local f = assert(io.open(args[1], "rb"))
@@ -67,6 +79,28 @@ function init(args)
   for i = 1, tonumber(args[5] or "0") do
     presigned[i] = sign_one()
   end
+  barrier = args[6]
+  nthreads = tonumber(args[7] or "1")
+  started = barrier == nil
+  if barrier ~= nil then
+    local f = assert(io.open(barrier .. "/ready-" .. tostring(tid or 0), "w"))
+    f:close()
+  end
+end
+
+function delay()
+  if started then
+    return 0
+  end
+  for t = 1, nthreads do
+    local f = io.open(barrier .. "/ready-" .. t, "r")
+    if f == nil then
+      return 20
+    end
+    f:close()
+  end
+  started = true
+  return 0
 end
 
 function request()
@@ -87,7 +121,18 @@ function sign_one()
   local base = '"@method": GET\n"@path": ' .. path .. '\n"x-road-client": ' .. client ..
                '\n"x-road-id": ' .. id .. '\n"@signature-params": ' .. params
   local n
-  if ecdsa then
+  if alg == "rsa-v1_5-sha256" or alg == "rsa-pss-sha512" then
+    siglen[0] = 520
+    local pss = alg == "rsa-pss-sha512"
+    assert(C.EVP_DigestSignInit(ctx, ffi.cast("void **", pctx), pss and C.EVP_sha512() or C.EVP_sha256(), nil, key) == 1)
+    if pss then
+      assert(C.EVP_PKEY_CTX_set_rsa_padding(pctx[0], 6) == 1) -- RSA_PKCS1_PSS_PADDING
+      assert(C.EVP_PKEY_CTX_set_rsa_mgf1_md(pctx[0], C.EVP_sha512()) == 1)
+      assert(C.EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx[0], 64) == 1)
+    end
+    assert(C.EVP_DigestSign(ctx, sig, siglen, base, #base) == 1)
+    n = C.EVP_EncodeBlock(b64, sig, siglen[0])
+  elseif ecdsa then
     siglen[0] = 80
     assert(C.EVP_DigestSignInit(ctx, nil, C.EVP_sha256(), nil, key) == 1)
     assert(C.EVP_DigestSign(ctx, sig, siglen, base, #base) == 1)
