@@ -242,6 +242,30 @@ json_t *bo_parse_body(struct egov_req *req, enum egov_backoffice_agency agency,
 /** Replies the right problem for a failed transaction status @p qs. */
 void bo_db_problem(struct egov_req *req, enum egov_backoffice_agency agency, enum egov_db_qs qs);
 
+/**
+ * Runs @p body in one transaction (@p write, at most @p retries retries)
+ * on a connection of the request's database.  True when it ran (a status
+ * >= 0); false after answering 503 (no connection) or the database problem.
+ */
+bool bo_run_txn(struct egov_req *req, enum egov_backoffice_agency agency, bool write,
+                unsigned int retries, egov_db_txn_fn body, void *cls);
+/**
+ * A read-only lookup of one record: runs @p body, which leaves a new
+ * object in *@p out (NULL when the record does not exist).  Returns that
+ * object (the caller's), or NULL after answering the database problem or
+ * 404 @p unknown naming @p field.
+ */
+json_t *bo_read_one(struct egov_req *req, enum egov_backoffice_agency agency, egov_db_txn_fn body,
+                    void *cls, json_t **out, enum egov_ec unknown, const char *field);
+/**
+ * Runs the one query @p st with @p params on a connection of the request's
+ * database; *@p rows is its result (the caller frees it).  False after
+ * answering 503 or the database problem.
+ */
+bool bo_query(struct egov_req *req, enum egov_backoffice_agency agency,
+              const struct egov_db_stmt *st, const struct egov_db_param *params,
+              struct egov_db_rows **rows);
+
 /** Text of column @p col (empty string for NULL), copied into the request arena. */
 const char *bo_col(struct egov_req *req, const struct egov_db_rows *r, size_t row, size_t col);
 /** A legacy-coded column decoded to UTF-8 (into the request arena); "" on NULL. */
@@ -266,6 +290,16 @@ json_t *bo_openapi(enum egov_backoffice_agency agency);
 
 /** Handles POST /events for @p agency (receiving agencies). */
 void bo_handle_event(struct egov_req *req, enum egov_backoffice_agency agency);
+
+/**
+ * The back office whose route table holds @p route (a request's route).
+ * False if no back office's table holds it.
+ */
+bool bo_route_agency(const struct egov_route *route, enum egov_backoffice_agency *out);
+/** GET /openapi.json, shared by every back office (found by the request's route). */
+void bo_handle_openapi(struct egov_req *req);
+/** POST /events, shared by the receiving back offices (found by the request's route). */
+void bo_handle_events(struct egov_req *req);
 
 /**
  * The national ID in path parameter @p name, checked; NULL after replying

@@ -74,22 +74,9 @@ static void handle_company(struct egov_req *req)
                    "a business ID (統一編號) has 8 digits with a valid check sum");
         return;
     }
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
-    enum egov_db_qs qs = egov_db_txn(c, false, 5, company_body, &co);
-    egov_db_release(c);
-    if (qs < 0 || co.out == NULL) {
-        json_decref(co.out);
-        if (qs < 0)
-            bo_db_problem(req, A, qs);
-        else
-            bo_problem(req, A, EGOV_EC_BACKOFFICE_RECORD_UNKNOWN, "ban", NULL);
-        return;
-    }
-    bo_reply(req, A, 200, co.out);
+    if (bo_read_one(req, A, company_body, &co, &co.out, EGOV_EC_BACKOFFICE_RECORD_UNKNOWN, "ban") !=
+        NULL)
+        bo_reply(req, A, 200, co.out);
 }
 
 static void handle_person_companies(struct egov_req *req)
@@ -97,19 +84,10 @@ static void handle_person_companies(struct egov_req *req)
     const char *id = bo_id_param(req, A, "id");
     if (id == NULL)
         return;
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
     struct egov_db_rows *r = NULL;
     const struct egov_db_param k[] = {EGOV_DB_PARAM_TEXT(id), EGOV_DB_PARAM_END};
-    enum egov_db_qs qs = egov_db_query(c, &st_person_companies, k, &r);
-    egov_db_release(c);
-    if (qs < 0) {
-        bo_db_problem(req, A, qs);
+    if (!bo_query(req, A, &st_person_companies, k, &r))
         return;
-    }
     json_t *list = json_array();
     for (size_t i = 0; list != NULL && i < egov_db_rows_count(r); i++)
         json_array_append_new(list,
@@ -121,13 +99,8 @@ static void handle_person_companies(struct egov_req *req)
     bo_reply(req, A, 200, json_pack("{s:s, s:o}", "national_id", id, "companies", list));
 }
 
-static void handle_openapi(struct egov_req *req)
-{
-    egov_reply_json(req, 200, bo_openapi(A));
-}
-
 static const struct egov_route routes[] = {
-    {EGOV_M_GET, "/openapi.json", handle_openapi, 0, 0, "openapi"},
+    {EGOV_M_GET, "/openapi.json", bo_handle_openapi, 0, 0, "openapi"},
     {EGOV_M_GET, "/companies/{ban}", handle_company, 0, 0, "company"},
     {EGOV_M_GET, "/persons/{id}/companies", handle_person_companies, 0, 0, "person-companies"},
     EGOV_ROUTE_END,

@@ -213,17 +213,8 @@ void bo_handle_event(struct egov_req *req, enum egov_backoffice_agency agency)
             return;
         }
     }
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, agency, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
+    if (!bo_run_txn(req, agency, true, 10, apply_body, &a))
         return;
-    }
-    enum egov_db_qs qs = egov_db_txn(c, true, 10, apply_body, &a);
-    egov_db_release(c);
-    if (qs < 0) {
-        bo_db_problem(req, agency, qs);
-        return;
-    }
     if (a.duplicate)
         bo_reply(req, agency, 200, json_pack("{s:b, s:b}", "applied", 0, "duplicate", 1));
     else if (a.stale)

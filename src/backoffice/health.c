@@ -61,19 +61,10 @@ static void handle_hospitals(struct egov_req *req)
         memcpy(prefix, city, 5);
         prefix[5] = '\0';
     }
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
     struct egov_db_rows *r = NULL;
     const struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(prefix), EGOV_DB_PARAM_END};
-    enum egov_db_qs qs = egov_db_query(c, &st_hospitals, p, &r);
-    egov_db_release(c);
-    if (qs < 0) {
-        bo_db_problem(req, A, qs);
+    if (!bo_query(req, A, &st_hospitals, p, &r))
         return;
-    }
     json_t *list = json_array();
     for (size_t i = 0; list != NULL && i < egov_db_rows_count(r); i++)
         json_array_append_new(list, hospital_json(req, r, i));
@@ -137,22 +128,9 @@ static void handle_slots(struct egov_req *req)
                    "expected a date as YYYY-MM-DD");
         return;
     }
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
-    enum egov_db_qs qs = egov_db_txn(c, false, 5, slots_body, &s);
-    egov_db_release(c);
-    if (qs < 0 || s.out == NULL) {
-        json_decref(s.out);
-        if (qs < 0)
-            bo_db_problem(req, A, qs);
-        else
-            bo_problem(req, A, EGOV_EC_BACKOFFICE_RECORD_UNKNOWN, "code", NULL);
-        return;
-    }
-    bo_reply(req, A, 200, s.out);
+    if (bo_read_one(req, A, slots_body, &s, &s.out, EGOV_EC_BACKOFFICE_RECORD_UNKNOWN, "code") !=
+        NULL)
+        bo_reply(req, A, 200, s.out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -314,16 +292,8 @@ static enum egov_db_qs book_body(struct egov_db_conn *c, void *cls)
 static void run_booking(struct egov_req *req, struct booking *b, egov_db_txn_fn fn,
                         unsigned int ok_status)
 {
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
-    enum egov_db_qs qs = egov_db_txn(c, true, 20, fn, b);
-    egov_db_release(c);
-    if (qs < 0) {
+    if (!bo_run_txn(req, A, true, 20, fn, b)) {
         json_decref(b->out);
-        bo_db_problem(req, A, qs);
     } else if (b->ec != EGOV_EC_NONE || b->out == NULL) {
         json_decref(b->out);
         bo_problem(req, A, b->ec != EGOV_EC_NONE ? b->ec : EGOV_EC_BACKOFFICE_RECORD_UNKNOWN,
@@ -447,25 +417,15 @@ static void handle_patient_appts(struct egov_req *req)
     bo_reply(req, A, 200, json_pack("{s:s, s:o}", "national_id", id, "appointments", list));
 }
 
-static void handle_openapi(struct egov_req *req)
-{
-    egov_reply_json(req, 200, bo_openapi(A));
-}
-
-static void handle_events(struct egov_req *req)
-{
-    bo_handle_event(req, A);
-}
-
 static const struct egov_route routes[] = {
-    {EGOV_M_GET, "/openapi.json", handle_openapi, 0, 0, "openapi"},
+    {EGOV_M_GET, "/openapi.json", bo_handle_openapi, 0, 0, "openapi"},
     {EGOV_M_GET, "/hospitals", handle_hospitals, 0, 0, "hospitals"},
     {EGOV_M_GET, "/hospitals/{code}/slots", handle_slots, 0, 0, "slots"},
     {EGOV_M_POST, "/appointments", handle_book, 4096, 0, "book"},
     {EGOV_M_GET, "/appointments/{id}", handle_appt, 0, 0, "appointment"},
     {EGOV_M_DELETE, "/appointments/{id}", handle_cancel, 0, 0, "cancel"},
     {EGOV_M_GET, "/patients/{id}/appointments", handle_patient_appts, 0, 0, "patient-appointments"},
-    {EGOV_M_POST, "/events", handle_events, 16384, 0, "events"},
+    {EGOV_M_POST, "/events", bo_handle_events, 16384, 0, "events"},
     EGOV_ROUTE_END,
 };
 

@@ -148,6 +148,10 @@ static enum egov_db_qs transcript_body(struct egov_db_conn *c, void *cls)
         json_array_append(members, person);
         qs = records_of(t->req, c, t->id, person);
         json_decref(person);
+        if (qs == EGOV_DB_NO_ROW) {
+            json_decref(t->out);
+            t->out = NULL;
+        }
         return qs;
     }
     json_decref(person);
@@ -164,6 +168,10 @@ static enum egov_db_qs transcript_body(struct egov_db_conn *c, void *cls)
         }
     }
     egov_db_rows_free(r);
+    if (qs == EGOV_DB_NO_ROW) { /* a member or a record is gone: no transcript */
+        json_decref(t->out);
+        t->out = NULL;
+    }
     return qs;
 }
 
@@ -179,23 +187,9 @@ static void handle_transcript(struct egov_req *req)
         return;
     }
     struct transcript t = {req, id, type == NULL || strcmp(type, "full") == 0, NULL};
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
+    if (bo_read_one(req, A, transcript_body, &t, &t.out, EGOV_EC_BACKOFFICE_PERSON_UNKNOWN, "id") ==
+        NULL)
         return;
-    }
-    enum egov_db_qs qs = egov_db_txn(c, false, 5, transcript_body, &t);
-    egov_db_release(c);
-    if (qs < 0) {
-        json_decref(t.out);
-        bo_db_problem(req, A, qs);
-        return;
-    }
-    if (qs == 0 || t.out == NULL) {
-        json_decref(t.out);
-        bo_problem(req, A, EGOV_EC_BACKOFFICE_PERSON_UNKNOWN, "id", NULL);
-        return;
-    }
     char now[32];
     egov_time_rfc3339(egov_now_us(), now);
     json_object_set_new(t.out, "issued_at", json_string(now));
@@ -543,20 +537,11 @@ static void handle_feed(struct egov_req *req)
                    "limit must be between 1 and 1000");
         return;
     }
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
     struct egov_db_rows *r = NULL;
     const struct egov_db_param p[] = {EGOV_DB_PARAM_INT64(after), EGOV_DB_PARAM_INT64(limit),
                                       EGOV_DB_PARAM_END};
-    enum egov_db_qs qs = egov_db_query(c, &st_feed, p, &r);
-    egov_db_release(c);
-    if (qs < 0) {
-        bo_db_problem(req, A, qs);
+    if (!bo_query(req, A, &st_feed, p, &r))
         return;
-    }
     json_t *events = json_array();
     int64_t next = after;
     for (size_t i = 0; events != NULL && i < egov_db_rows_count(r); i++) {
@@ -575,13 +560,8 @@ static void handle_feed(struct egov_req *req)
     bo_reply(req, A, 200, json_pack("{s:o, s:I}", "events", events, "next", (json_int_t)next));
 }
 
-static void handle_openapi(struct egov_req *req)
-{
-    egov_reply_json(req, 200, bo_openapi(A));
-}
-
 static const struct egov_route routes[] = {
-    {EGOV_M_GET, "/openapi.json", handle_openapi, 0, 0, "openapi"},
+    {EGOV_M_GET, "/openapi.json", bo_handle_openapi, 0, 0, "openapi"},
     {EGOV_M_GET, "/persons/{id}", handle_person, 0, 0, "person"},
     {EGOV_M_GET, "/persons/{id}/transcript", handle_transcript, 0, 0, "transcript"},
     {EGOV_M_POST, "/persons/{id}/address-change", handle_address_change, 8192, 0, "address-change"},

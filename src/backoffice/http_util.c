@@ -141,6 +141,57 @@ void bo_db_problem(struct egov_req *req, enum egov_backoffice_agency agency, enu
                NULL);
 }
 
+bool bo_run_txn(struct egov_req *req, enum egov_backoffice_agency agency, bool write,
+                unsigned int retries, egov_db_txn_fn body, void *cls)
+{
+    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
+    if (c == NULL) {
+        bo_problem(req, agency, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
+        return false;
+    }
+    enum egov_db_qs qs = egov_db_txn(c, write, retries, body, cls);
+    egov_db_release(c);
+    if (qs < 0) {
+        bo_db_problem(req, agency, qs);
+        return false;
+    }
+    return true;
+}
+
+json_t *bo_read_one(struct egov_req *req, enum egov_backoffice_agency agency, egov_db_txn_fn body,
+                    void *cls, json_t **out, enum egov_ec unknown, const char *field)
+{
+    if (!bo_run_txn(req, agency, false, 5, body, cls)) {
+        json_decref(*out);
+        *out = NULL;
+        return NULL;
+    }
+    if (*out == NULL)
+        bo_problem(req, agency, unknown, field, NULL);
+    return *out;
+}
+
+bool bo_query(struct egov_req *req, enum egov_backoffice_agency agency,
+              const struct egov_db_stmt *st, const struct egov_db_param *params,
+              struct egov_db_rows **rows)
+{
+    *rows = NULL;
+    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
+    if (c == NULL) {
+        bo_problem(req, agency, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
+        return false;
+    }
+    enum egov_db_qs qs = egov_db_query(c, st, params, rows);
+    egov_db_release(c);
+    if (qs < 0) {
+        egov_db_rows_free(*rows);
+        *rows = NULL;
+        bo_db_problem(req, agency, qs);
+        return false;
+    }
+    return true;
+}
+
 /* The charset parameter of Content-Type @p ct into @p out ("" if none). */
 static void content_charset(const char *ct, char *out, size_t outlen)
 {

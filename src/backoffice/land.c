@@ -152,21 +152,9 @@ static void handle_parcel(struct egov_req *req)
                    "a parcel number (地號) has 8 digits");
         return;
     }
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
+    if (bo_read_one(req, A, parcel_body, &p, &p.out, EGOV_EC_BACKOFFICE_RECORD_UNKNOWN, "number") ==
+        NULL)
         return;
-    }
-    enum egov_db_qs qs = egov_db_txn(c, false, 5, parcel_body, &p);
-    egov_db_release(c);
-    if (qs < 0 || p.out == NULL) {
-        json_decref(p.out);
-        if (qs < 0)
-            bo_db_problem(req, A, qs);
-        else
-            bo_problem(req, A, EGOV_EC_BACKOFFICE_RECORD_UNKNOWN, "number", NULL);
-        return;
-    }
     char now[32];
     egov_time_rfc3339(egov_now_us(), now);
     json_object_set_new(p.out, "issued_at", json_string(now));
@@ -230,36 +218,15 @@ static void handle_owner_parcels(struct egov_req *req)
     if (id == NULL)
         return;
     struct owner o = {req, id, NULL};
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
-    enum egov_db_qs qs = egov_db_txn(c, false, 5, owner_body, &o);
-    egov_db_release(c);
-    if (qs < 0) {
-        json_decref(o.out);
-        bo_db_problem(req, A, qs);
-        return;
-    }
-    bo_reply(req, A, 200, o.out);
-}
-
-static void handle_openapi(struct egov_req *req)
-{
-    egov_reply_json(req, 200, bo_openapi(A));
-}
-
-static void handle_events(struct egov_req *req)
-{
-    bo_handle_event(req, A);
+    if (bo_read_one(req, A, owner_body, &o, &o.out, EGOV_EC_GENERIC_OOM, NULL) != NULL)
+        bo_reply(req, A, 200, o.out);
 }
 
 static const struct egov_route routes[] = {
-    {EGOV_M_GET, "/openapi.json", handle_openapi, 0, 0, "openapi"},
+    {EGOV_M_GET, "/openapi.json", bo_handle_openapi, 0, 0, "openapi"},
     {EGOV_M_GET, "/parcels/{section}/{number}", handle_parcel, 0, 0, "parcel"},
     {EGOV_M_GET, "/owners/{id}/parcels", handle_owner_parcels, 0, 0, "owner-parcels"},
-    {EGOV_M_POST, "/events", handle_events, 16384, 0, "events"},
+    {EGOV_M_POST, "/events", bo_handle_events, 16384, 0, "events"},
     EGOV_ROUTE_END,
 };
 

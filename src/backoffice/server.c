@@ -36,6 +36,37 @@ static const struct egov_route_table *agency_routes(enum egov_backoffice_agency 
     return (unsigned int)agency < EGOV_BO_COUNT ? tables[agency] : NULL;
 }
 
+bool bo_route_agency(const struct egov_route *route, enum egov_backoffice_agency *out)
+{
+    for (unsigned int a = 0; route != NULL && a < EGOV_BO_COUNT; a++)
+        for (const struct egov_route *r = agency_routes(a)->routes; r->pattern != NULL; r++)
+            if (r == route) {
+                *out = (enum egov_backoffice_agency)a;
+                return true;
+            }
+    return false;
+}
+
+void bo_handle_openapi(struct egov_req *req)
+{
+    enum egov_backoffice_agency agency;
+    if (!bo_route_agency(req->route, &agency)) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_INTERNAL, NULL, NULL);
+        return;
+    }
+    egov_reply_json(req, 200, bo_openapi(agency));
+}
+
+void bo_handle_events(struct egov_req *req)
+{
+    enum egov_backoffice_agency agency;
+    if (!bo_route_agency(req->route, &agency)) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_INTERNAL, NULL, NULL);
+        return;
+    }
+    bo_handle_event(req, agency);
+}
+
 struct egov_backoffice *egov_backoffice_start(const struct egov_backoffice_options *opt, char *err,
                                               size_t errlen)
 {

@@ -187,22 +187,8 @@ static bool year_arg(struct egov_req *req, int64_t *out)
 
 static void run_view(struct egov_req *req, struct view *v)
 {
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
-    enum egov_db_qs qs = egov_db_txn(c, false, 5, view_body, v);
-    egov_db_release(c);
-    if (qs < 0 || v->out == NULL) {
-        json_decref(v->out);
-        if (qs < 0)
-            bo_db_problem(req, A, qs);
-        else
-            bo_problem(req, A, EGOV_EC_BACKOFFICE_PERSON_UNKNOWN, "id", NULL);
-        return;
-    }
-    bo_reply(req, A, 200, v->out);
+    if (bo_read_one(req, A, view_body, v, &v->out, EGOV_EC_BACKOFFICE_PERSON_UNKNOWN, "id") != NULL)
+        bo_reply(req, A, 200, v->out);
 }
 
 static void handle_payer(struct egov_req *req)
@@ -315,17 +301,8 @@ static void handle_pay(struct egov_req *req)
     };
     if (bo_parse_body(req, A, spec) == NULL)
         return;
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
+    if (!bo_run_txn(req, A, true, 10, pay_body, &p))
         return;
-    }
-    enum egov_db_qs qs = egov_db_txn(c, true, 10, pay_body, &p);
-    egov_db_release(c);
-    if (qs < 0) {
-        bo_db_problem(req, A, qs);
-        return;
-    }
     if (p.ec != EGOV_EC_NONE) {
         bo_problem(req, A, p.ec, p.ec == EGOV_EC_BACKOFFICE_AMOUNT_WRONG ? "amount" : "no", NULL);
         return;
@@ -337,23 +314,13 @@ static void handle_pay(struct egov_req *req)
                        (json_int_t)p.amount, "paid_at", t));
 }
 
-static void handle_openapi(struct egov_req *req)
-{
-    egov_reply_json(req, 200, bo_openapi(A));
-}
-
-static void handle_events(struct egov_req *req)
-{
-    bo_handle_event(req, A);
-}
-
 static const struct egov_route routes[] = {
-    {EGOV_M_GET, "/openapi.json", handle_openapi, 0, 0, "openapi"},
+    {EGOV_M_GET, "/openapi.json", bo_handle_openapi, 0, 0, "openapi"},
     {EGOV_M_GET, "/taxpayers/{id}", handle_payer, 0, 0, "taxpayer"},
     {EGOV_M_GET, "/taxpayers/{id}/bills", handle_bills, 0, 0, "bills"},
     {EGOV_M_GET, "/taxpayers/{id}/clearance", handle_clearance, 0, 0, "clearance"},
     {EGOV_M_POST, "/bills/{no}/payments", handle_pay, 4096, 0, "payment"},
-    {EGOV_M_POST, "/events", handle_events, 16384, 0, "events"},
+    {EGOV_M_POST, "/events", bo_handle_events, 16384, 0, "events"},
     EGOV_ROUTE_END,
 };
 

@@ -173,24 +173,11 @@ static enum egov_db_qs view_body(struct egov_db_conn *c, void *cls)
 
 static void run_view(struct egov_req *req, struct view *v)
 {
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
-    enum egov_db_qs qs = egov_db_txn(c, false, 5, view_body, v);
-    egov_db_release(c);
-    if (qs < 0 || v->out == NULL) {
-        json_decref(v->out);
-        if (qs < 0)
-            bo_db_problem(req, A, qs);
-        else if (v->what == PLATE)
-            bo_problem(req, A, EGOV_EC_BACKOFFICE_RECORD_UNKNOWN, "plate", NULL);
-        else
-            bo_problem(req, A, EGOV_EC_BACKOFFICE_PERSON_UNKNOWN, "id", NULL);
-        return;
-    }
-    bo_reply(req, A, 200, v->out);
+    bool plate = v->what == PLATE;
+    if (bo_read_one(req, A, view_body, v, &v->out,
+                    plate ? EGOV_EC_BACKOFFICE_RECORD_UNKNOWN : EGOV_EC_BACKOFFICE_PERSON_UNKNOWN,
+                    plate ? "plate" : "id") != NULL)
+        bo_reply(req, A, 200, v->out);
 }
 
 static void owner_view(struct egov_req *req, enum what what)
@@ -236,23 +223,13 @@ static void handle_plate(struct egov_req *req)
     run_view(req, &v);
 }
 
-static void handle_openapi(struct egov_req *req)
-{
-    egov_reply_json(req, 200, bo_openapi(A));
-}
-
-static void handle_events(struct egov_req *req)
-{
-    bo_handle_event(req, A);
-}
-
 static const struct egov_route routes[] = {
-    {EGOV_M_GET, "/openapi.json", handle_openapi, 0, 0, "openapi"},
+    {EGOV_M_GET, "/openapi.json", bo_handle_openapi, 0, 0, "openapi"},
     {EGOV_M_GET, "/owners/{id}/vehicles", handle_vehicles, 0, 0, "vehicles"},
     {EGOV_M_GET, "/owners/{id}/fines", handle_fines, 0, 0, "fines"},
     {EGOV_M_GET, "/owners/{id}/licences", handle_licences, 0, 0, "licences"},
     {EGOV_M_GET, "/vehicles/{plate}", handle_plate, 0, 0, "vehicle"},
-    {EGOV_M_POST, "/events", handle_events, 16384, 0, "events"},
+    {EGOV_M_POST, "/events", bo_handle_events, 16384, 0, "events"},
     EGOV_ROUTE_END,
 };
 

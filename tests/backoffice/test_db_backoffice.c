@@ -206,6 +206,9 @@ static void test_household(void **state)
     assert_string_equal(str(j, "field"), "id");
     json_decref(j);
     json_decref(get(&hh, "/persons/A123456789", 404));
+    j = get(&hh, "/persons/A123456789/transcript", 404);
+    assert_string_equal(str(j, "field"), "id");
+    json_decref(j);
     snprintf(path, sizeof(path), "/persons/%s/transcript?type=some", p->national_id);
     j = get(&hh, path, 400);
     assert_string_equal(str(j, "field"), "type");
@@ -715,6 +718,24 @@ static void test_land_business(void **state)
              pop->persons[co->representative].national_id);
     j = get(&biz, path, 200);
     assert_true(json_array_size(json_object_get(j, "companies")) >= 1);
+    json_decref(j);
+    /* a busy database: a one-statement list answers 503, a lookup's transaction is tried again */
+    egov_db_inject_soft_errors(1);
+    j = get(&biz, path, 503);
+    assert_int_equal(json_integer_value(json_object_get(j, "code")), 2001);
+    json_decref(j);
+    egov_db_inject_soft_errors(2);
+    snprintf(path, sizeof(path), "/companies/%s", co->ban);
+    json_decref(get(&biz, path, 200));
+    egov_db_inject_soft_errors(0);
+    /* each back office describes its own API */
+    j = get(&land, "/openapi.json", 200);
+    assert_non_null(json_object_get(json_object_get(j, "paths"), "/parcels/{section}/{number}"));
+    assert_null(json_object_get(json_object_get(j, "paths"), "/companies/{ban}"));
+    json_decref(j);
+    j = get(&biz, "/openapi.json", 200);
+    assert_non_null(json_object_get(json_object_get(j, "paths"), "/companies/{ban}"));
+    assert_null(json_object_get(json_object_get(j, "paths"), "/parcels/{section}/{number}"));
     json_decref(j);
     egov_backoffice_stop(land.bo);
     egov_backoffice_stop(biz.bo);
