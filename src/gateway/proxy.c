@@ -2,11 +2,13 @@
  * proxy.c -- a call through the gateway: /r1/<service id>/<path>.
  *
  * Order of checks: identifiers and path, the calling system and its
- * signature (RFC 9421) and body digest (RFC 9530), replay window, the
- * optional access token, rate limit, grant, legal basis; then the call to
- * the provider over a kept-alive connection with a circuit breaker per
- * provider; then the signed, hash-bound response.  Every outcome is
- * audited and counted.
+ * signature (RFC 9421) and body digest (RFC 9530), time window, the
+ * optional access token, rate limit, grant, legal basis; then, with the
+ * request suspended, the message id is claimed for the cluster (replays
+ * refused), the provider called over a kept-alive connection with a
+ * circuit breaker per provider (forward.c), and the signed, hash-bound
+ * answer prepared.  Every outcome is audited, and sent only once its
+ * audit entry is committed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,73 +94,6 @@ void gw_reply_error(struct egov_req *req, enum egov_ec ec, const char *detail)
     egov_reply_bytes(req, egov_ec_http_status(ec), "application/json", text, strlen(text));
     egov_reply_header(req, "X-Road-Error", type);
     free(text);
-}
-
-/* ------------------------------------------------------------------ */
-/* Replay window: two rotating Bloom filters keyed with a secret        */
-/* ------------------------------------------------------------------ */
-
-#define BLOOM_BITS (1u << 25) /* 4 MiB each */
-#define BLOOM_K    8
-
-static pthread_mutex_t bloom_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint8_t *bloom[2];
-static int bloom_cur;
-static int64_t bloom_rotated_us;
-static uint8_t bloom_key[32];
-
-static bool bloom_init(void)
-{
-    bloom[0] = egov_calloc(BLOOM_BITS / 8, 1);
-    bloom[1] = egov_calloc(BLOOM_BITS / 8, 1);
-    bloom_rotated_us = egov_mono_us();
-    return bloom[0] != NULL && bloom[1] != NULL && egov_random(bloom_key, sizeof bloom_key);
-}
-
-static void bloom_fini(void)
-{
-    egov_free(bloom[0]);
-    egov_free(bloom[1]);
-    bloom[0] = bloom[1] = NULL;
-}
-
-/*
- * True if (client, message id) was seen within the window (two windows
- * of the clock skew); records it otherwise.  A false positive refuses a
- * fresh message with odds below one in a hundred thousand at 10,000
- * calls a second; the caller then sends it again under a new X-Road-Id.
- */
-static bool bloom_seen(const char *client, const char *msgid)
-{
-    uint8_t h[EGOV_SHA256_LEN];
-    struct egov_buf b;
-    egov_buf_init(&b);
-    egov_buf_printf(&b, "%s\n%s", client, msgid);
-    egov_hmac_sha256(bloom_key, sizeof bloom_key, b.data != NULL ? b.data : "", b.len, h);
-    egov_buf_free(&b);
-    uint32_t idx[BLOOM_K];
-    for (int i = 0; i < BLOOM_K; i++)
-        idx[i] = ((uint32_t)h[4 * i] | (uint32_t)h[4 * i + 1] << 8 | (uint32_t)h[4 * i + 2] << 16 |
-                  (uint32_t)h[4 * i + 3] << 24) %
-                 BLOOM_BITS;
-    bool seen_cur = true, seen_old = true;
-    pthread_mutex_lock(&bloom_lock);
-    int64_t now = egov_mono_us();
-    if (now - bloom_rotated_us > (int64_t)gw_settings.clock_skew_s * 2000000) {
-        bloom_cur ^= 1;
-        memset(bloom[bloom_cur], 0, BLOOM_BITS / 8);
-        bloom_rotated_us = now;
-    }
-    for (int i = 0; i < BLOOM_K; i++) {
-        uint32_t x = idx[i];
-        if (!(bloom[bloom_cur][x >> 3] & (1u << (x & 7))))
-            seen_cur = false;
-        if (!(bloom[bloom_cur ^ 1][x >> 3] & (1u << (x & 7))))
-            seen_old = false;
-        bloom[bloom_cur][x >> 3] |= (uint8_t)(1u << (x & 7));
-    }
-    pthread_mutex_unlock(&bloom_lock);
-    return seen_cur || seen_old;
 }
 
 /* ------------------------------------------------------------------ */
@@ -930,12 +865,8 @@ static bool call_prepare(struct call *k)
                   "the signature was created outside the accepted time window");
         goto done;
     }
+    /* the message id is claimed for the whole cluster once the call is suspended (call_start) */
     k->created = in.created;
-    /* this node's quick look first; the cluster-wide claim follows (call_start) */
-    if (bloom_seen(cid->text, msgid)) {
-        fail_call(k, EGOV_EC_GATEWAY_REPLAY, "a message with this X-Road-Id was already received");
-        goto done;
-    }
     /* 5. access token (client credentials), when presented */
     const char *authz_hdr = egov_req_header(req, "Authorization");
     if (authz_hdr != NULL) {
@@ -1125,12 +1056,11 @@ void gw_handle_call(struct egov_req *req)
 
 bool gw_proxy_init(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK && bloom_init() && gw_fwd_start();
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK && gw_fwd_start();
 }
 
 void gw_proxy_fini(void)
 {
     gw_fwd_stop();
-    bloom_fini();
     curl_global_cleanup();
 }
