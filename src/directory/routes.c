@@ -23,6 +23,7 @@
  *   POST   /directory/agencies/{key}/edit             its form: rename, code, address, phone
  *   POST   /directory/agencies/{key}/units            its form: add a unit
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "directory/directory_int.h"
@@ -104,6 +105,54 @@ static bool change_start(struct egov_req *req, struct egov_json_spec *spec, cons
         }
     }
     return a == NULL || agency_param(req, a);
+}
+
+/* A text member of a request body and the fixed-size field of a record it fills. */
+struct record_text {
+    struct egov_json_spec spec; /* its out is unused: the value goes into the record */
+    size_t offset, size;
+};
+#define RECORD_TEXT(type, field, json, lo, hi)                                                     \
+    {                                                                                              \
+        EGOV_JSON_SPEC_STRING_LEN(json, NULL, lo, hi), offsetof(type, field),                      \
+            sizeof(((type *)0)->field)                                                             \
+    }
+#define RECORD_TEXT_OPT(type, field, json, lo, hi)                                                 \
+    {                                                                                              \
+        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN(json, NULL, lo, hi)),                    \
+            offsetof(type, field), sizeof(((type *)0)->field)                                      \
+    }
+#define RECORD_TEXT_END                                                                            \
+    {                                                                                              \
+        EGOV_JSON_SPEC_END, 0, 0                                                                   \
+    }
+#define RECORD_TEXT_MAX 8
+
+/*
+ * The start of a create whose body is text members only: change_start()
+ * with a spec made from @p members (at most RECORD_TEXT_MAX), then every
+ * member copied into @p record (zeroed first; an absent optional member
+ * leaves its field empty).  False if it answered.
+ */
+static bool record_start(struct egov_req *req, const struct record_text *members,
+                         const char *action, struct egov_oid_actor *actor, void *record,
+                         size_t record_size)
+{
+    struct egov_json_spec spec[RECORD_TEXT_MAX + 1];
+    const char *values[RECORD_TEXT_MAX];
+    size_t n = 0;
+    for (; n < RECORD_TEXT_MAX && members[n].spec.name != NULL; n++) {
+        values[n] = "";
+        spec[n] = members[n].spec;
+        spec[n].out = &values[n];
+    }
+    spec[n] = (struct egov_json_spec)EGOV_JSON_SPEC_END;
+    if (!change_start(req, spec, action, actor, NULL))
+        return false;
+    memset(record, 0, record_size);
+    for (size_t i = 0; i < n; i++)
+        egov_utf8_copy((char *)record + members[i].offset, members[i].size, values[i]);
+    return true;
 }
 
 /*
@@ -254,32 +303,23 @@ static void handle_agencies(struct egov_req *req)
     egov_reply_json(req, 200, json_pack("{s:o}", "items", list));
 }
 
+static const struct record_text agency_members[] = {
+    RECORD_TEXT(struct egov_directory_agency, name, "name", 1, 200),
+    RECORD_TEXT_OPT(struct egov_directory_agency, code, "code", 0, 10),
+    RECORD_TEXT_OPT(struct egov_directory_agency, oid, "oid", 0, EGOV_OID_TEXT_MAX),
+    RECORD_TEXT_OPT(struct egov_directory_agency, parent_id, "parent_id", 0, 36),
+    RECORD_TEXT_OPT(struct egov_directory_agency, address, "address", 0, 250),
+    RECORD_TEXT_OPT(struct egov_directory_agency, phone, "phone", 0, 60),
+    RECORD_TEXT_OPT(struct egov_directory_agency, dn, "dn", 0, 500),
+    RECORD_TEXT_END,
+};
+
 static void handle_agency_create(struct egov_req *req)
 {
-    const char *name = NULL, *code = "", *oid = "", *parent = "", *address = "", *phone = "",
-               *dn = "";
-    struct egov_json_spec spec[] = {
-        EGOV_JSON_SPEC_STRING_LEN("name", &name, 1, 200),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("code", &code, 0, 10)),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("oid", &oid, 0, EGOV_OID_TEXT_MAX)),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("parent_id", &parent, 0, 36)),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("address", &address, 0, 250)),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("phone", &phone, 0, 60)),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("dn", &dn, 0, 500)),
-        EGOV_JSON_SPEC_END,
-    };
     struct egov_oid_actor actor;
-    if (!change_start(req, spec, NULL, &actor, NULL))
-        return;
     struct egov_directory_agency in;
-    memset(&in, 0, sizeof(in));
-    egov_utf8_copy(in.name, sizeof(in.name), name);
-    egov_utf8_copy(in.code, sizeof(in.code), code);
-    egov_utf8_copy(in.oid, sizeof(in.oid), oid);
-    egov_utf8_copy(in.parent_id, sizeof(in.parent_id), parent);
-    egov_utf8_copy(in.address, sizeof(in.address), address);
-    egov_utf8_copy(in.phone, sizeof(in.phone), phone);
-    egov_utf8_copy(in.dn, sizeof(in.dn), dn);
+    if (!record_start(req, agency_members, NULL, &actor, &in, sizeof in))
+        return;
     char id[37] = "";
     enum egov_ec ec = egov_directory_agency_create(egov_req_db(req), &actor, &in, id);
     char loc[80];
@@ -505,30 +545,22 @@ static void handle_ldif(struct egov_req *req)
 /* Persons and businesses                                              */
 /* ------------------------------------------------------------------ */
 
+static const struct record_text person_members[] = {
+    RECORD_TEXT(struct egov_directory_person, id_number, "id_number", 10, 10),
+    RECORD_TEXT(struct egov_directory_person, name, "name", 1, 200),
+    RECORD_TEXT_OPT(struct egov_directory_person, name_latin, "name_latin", 0, 200),
+    RECORD_TEXT_OPT(struct egov_directory_person, nationality, "nationality", 0, 3),
+    RECORD_TEXT_OPT(struct egov_directory_person, birth_date, "birth_date", 0, 10),
+    RECORD_TEXT_OPT(struct egov_directory_person, address, "address", 0, 250),
+    RECORD_TEXT_END,
+};
+
 static void handle_person_add(struct egov_req *req)
 {
-    const char *number = NULL, *name = NULL, *latin = "", *nationality = "", *birth = "",
-               *address = "";
-    struct egov_json_spec spec[] = {
-        EGOV_JSON_SPEC_STRING_LEN("id_number", &number, 10, 10),
-        EGOV_JSON_SPEC_STRING_LEN("name", &name, 1, 200),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("name_latin", &latin, 0, 200)),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("nationality", &nationality, 0, 3)),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("birth_date", &birth, 0, 10)),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("address", &address, 0, 250)),
-        EGOV_JSON_SPEC_END,
-    };
     struct egov_oid_actor actor;
-    if (!change_start(req, spec, "directory.person.write", &actor, NULL))
-        return;
     struct egov_directory_person p;
-    memset(&p, 0, sizeof(p));
-    egov_utf8_copy(p.id_number, sizeof(p.id_number), number);
-    egov_utf8_copy(p.name, sizeof(p.name), name);
-    egov_utf8_copy(p.name_latin, sizeof(p.name_latin), latin);
-    egov_utf8_copy(p.nationality, sizeof(p.nationality), nationality);
-    egov_utf8_copy(p.birth_date, sizeof(p.birth_date), birth);
-    egov_utf8_copy(p.address, sizeof(p.address), address);
+    if (!record_start(req, person_members, "directory.person.write", &actor, &p, sizeof p))
+        return;
     char id[37];
     enum egov_ec ec = egov_directory_person_add(egov_req_db(req), &p, id);
     reply_created(req, ec, ec == EGOV_EC_DIRECTORY_EXISTS ? "id_number" : field_of(ec),
@@ -562,34 +594,28 @@ static void handle_person_get(struct egov_req *req)
     egov_reply_json(req, 200, egov_directory_person_to_json(&p));
 }
 
+static const struct record_text business_members[] = {
+    RECORD_TEXT(struct egov_directory_business, ban, "ban", 8, 8),
+    RECORD_TEXT(struct egov_directory_business, name, "name", 1, 200),
+    RECORD_TEXT_OPT(struct egov_directory_business, representative, "representative", 0, 200),
+    RECORD_TEXT_OPT(struct egov_directory_business, address, "address", 0, 250),
+    RECORD_TEXT_OPT(struct egov_directory_business, status, "status", 0, 15),
+    RECORD_TEXT_END,
+};
+
 static void handle_business_add(struct egov_req *req)
 {
-    const char *ban = NULL, *name = NULL, *rep = "", *address = "", *status = "";
-    struct egov_json_spec spec[] = {
-        EGOV_JSON_SPEC_STRING_LEN("ban", &ban, 8, 8),
-        EGOV_JSON_SPEC_STRING_LEN("name", &name, 1, 200),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("representative", &rep, 0, 200)),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("address", &address, 0, 250)),
-        EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_STRING_LEN("status", &status, 0, 15)),
-        EGOV_JSON_SPEC_END,
-    };
     struct egov_oid_actor actor;
-    if (!change_start(req, spec, "directory.business.write", &actor, NULL))
-        return;
     struct egov_directory_business b;
-    memset(&b, 0, sizeof(b));
-    egov_utf8_copy(b.ban, sizeof(b.ban), ban);
-    egov_utf8_copy(b.name, sizeof(b.name), name);
-    egov_utf8_copy(b.representative, sizeof(b.representative), rep);
-    egov_utf8_copy(b.address, sizeof(b.address), address);
-    egov_utf8_copy(b.status, sizeof(b.status), status);
+    if (!record_start(req, business_members, "directory.business.write", &actor, &b, sizeof b))
+        return;
     char id[37];
     enum egov_ec ec = egov_directory_business_add(egov_req_db(req), &b, id);
     reply_created(req, ec,
                   ec == EGOV_EC_DIRECTORY_EXISTS              ? "ban"
                   : ec == EGOV_EC_GENERIC_PARAMETER_MALFORMED ? "status"
                                                               : field_of(ec),
-                  business_by_ban, ban, NULL);
+                  business_by_ban, b.ban, NULL);
 }
 
 static void handle_business_get(struct egov_req *req)

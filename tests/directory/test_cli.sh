@@ -164,7 +164,7 @@ get "GET agencies under a parent" 200 '"name":"內政部"' "$base/api/directory/
 get "GET agencies under an unknown parent" 404 '"field":"parent"' "$base/api/directory/agencies?parent=2.16.886.101.1.1"
 get "agency tree page under an unknown parent" 404 '' -H 'Accept: text/html' "$base/directory?parent=2.16.886.101.1.1"
 get "LDIF of an unknown root" 404 '"field":"root"' "$base/api/directory/ldif?root=2.16.886.101.1.1"
-get "POST agency answers with its place" 201 '"name":"位置測試"' -D "$tmp/headers" -H "$tok" -H "$json" -d '{"name":"位置測試"}' "$base/api/directory/agencies"
+get "POST agency answers with its place" 201 '"name":"位置測試".*"phone":"02-2345-6789"' -D "$tmp/headers" -H "$tok" -H "$json" -d '{"name":"位置測試","address":"臺北市中正區","phone":"02-2345-6789"}' "$base/api/directory/agencies"
 if grep -Eiq '^Location: /api/directory/agencies/[0-9a-f-]{36}' "$tmp/headers"; then ok "Location of a new agency"; else bad "no Location: $(cat "$tmp/headers")"; fi
 get "POST staff" 201 '"subject":"acct-9"' -H "$tok" -H "$json" -d '{"subject":"acct-9","name":"林","title":"主任"}' "$base/api/directory/agencies/A99999999Z/staff"
 staff_id=$(sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p' "$tmp/body")
@@ -178,6 +178,8 @@ get "POST person without token" 401 '' -H "$json" -d '{"id_number":"A123456789",
 get "POST person with a bad ID" 400 '"field":"id_number"' -H "$tok" -H "$json" -d '{"id_number":"A123456780","name":"陳"}' "$base/api/directory/persons"
 get "POST person" 201 '"kind":"citizen"' -H "$tok" -H "$json" -d '{"id_number":"A123456789","name":"陳"}' "$base/api/directory/persons"
 get "POST the same person" 409 '"field":"id_number"' -H "$tok" -H "$json" -d '{"id_number":"A123456789","name":"陳"}' "$base/api/directory/persons"
+get "POST a resident with every field" 201 '"name_latin":"John Smith".*"birth_date":"1990-01-02"' -H "$tok" -H "$json" -d '{"id_number":"A800000014","name":"史密斯","name_latin":"John Smith","nationality":"USA","birth_date":"1990-01-02","address":"臺北市中正區"}' "$base/api/directory/persons"
+get "POST person with too long a nationality" 400 '"field":"nationality"' -H "$tok" -H "$json" -d '{"id_number":"A800000022","name":"x","nationality":"USAA"}' "$base/api/directory/persons"
 get "GET person without token" 401 '' "$base/api/directory/persons/A123456789"
 get "GET person" 200 '"gender":"M"' -H "$tok" "$base/api/directory/persons/A123456789"
 get "POST business" 201 '"ban":"04595252"' -H "$tok" -H "$json" -d '{"ban":"04595252","name":"測試公司"}' "$base/api/directory/businesses"
