@@ -184,17 +184,29 @@ bool dir_text_ok(const char *s, size_t max, bool allow_empty)
     return true;
 }
 
+void dir_fill_texts(const struct egov_db_rows *r, size_t row, void *record, size_t size,
+                    const struct dir_text_col *cols, size_t n)
+{
+    memset(record, 0, size);
+    for (size_t i = 0; i < n; i++)
+        egov_utf8_copy((char *)record + cols[i].offset, cols[i].size,
+                       egov_db_rows_text(r, row, cols[i].col));
+}
+
+static const struct dir_text_col agency_cols[] = {
+    DIR_TEXT_COL(struct egov_directory_agency, id, 0),
+    DIR_TEXT_COL(struct egov_directory_agency, code, 1),
+    DIR_TEXT_COL(struct egov_directory_agency, oid, 2),
+    DIR_TEXT_COL(struct egov_directory_agency, parent_id, 3),
+    DIR_TEXT_COL(struct egov_directory_agency, name, 4),
+    DIR_TEXT_COL(struct egov_directory_agency, address, 5),
+    DIR_TEXT_COL(struct egov_directory_agency, phone, 6),
+    DIR_TEXT_COL(struct egov_directory_agency, dn, 7),
+};
+
 static void fill_agency(const struct egov_db_rows *r, size_t row, struct egov_directory_agency *a)
 {
-    memset(a, 0, sizeof(*a));
-    egov_utf8_copy(a->id, sizeof(a->id), egov_db_rows_text(r, row, 0));
-    egov_utf8_copy(a->code, sizeof(a->code), egov_db_rows_text(r, row, 1));
-    egov_utf8_copy(a->oid, sizeof(a->oid), egov_db_rows_text(r, row, 2));
-    egov_utf8_copy(a->parent_id, sizeof(a->parent_id), egov_db_rows_text(r, row, 3));
-    egov_utf8_copy(a->name, sizeof(a->name), egov_db_rows_text(r, row, 4));
-    egov_utf8_copy(a->address, sizeof(a->address), egov_db_rows_text(r, row, 5));
-    egov_utf8_copy(a->phone, sizeof(a->phone), egov_db_rows_text(r, row, 6));
-    egov_utf8_copy(a->dn, sizeof(a->dn), egov_db_rows_text(r, row, 7));
+    dir_fill_texts(r, row, a, sizeof(*a), agency_cols, sizeof agency_cols / sizeof agency_cols[0]);
     a->active = egov_db_rows_int64(r, row, 8) != 0;
     a->created_at = egov_db_rows_int64(r, row, 9);
     a->updated_at = egov_db_rows_int64(r, row, 10);

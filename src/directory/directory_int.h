@@ -5,6 +5,8 @@
 #ifndef EGOV_DIRECTORY_INT_H
 #define EGOV_DIRECTORY_INT_H
 
+#include <stddef.h>
+
 #include "directory/directory.h"
 
 /** How long a module function waits for a database connection. */
@@ -23,6 +25,23 @@ extern const struct egov_module_cli dir_cli[];
 enum egov_db_qs dir_txn(struct egov_db *db, bool write, egov_db_txn_fn fn, void *cls);
 /** True if @p s is 1..@p max code points of valid UTF-8 without control characters. */
 bool dir_text_ok(const char *s, size_t max, bool allow_empty);
+
+/** A text column of a result row and the fixed-size field of a record it fills. */
+struct dir_text_col {
+    unsigned int col;
+    size_t offset, size;
+};
+#define DIR_TEXT_COL(type, field, col)                                                             \
+    {                                                                                              \
+        (col), offsetof(type, field), sizeof(((type *)0)->field)                                   \
+    }
+/**
+ * Zeroes @p record (@p size bytes), then copies the text columns @p cols
+ * (@p n of them) of row @p row of @p r into its fields, truncated at a
+ * character boundary to fit; a NULL column leaves its field empty.
+ */
+void dir_fill_texts(const struct egov_db_rows *r, size_t row, void *record, size_t size,
+                    const struct dir_text_col *cols, size_t n);
 
 /** Reads agency @p id on connection @p c. */
 enum egov_db_qs dir_agency_get_on(struct egov_db_conn *c, const char *id,

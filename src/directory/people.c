@@ -94,6 +94,25 @@ static enum egov_db_qs exec_body(struct egov_db_conn *c, void *cls)
 }
 
 /*
+ * Inserts a new record with @p st (ON CONFLICT DO NOTHING) in its own
+ * transaction; EXISTS if it was there already, else its @p id into
+ * @p id_out (may be NULL).
+ */
+static enum egov_ec insert_new(struct egov_db *db, const struct egov_db_stmt *st,
+                               const struct egov_db_param *params, const char *id, char id_out[37])
+{
+    struct exec_cls e = {st, params};
+    enum egov_db_qs qs = dir_txn(db, true, exec_body, &e);
+    if (qs < 0)
+        return egov_db_qs_ec(qs);
+    if (qs == 0)
+        return EGOV_EC_DIRECTORY_EXISTS;
+    if (id_out != NULL)
+        egov_utf8_copy(id_out, 37, id);
+    return EGOV_EC_NONE;
+}
+
+/*
  * Runs a query returning rows into a JSON array built by @p row_fn.  With
  * @p audit set, every row is also recorded as a read of the record whose
  * id is in its first column, in the same (then writing) transaction.
@@ -508,30 +527,25 @@ enum egov_ec egov_directory_person_add(struct egov_db *db, const struct egov_dir
         EGOV_DB_PARAM_INT64(egov_now_us()),
         EGOV_DB_PARAM_END,
     };
-    struct exec_cls e = {&st_person_insert, params};
-    enum egov_db_qs qs = dir_txn(db, true, exec_body, &e);
-    if (qs < 0)
-        return egov_db_qs_ec(qs);
-    if (qs == 0)
-        return EGOV_EC_DIRECTORY_EXISTS;
-    if (id_out != NULL)
-        egov_utf8_copy(id_out, 37, id);
-    return EGOV_EC_NONE;
+    return insert_new(db, &st_person_insert, params, id, id_out);
 }
+
+static const struct dir_text_col person_cols[] = {
+    DIR_TEXT_COL(struct egov_directory_person, id, 0),
+    DIR_TEXT_COL(struct egov_directory_person, id_number, 1),
+    DIR_TEXT_COL(struct egov_directory_person, kind, 2),
+    DIR_TEXT_COL(struct egov_directory_person, name, 3),
+    DIR_TEXT_COL(struct egov_directory_person, name_latin, 4),
+    DIR_TEXT_COL(struct egov_directory_person, nationality, 5),
+    DIR_TEXT_COL(struct egov_directory_person, birth_date, 6),
+    DIR_TEXT_COL(struct egov_directory_person, address, 8),
+};
 
 static void fill_person(const struct egov_db_rows *r, size_t i, struct egov_directory_person *p)
 {
-    memset(p, 0, sizeof(*p));
-    egov_utf8_copy(p->id, sizeof(p->id), egov_db_rows_text(r, i, 0));
-    egov_utf8_copy(p->id_number, sizeof(p->id_number), egov_db_rows_text(r, i, 1));
-    egov_utf8_copy(p->kind, sizeof(p->kind), egov_db_rows_text(r, i, 2));
-    egov_utf8_copy(p->name, sizeof(p->name), egov_db_rows_text(r, i, 3));
-    egov_utf8_copy(p->name_latin, sizeof(p->name_latin), egov_db_rows_text(r, i, 4));
-    egov_utf8_copy(p->nationality, sizeof(p->nationality), egov_db_rows_text(r, i, 5));
-    egov_utf8_copy(p->birth_date, sizeof(p->birth_date), egov_db_rows_text(r, i, 6));
+    dir_fill_texts(r, i, p, sizeof(*p), person_cols, sizeof person_cols / sizeof person_cols[0]);
     const char *g = egov_db_rows_text(r, i, 7);
     p->gender = g != NULL && g[0] != '\0' ? g[0] : '?';
-    egov_utf8_copy(p->address, sizeof(p->address), egov_db_rows_text(r, i, 8));
     p->created_at = egov_db_rows_int64(r, i, 9);
 }
 
@@ -634,26 +648,22 @@ enum egov_ec egov_directory_business_add(struct egov_db *db,
         EGOV_DB_PARAM_INT64(egov_now_us()),
         EGOV_DB_PARAM_END,
     };
-    struct exec_cls e = {&st_business_insert, params};
-    enum egov_db_qs qs = dir_txn(db, true, exec_body, &e);
-    if (qs < 0)
-        return egov_db_qs_ec(qs);
-    if (qs == 0)
-        return EGOV_EC_DIRECTORY_EXISTS;
-    if (id_out != NULL)
-        egov_utf8_copy(id_out, 37, id);
-    return EGOV_EC_NONE;
+    return insert_new(db, &st_business_insert, params, id, id_out);
 }
+
+static const struct dir_text_col business_cols[] = {
+    DIR_TEXT_COL(struct egov_directory_business, id, 0),
+    DIR_TEXT_COL(struct egov_directory_business, ban, 1),
+    DIR_TEXT_COL(struct egov_directory_business, name, 2),
+    DIR_TEXT_COL(struct egov_directory_business, representative, 3),
+    DIR_TEXT_COL(struct egov_directory_business, address, 4),
+    DIR_TEXT_COL(struct egov_directory_business, status, 5),
+};
 
 static void fill_business(const struct egov_db_rows *r, size_t i, struct egov_directory_business *b)
 {
-    memset(b, 0, sizeof(*b));
-    egov_utf8_copy(b->id, sizeof(b->id), egov_db_rows_text(r, i, 0));
-    egov_utf8_copy(b->ban, sizeof(b->ban), egov_db_rows_text(r, i, 1));
-    egov_utf8_copy(b->name, sizeof(b->name), egov_db_rows_text(r, i, 2));
-    egov_utf8_copy(b->representative, sizeof(b->representative), egov_db_rows_text(r, i, 3));
-    egov_utf8_copy(b->address, sizeof(b->address), egov_db_rows_text(r, i, 4));
-    egov_utf8_copy(b->status, sizeof(b->status), egov_db_rows_text(r, i, 5));
+    dir_fill_texts(r, i, b, sizeof(*b), business_cols,
+                   sizeof business_cols / sizeof business_cols[0]);
     b->created_at = egov_db_rows_int64(r, i, 6);
 }
 
