@@ -149,6 +149,24 @@ static const char *decision_name(enum egov_authz_decision d)
     return d == EGOV_AUTHZ_ALLOW ? "allow" : "deny";
 }
 
+/* Answers a decision: 200 {"decision", "reason"}, or 503 if the policy could not be read. */
+static void reply_decision(struct egov_req *req, enum egov_authz_decision d, const char *reason)
+{
+    if (d == EGOV_AUTHZ_ERROR) {
+        egov_reply_problem(req, EGOV_EC_DB_SOFT_ERROR, NULL, NULL);
+        return;
+    }
+    egov_reply_json(req, 200,
+                    json_pack("{s:s, s:s}", "decision", decision_name(d), "reason", reason));
+}
+
+/* The start of every JSON call: the caller's subject, then the body by @p spec; false if answered.
+ */
+static bool caller_body(struct egov_req *req, char caller[64], const struct egov_json_spec *spec)
+{
+    return egov_authz_caller(req, caller) && egov_req_parse_json(req, spec) != NULL;
+}
+
 /*
  * Who may learn another subject's rights: the subject itself; an
  * administrator of the agency the resource belongs to; or a system
@@ -185,7 +203,7 @@ static void handle_check(struct egov_req *req)
         EGOV_JSON_SPEC_STRING_LEN("resource", &resource, 1, 1024),
         EGOV_JSON_SPEC_END,
     };
-    if (!egov_authz_caller(req, caller) || egov_req_parse_json(req, spec) == NULL)
+    if (!caller_body(req, caller, spec))
         return;
     if (!may_ask(req, caller, subject, resource)) {
         egov_reply_problem(req, EGOV_EC_GENERIC_FORBIDDEN, "subject",
@@ -195,12 +213,7 @@ static void handle_check(struct egov_req *req)
     }
     enum egov_authz_decision d =
         egov_authz_check(egov_req_db(req), subject, action, resource, reason);
-    if (d == EGOV_AUTHZ_ERROR) {
-        egov_reply_problem(req, EGOV_EC_DB_SOFT_ERROR, NULL, NULL);
-        return;
-    }
-    egov_reply_json(req, 200,
-                    json_pack("{s:s, s:s}", "decision", decision_name(d), "reason", reason));
+    reply_decision(req, d, reason);
 }
 
 static void handle_grant_check(struct egov_req *req)
@@ -214,16 +227,11 @@ static void handle_grant_check(struct egov_req *req)
         EGOV_JSON_SPEC_STRING_LEN("path", &path, 1, 2048),
         EGOV_JSON_SPEC_END,
     };
-    if (!egov_authz_caller(req, caller) || egov_req_parse_json(req, spec) == NULL)
+    if (!caller_body(req, caller, spec))
         return;
     enum egov_authz_decision d =
         egov_authz_grant_check(egov_req_db(req), consumer, service, method, path, &reason);
-    if (d == EGOV_AUTHZ_ERROR) {
-        egov_reply_problem(req, EGOV_EC_DB_SOFT_ERROR, NULL, NULL);
-        return;
-    }
-    egov_reply_json(req, 200,
-                    json_pack("{s:s, s:s}", "decision", decision_name(d), "reason", reason));
+    reply_decision(req, d, reason);
 }
 
 static void reply_ec(struct egov_req *req, enum egov_ec ec, const char *field, json_t *ok)
@@ -265,7 +273,7 @@ static void handle_role_create(struct egov_req *req)
         EGOV_JSON_SPEC_ARRAY("permissions", &perms),
         EGOV_JSON_SPEC_END,
     };
-    if (!egov_authz_caller(req, caller) || egov_req_parse_json(req, spec) == NULL)
+    if (!caller_body(req, caller, spec))
         return;
     enum egov_ec ec = egov_authz_role_create(egov_req_db(req), caller, agency, name, perms,
                                              client_addr(req), req->request_id, id, &field);
@@ -284,7 +292,7 @@ static void handle_assign(struct egov_req *req)
         EGOV_JSON_SPEC_OPTIONAL(EGOV_JSON_SPEC_BOOL("assign", &assign)),
         EGOV_JSON_SPEC_END,
     };
-    if (!egov_authz_caller(req, caller) || egov_req_parse_json(req, spec) == NULL)
+    if (!caller_body(req, caller, spec))
         return;
     enum egov_ec ec = egov_authz_assign(egov_req_db(req), caller, subject, role, assign,
                                         client_addr(req), req->request_id);
@@ -301,7 +309,7 @@ static void handle_admin_add(struct egov_req *req)
         EGOV_JSON_SPEC_STRING_LEN("agency", &agency, 1, 64),
         EGOV_JSON_SPEC_END,
     };
-    if (!egov_authz_caller(req, caller) || egov_req_parse_json(req, spec) == NULL)
+    if (!caller_body(req, caller, spec))
         return;
     enum egov_ec ec = egov_authz_admin_add(egov_req_db(req), caller, subject, agency,
                                            client_addr(req), req->request_id);
@@ -321,7 +329,7 @@ static void handle_grant_add(struct egov_req *req)
         EGOV_JSON_SPEC_STRING_LEN("path", &path, 1, 512),
         EGOV_JSON_SPEC_END,
     };
-    if (!egov_authz_caller(req, caller) || egov_req_parse_json(req, spec) == NULL)
+    if (!caller_body(req, caller, spec))
         return;
     enum egov_ec ec =
         egov_authz_grant_add(egov_req_db(req), caller, consumer, service, agency, method, path,
