@@ -274,6 +274,8 @@ const char *bo_col_legacy(struct egov_req *req, enum egov_backoffice_agency agen
 
 /** A "YYYY-MM-DD" date as {"date":..., "roc":"中華民國..."}; NULL on OOM. */
 json_t *bo_date_json(const char *iso);
+/** True if @p s is exactly @p n ASCII digits (NULL is not). */
+bool bo_digits(const char *s, size_t n);
 /** Checks "YYYY-MM-DD" strictly. */
 bool bo_iso_date_valid(const char *s);
 

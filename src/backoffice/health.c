@@ -31,16 +31,6 @@ static const struct egov_db_stmt st_slots = {
     " ORDER BY slot_date, department, id",
     NULL};
 
-static bool digits(const char *s, size_t n)
-{
-    if (s == NULL || strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
 static json_t *hospital_json(struct egov_req *req, const struct egov_db_rows *r, size_t i)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", bo_col(req, r, i, 0), "name",
@@ -53,7 +43,7 @@ static void handle_hospitals(struct egov_req *req)
     const char *city = egov_req_query(req, "city");
     char prefix[6] = "";
     if (city != NULL) {
-        if (!digits(city, 8)) {
+        if (!bo_digits(city, 8)) {
             bo_problem(req, A, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "city",
                        "city must be an 8-digit county or city code");
             return;
@@ -118,7 +108,7 @@ static enum egov_db_qs slots_body(struct egov_db_conn *c, void *cls)
 static void handle_slots(struct egov_req *req)
 {
     struct slots s = {req, egov_req_param(req, "code"), egov_req_query(req, "date"), NULL};
-    if (!digits(s.code, 10)) {
+    if (!bo_digits(s.code, 10)) {
         bo_problem(req, A, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "code",
                    "a hospital code has 10 digits");
         return;

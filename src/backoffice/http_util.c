@@ -141,6 +141,11 @@ void bo_db_problem(struct egov_req *req, enum egov_backoffice_agency agency, enu
                NULL);
 }
 
+bool bo_digits(const char *s, size_t n)
+{
+    return s != NULL && strlen(s) == n && strspn(s, "0123456789") == n;
+}
+
 bool bo_run_txn(struct egov_req *req, enum egov_backoffice_agency agency, bool write,
                 unsigned int retries, egov_db_txn_fn body, void *cls)
 {

@@ -45,16 +45,6 @@ static const struct egov_db_stmt st_owner_buildings = {
     " WHERE owner_id = $1 ORDER BY section_code, building_no",
     NULL};
 
-static bool digits(const char *s, size_t n)
-{
-    if (s == NULL || strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
 /* Area in 0.01 m² as "123.45". */
 static json_t *area(int64_t cm2)
 {
@@ -142,12 +132,12 @@ static enum egov_db_qs parcel_body(struct egov_db_conn *c, void *cls)
 static void handle_parcel(struct egov_req *req)
 {
     struct parcel p = {req, egov_req_param(req, "section"), egov_req_param(req, "number"), NULL};
-    if (!digits(p.section, 4)) {
+    if (!bo_digits(p.section, 4)) {
         bo_problem(req, A, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "section",
                    "a land section code has 4 digits");
         return;
     }
-    if (!digits(p.number, 8)) {
+    if (!bo_digits(p.number, 8)) {
         bo_problem(req, A, EGOV_EC_GENERIC_PARAMETER_MALFORMED, "number",
                    "a parcel number (地號) has 8 digits");
         return;
