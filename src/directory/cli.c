@@ -193,8 +193,9 @@ static int hexval(char c)
                                   : -1;
 }
 
-static int oid_der(int argc, char **argv)
+static int oid_der(int argc, char **argv, const struct egov_module_env *env)
 {
+    (void)env;
     uint8_t der[EGOV_OID_DER_MAX];
     if (argc == 3 && argv[2][0] != '-') {
         long n = egov_oid_der_encode(argv[2], true, der, sizeof(der));
@@ -226,28 +227,41 @@ static int oid_der(int argc, char **argv)
     return 2;
 }
 
+/* One subcommand of a verb: `egov VERB WORD ...`. */
+struct sub {
+    const char *word;
+    int (*run)(int argc, char **argv, const struct egov_module_env *env);
+};
+
+/*
+ * Runs the subcommand of @p subs named by argv[1], or prints @p usage:
+ * to stdout with exit code 0 when asked for help, else to stderr with 2.
+ */
+static int dispatch(int argc, char **argv, const struct egov_module_env *env,
+                    const struct sub *subs, const char *usage)
+{
+    const char *word = argc >= 2 ? argv[1] : "";
+    for (const struct sub *s = subs; s->word != NULL; s++)
+        if (strcmp(word, s->word) == 0)
+            return s->run(argc, argv, env);
+    bool help = strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0 || strcmp(word, "help") == 0;
+    fputs(usage, help ? stdout : stderr);
+    return help ? 0 : 2;
+}
+
 static int run_oid(int argc, char **argv, const struct egov_module_env *env)
 {
-    const char *sub = argc >= 2 ? argv[1] : "";
-    if (strcmp(sub, "import") == 0)
-        return oid_import(argc, argv, env);
-    if (strcmp(sub, "resolve") == 0)
-        return oid_resolve(argc, argv, env);
-    if (strcmp(sub, "register") == 0)
-        return oid_register(argc, argv, env);
-    if (strcmp(sub, "search") == 0)
-        return oid_search(argc, argv, env);
-    if (strcmp(sub, "der") == 0)
-        return oid_der(argc, argv);
-    bool help = strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0;
-    fprintf(help ? stdout : stderr,
-            "usage: egov oid import FILE [--changes FILE]\n"
-            "       egov oid resolve OID\n"
-            "       egov oid register PARENT NAME [--arc N] [--description TEXT] "
-            "[--agency ID]\n"
-            "       egov oid search TEXT\n"
-            "       egov oid der OID | egov oid der --decode HEX\n");
-    return help ? 0 : 2;
+    static const struct sub subs[] = {
+        {"import", oid_import}, {"resolve", oid_resolve}, {"register", oid_register},
+        {"search", oid_search}, {"der", oid_der},         {NULL, NULL},
+    };
+    return dispatch(argc, argv, env, subs,
+                    "usage: egov oid import FILE [--changes FILE]\n"
+                    "       egov oid resolve OID\n"
+                    "       egov oid register PARENT NAME [--arc N] [--description TEXT] "
+                    "[--agency ID]\n"
+                    "       egov oid search TEXT\n"
+                    "       egov oid der OID | egov oid der --decode HEX\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -371,8 +385,9 @@ static int dir_search(int argc, char **argv, const struct egov_module_env *env)
 }
 
 /* Prints "ID<TAB>valid|invalid<TAB>kind" per argument; exit 0 if all are valid, 1 if not. */
-static int dir_check_id(int argc, char **argv)
+static int dir_check_id(int argc, char **argv, const struct egov_module_env *env)
 {
+    (void)env;
     if (argc < 3) {
         fprintf(stderr, "usage: egov directory check-id ID...  (or - to read IDs from stdin)\n");
         return 2;
@@ -415,8 +430,9 @@ static int dir_check_id(int argc, char **argv)
     return all ? 0 : 1;
 }
 
-static int dir_rekey(int argc, const struct egov_module_env *env)
+static int dir_rekey(int argc, char **argv, const struct egov_module_env *env)
 {
+    (void)argv;
     if (argc != 2) {
         fprintf(stderr, "usage: egov directory rekey\n");
         return 2;
@@ -435,25 +451,16 @@ static int dir_rekey(int argc, const struct egov_module_env *env)
 
 static int run_directory(int argc, char **argv, const struct egov_module_env *env)
 {
-    const char *sub = argc >= 2 ? argv[1] : "";
-    if (strcmp(sub, "export-ldif") == 0)
-        return dir_export(argc, argv, env);
-    if (strcmp(sub, "agency") == 0)
-        return dir_agency(argc, argv, env);
-    if (strcmp(sub, "search") == 0)
-        return dir_search(argc, argv, env);
-    if (strcmp(sub, "check-id") == 0)
-        return dir_check_id(argc, argv);
-    if (strcmp(sub, "rekey") == 0)
-        return dir_rekey(argc, env);
-    bool help = strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0;
-    fprintf(help ? stdout : stderr,
-            "usage: egov directory export-ldif [--root ID|CODE|OID] [--out FILE]\n"
-            "       egov directory agency ID|CODE|OID\n"
-            "       egov directory search TEXT\n"
-            "       egov directory check-id ID... | -\n"
-            "       egov directory rekey\n");
-    return help ? 0 : 2;
+    static const struct sub subs[] = {
+        {"export-ldif", dir_export}, {"agency", dir_agency}, {"search", dir_search},
+        {"check-id", dir_check_id},  {"rekey", dir_rekey},   {NULL, NULL},
+    };
+    return dispatch(argc, argv, env, subs,
+                    "usage: egov directory export-ldif [--root ID|CODE|OID] [--out FILE]\n"
+                    "       egov directory agency ID|CODE|OID\n"
+                    "       egov directory search TEXT\n"
+                    "       egov directory check-id ID... | -\n"
+                    "       egov directory rekey\n");
 }
 
 const struct egov_module_cli dir_cli[] = {

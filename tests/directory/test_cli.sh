@@ -28,6 +28,8 @@ expect() {
 expect "egov oid --help" 0 'usage: egov oid import' -- "$EGOV_BIN" oid --help
 expect "egov directory --help" 0 'usage: egov directory export-ldif' -- "$EGOV_BIN" directory --help
 expect "egov oid frobnicate" 2 'usage: egov oid' -- "$EGOV_BIN" oid frobnicate
+expect "egov directory without a subcommand" 2 'usage: egov directory export-ldif' -- "$EGOV_BIN" directory
+expect "egov directory rekey with an argument" 2 'usage: egov directory rekey' -- "$EGOV_BIN" directory rekey now
 
 # --- import -----------------------------------------------------------
 expect "oid import" 0 '8189 rows, 8189 created, 0 updated, 0 unchanged, 23 renames recorded' -- \
