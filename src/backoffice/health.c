@@ -376,35 +376,41 @@ static void handle_cancel(struct egov_req *req)
         run_booking(req, &b, cancel_body, 200);
 }
 
-static void handle_patient_appts(struct egov_req *req)
+struct patient_appts {
+    struct egov_req *req;
+    const char *id;
+    json_t *out; /* NULL: no such patient */
+};
+
+static enum egov_db_qs patient_appts_body(struct egov_db_conn *c, void *cls)
 {
-    const char *id = bo_id_param(req, A, "id");
-    if (id == NULL)
-        return;
-    struct egov_db_conn *c = egov_db_acquire(egov_req_db(req), 5000);
-    if (c == NULL) {
-        bo_problem(req, A, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
-        return;
-    }
+    struct patient_appts *t = cls;
     struct egov_db_rows *r = NULL;
-    const struct egov_db_param k[] = {EGOV_DB_PARAM_TEXT(id), EGOV_DB_PARAM_END};
+    const struct egov_db_param k[] = {EGOV_DB_PARAM_TEXT(t->id), EGOV_DB_PARAM_END};
+    json_decref(t->out);
+    t->out = NULL;
     enum egov_db_qs qs = egov_db_exec(c, &st_patient, k);
-    if (qs > 0)
-        qs = egov_db_query(c, &st_patient_appts, k, &r);
-    egov_db_release(c);
-    if (qs < 0) {
-        bo_db_problem(req, A, qs);
-        return;
-    }
-    if (r == NULL) {
-        bo_problem(req, A, EGOV_EC_BACKOFFICE_PERSON_UNKNOWN, "id", NULL);
-        return;
-    }
+    if (qs <= 0)
+        return qs;
+    qs = egov_db_query(c, &st_patient_appts, k, &r);
+    if (qs < 0)
+        return qs;
     json_t *list = json_array();
     for (size_t i = 0; list != NULL && i < egov_db_rows_count(r); i++)
-        json_array_append_new(list, appt_json(req, r, i));
+        json_array_append_new(list, appt_json(t->req, r, i));
     egov_db_rows_free(r);
-    bo_reply(req, A, 200, json_pack("{s:s, s:o}", "national_id", id, "appointments", list));
+    t->out = json_pack("{s:s, s:o}", "national_id", t->id, "appointments", list);
+    return t->out != NULL ? EGOV_DB_ONE_ROW : EGOV_DB_HARD_ERROR;
+}
+
+static void handle_patient_appts(struct egov_req *req)
+{
+    struct patient_appts t = {req, bo_id_param(req, A, "id"), NULL};
+    if (t.id == NULL)
+        return;
+    if (bo_read_one(req, A, patient_appts_body, &t, &t.out, EGOV_EC_BACKOFFICE_PERSON_UNKNOWN,
+                    "id") != NULL)
+        bo_reply(req, A, 200, t.out);
 }
 
 static const struct egov_route routes[] = {

@@ -842,6 +842,10 @@ static void test_health(void **state)
     assert_int_equal(ok, 1);
     assert_int_equal(already, NBOOKERS - 1);
 
+    /* no such patient: 404 naming the id */
+    json_t *np = get(&hl, "/patients/A123456789/appointments", 404);
+    assert_string_equal(str(np, "field"), "id");
+    json_decref(np);
     /* the booking, then cancel it twice */
     snprintf(path, sizeof(path), "/patients/%s/appointments", pop->persons[people[0]].national_id);
     json_t *j = get(&hl, path, 200);
