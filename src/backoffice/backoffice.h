@@ -177,6 +177,12 @@ struct egov_backoffice_options {
     const char *publish_url; /**< household: also POST each event here; NULL = feed only */
     unsigned int threads;    /**< HTTP threads; 0 = 2 */
     bool progress;           /**< show generation progress on stderr if it is a terminal */
+    /**
+     * File with the system's secret shared with the gateway (`egov gateway
+     * provider-secret`); then the agency's services answer only calls the
+     * gateway signed.  NULL = no check (development).
+     */
+    const char *gateway_secret_file;
 };
 
 struct egov_backoffice;

@@ -432,7 +432,16 @@ egov_backoffice_demo_start(struct egov_db *db, const struct egov_backoffice_demo
         char listen[32] = "127.0.0.1:0";
         if (o->base_port > 0)
             snprintf(listen, sizeof(listen), "127.0.0.1:%u", o->base_port + 1u + (unsigned int)a);
+        /* the back office answers only calls the gateway signed with its secret */
+        char member_early[96], secret_file[1200];
+        member_id(info, member_early, sizeof(member_early));
+        snprintf(secret_file, sizeof(secret_file), "%s/%s-gateway.secret", dir, info->name);
+        bool secret = egov_gateway_provider_secret_write(member_early, secret_file, true);
+        if (!secret)
+            note(d, "%s back office checks no gateway signature: its secret could not be written",
+                 info->name);
         struct egov_backoffice_options bo = {
+            .gateway_secret_file = secret ? secret_file : NULL,
             .agency = a,
             .listen = listen,
             .db_url = db_url,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "backoffice/bo_int.h"
+#include "gateway/gateway.h"
 
 struct egov_backoffice {
     enum egov_backoffice_agency agency;
@@ -25,7 +26,43 @@ struct egov_backoffice {
     struct egov_jobs *jobs;
     struct egov_route_table routes;
     char url[64];
+    bool verify;        /* calls must carry the gateway's signature */
+    uint8_t secret[32]; /* this system's secret shared with the gateway */
 };
+
+/*
+ * With a gateway secret, a call that presents itself as coming through the
+ * gateway (any X-Road header or a signature) is answered only if the
+ * gateway signed it with this system's secret
+ * (egov_gateway_forwarded_verify()), so that nobody can speak for a
+ * consuming agency or an end user but the gateway.  Calls without those
+ * headers are the agency's own staff on its own network, as at a real
+ * agency's system.  The node's own routes, the OpenAPI description and the
+ * event routes (the outbox's deliveries and the event feed) stay open.
+ */
+static bool bo_admit(struct egov_req *req, void *cls)
+{
+    struct egov_backoffice *bo = cls;
+    if (!bo->verify)
+        return true;
+    if (egov_req_header(req, "X-Road-Client") == NULL && egov_req_header(req, "X-Road-Id") == NULL &&
+        egov_req_header(req, "X-Road-UserId") == NULL &&
+        egov_req_header(req, "X-Road-Service") == NULL &&
+        egov_req_header(req, "Signature") == NULL && egov_req_header(req, "Signature-Input") == NULL)
+        return true;
+    for (const struct egov_route *r = egov_http_core_routes.routes; r->pattern != NULL; r++)
+        if (req->route == r)
+            return true;
+    const char *name = req->route->name != NULL ? req->route->name : "";
+    if (strcmp(name, "openapi") == 0 || strcmp(name, "events") == 0)
+        return true;
+    char why[200];
+    enum egov_ec ec = egov_gateway_forwarded_verify(req, bo->secret, 300, why, sizeof why);
+    if (ec == EGOV_EC_NONE)
+        return true;
+    egov_reply_problem(req, ec, NULL, why);
+    return false;
+}
 
 static const struct egov_route_table *agency_routes(enum egov_backoffice_agency agency)
 {
@@ -163,7 +200,17 @@ struct egov_backoffice *egov_backoffice_start(const struct egov_backoffice_optio
         .datadir = datadir,
         .log_requests = false,
         .cookie_secure = false,
+        .admit = bo_admit,
+        .admit_cls = bo,
     };
+    if (opt->gateway_secret_file != NULL) {
+        if (!egov_gateway_secret_file_read(opt->gateway_secret_file, bo->secret)) {
+            snprintf(err, errlen, "%s must hold the system's gateway secret as 64 hex digits",
+                     opt->gateway_secret_file);
+            goto fail;
+        }
+        bo->verify = true;
+    }
     bo->server = egov_server_create(&so, msg, sizeof(msg));
     if (bo->server == NULL) {
         snprintf(err, errlen, "cannot create the HTTP server: %s", msg);
@@ -283,6 +330,10 @@ bool egov_backoffice_spawn(const char *egov_bin, const struct egov_backoffice_op
         argv[n++] = "--var";
         argv[n++] = opt->vardir;
     }
+    if (opt->gateway_secret_file != NULL) {
+        argv[n++] = "--gateway-secret-file";
+        argv[n++] = opt->gateway_secret_file;
+    }
     argv[n] = NULL;
 
     if (pipe(fds) != 0) {
@@ -397,13 +448,15 @@ static void usage(FILE *out)
             "       egov backoffice household|land|tax|business|vehicle|health\n"
             "         [--listen HOST:PORT] [--db URL] [--seed N] [--people N]\n"
             "         [--geocode DIR] [--publish URL] [--var DIR] [--threads N]\n"
-            "         [--generate-only]\n\n"
+            "         [--generate-only] [--gateway-secret-file FILE]\n\n"
             "Runs one agency's reference back-office system with its own database.\n"
             "  --listen HOST:PORT  address (default 127.0.0.1:0 = any free port)\n"
             "  --db URL            its database (default sqlite:VAR/backoffice-NAME.db)\n"
             "  --seed N            population seed (default 1); the same seed and size give\n"
             "                      the same people in every back office\n"
             "  --people N          fill an empty database with N people (default 0)\n"
+            "  --gateway-secret-file FILE  answer only calls the gateway signed with this\n"
+            "                      system's secret (egov gateway provider-secret)\n"
             "  --geocode DIR       folder with city-112.json and district-107.json (default:\n"
             "                      the built-in 22 counties and cities)\n"
             "  --publish URL       household: POST every event to URL as well\n"
@@ -507,11 +560,17 @@ static int cli_people(int argc, char **argv)
 int bo_cli_run(int argc, char **argv, const struct egov_module_env *env)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'},  {"seed", required_argument, NULL, 's'},
-        {"people", required_argument, NULL, 'p'},  {"geocode", required_argument, NULL, 'g'},
-        {"publish", required_argument, NULL, 'P'}, {"var", required_argument, NULL, 'v'},
-        {"threads", required_argument, NULL, 't'}, {"generate-only", no_argument, NULL, 'G'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"listen", required_argument, NULL, 'l'},
+        {"seed", required_argument, NULL, 's'},
+        {"people", required_argument, NULL, 'p'},
+        {"geocode", required_argument, NULL, 'g'},
+        {"publish", required_argument, NULL, 'P'},
+        {"var", required_argument, NULL, 'v'},
+        {"threads", required_argument, NULL, 't'},
+        {"generate-only", no_argument, NULL, 'G'},
+        {"gateway-secret-file", required_argument, NULL, 'K'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct egov_backoffice_options opt = {.seed = 1, .progress = true};
     bool generate_only = false;
@@ -572,6 +631,9 @@ int bo_cli_run(int argc, char **argv, const struct egov_module_env *env)
             break;
         case 'G':
             generate_only = true;
+            break;
+        case 'K':
+            opt.gateway_secret_file = optarg;
             break;
         case 'h':
             usage(stdout);

@@ -103,6 +103,9 @@ const struct egov_cfg_key egov_config_keys[] = {
     CFG_STR("gateway", "audit_key_file", EGOV_CFG_STRING, gateway_audit_key_file, "",
             "file with a 256-bit key (64 hex digits); if set, call bodies are kept in the audit "
             "log, encrypted (AES-256-GCM)"),
+    CFG_STR("gateway", "provider_secret_file", EGOV_CFG_STRING, gateway_provider_secret_file, "",
+            "master key (64 hex digits) of the secrets that sign calls forwarded to providers; "
+            "empty: VAR/gateway-provider.key, made on first start; one file for all nodes"),
     {NULL, NULL, EGOV_CFG_END, 0, 0, 0, NULL, NULL},
 };
 

@@ -338,6 +338,7 @@ struct egov_config {
     unsigned int gateway_breaker_failures; /**< gateway.breaker_failures */
     unsigned int gateway_breaker_open_ms;  /**< gateway.breaker_open */
     char gateway_audit_key_file[512]; /**< gateway.audit_key_file: keep bodies, encrypted */
+    char gateway_provider_secret_file[512]; /**< gateway.provider_secret_file: signs forwarded calls */
 };
 
 /** The configuration key table (ends with a key of type EGOV_CFG_END). */

@@ -21,7 +21,10 @@ static const char gateway_usage[] =
     "  consent --citizen NATIONAL_ID --consumer MEMBER_ID --service SERVICE_ID [--withdraw]\n"
     "  subscribe --consumer MEMBER_ID --subject SUBJECT --url URL\n"
     "  publisher-add --client MEMBER_ID [--subject-prefix PREFIX]\n"
-    "        prints the token; the publisher POSTs events to /api/gateway/events/TOKEN\n";
+    "        prints the token; the publisher POSTs events to /api/gateway/events/TOKEN\n"
+    "  provider-secret --system MEMBER_ID --out FILE\n"
+    "        write the providing system's secret (64 hex digits, mode 0600) with which it\n"
+    "        checks the calls the gateway forwards (egov backoffice --gateway-secret-file)\n";
 
 static char *slurp(const char *path)
 {
@@ -95,6 +98,46 @@ static int cmd_keygen(int argc, char **argv)
     return rc;
 }
 
+/* `egov gateway provider-secret --system ID --out FILE` */
+static int cmd_provider_secret(int argc, char **argv, const struct egov_module_env *env)
+{
+    const char *system = NULL, *out = NULL;
+    static const struct option opts[] = {
+        {"system", required_argument, NULL, 's'}, {"out", required_argument, NULL, 'o'}, {0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 's')
+            system = optarg;
+        else if (c == 'o')
+            out = optarg;
+        else
+            return 2;
+    }
+    struct egov_gateway_id id;
+    char why[160];
+    if (system == NULL || out == NULL) {
+        fputs(gateway_usage, stderr);
+        return 2;
+    }
+    if (egov_gateway_member_id_parse(system, &id, why, sizeof why) != EGOV_EC_NONE ||
+        id.subsystem[0] == '\0') {
+        fprintf(stderr, "egov gateway: --system must name a system, TW/GOV/<agency>/<system>: %s\n",
+                why);
+        return 2;
+    }
+    if (!gw_provider_master_load(env->cfg)) {
+        fprintf(stderr, "egov gateway: the providers' master key is not available\n");
+        return 1;
+    }
+    int rc = 0;
+    if (!egov_gateway_provider_secret_write(id.text, out, false)) {
+        fprintf(stderr, "egov gateway: cannot create %s (it must not exist yet)\n", out);
+        rc = 1;
+    }
+    gw_provider_master_forget();
+    return rc;
+}
+
 int gw_cli_gateway(int argc, char **argv, const struct egov_module_env *env)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
@@ -107,6 +150,8 @@ int gw_cli_gateway(int argc, char **argv, const struct egov_module_env *env)
     optind = 1;
     if (strcmp(cmd, "keygen") == 0)
         return cmd_keygen(argc, argv);
+    if (strcmp(cmd, "provider-secret") == 0)
+        return cmd_provider_secret(argc, argv, env);
 
     const char *id = NULL, *url = NULL, *charset = NULL, *openapi = NULL, *key = NULL, *cert = NULL,
                *oauth = NULL, *consumer = NULL, *service = NULL, *basis = NULL, *citizen = NULL,

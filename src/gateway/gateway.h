@@ -214,6 +214,33 @@ bool egov_gateway_events_register(void);
  */
 bool egov_gateway_audit_flush(void);
 
+/**
+ * Reads a 256-bit key written as 64 hex digits from @p path into @p out.
+ * False if the file cannot be read or holds anything else.
+ */
+bool egov_gateway_secret_file_read(const char *path, uint8_t out[32]);
+
+/**
+ * Writes the secret of providing system @p system_id ("TW/GOV/MOI/
+ * household") as 64 hex digits to a new file @p path (mode 0600; an
+ * existing file is replaced only with @p replace).  The gateway module
+ * must be initialised.  False on failure.
+ */
+bool egov_gateway_provider_secret_write(const char *system_id, const char *path, bool replace);
+
+/**
+ * Checks, at a providing system, that a call was forwarded by the gateway:
+ * its RFC 9421 signature (keyid "gateway", alg "hmac-sha256", covering
+ * @method, @path, x-road-client, x-road-service, x-road-id and, with a
+ * body, content-digest) under @p secret (the system's secret, see `egov
+ * gateway provider-secret`), created within @p skew_s seconds of now, and
+ * a body matching its Content-Digest.  Returns EGOV_EC_NONE, or
+ * GATEWAY_SIGNATURE_MISSING, GATEWAY_SIGNATURE_INVALID or
+ * GATEWAY_DIGEST_MISMATCH with the reason (English) in @p why.
+ */
+enum egov_ec egov_gateway_forwarded_verify(const struct egov_req *req, const uint8_t secret[32],
+                                           unsigned int skew_s, char *why, size_t whylen);
+
 /** Result of egov_gateway_audit_verify(). */
 struct egov_gateway_audit_report {
     int64_t entries;   /**< entries checked */

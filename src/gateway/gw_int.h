@@ -127,6 +127,25 @@ bool gw_sig_base(const struct gw_sig_input *in, gw_component_fn fn, void *cls, s
 bool gw_sign(struct egov_arena *a, const char *const *components, size_t n, gw_component_fn fn,
              void *cls, const char **sig_input, const char **signature);
 
+/**
+ * As gw_sign(), with hmac-sha256 under the 32-byte @p secret and keyid
+ * "gateway" (the signature on calls forwarded to a provider).
+ */
+bool gw_sign_hmac(struct egov_arena *a, const char *const *components, size_t n,
+                  gw_component_fn fn, void *cls, const uint8_t secret[32], const char **sig_input,
+                  const char **signature);
+
+/* ------------------------------------------------------------------ */
+/* Providers' secrets (provider.c)                                     */
+/* ------------------------------------------------------------------ */
+
+/** Loads (or on first start makes) the providers' master key.  False with a logged reason. */
+bool gw_provider_master_load(const struct egov_config *cfg);
+/** Forgets the master key (wiped). */
+void gw_provider_master_forget(void);
+/** Derives the secret of providing system @p system_id ("TW/GOV/MOI/household"). */
+bool gw_provider_secret(const char *system_id, uint8_t out[32]);
+
 /* ------------------------------------------------------------------ */
 /* Audit (audit.c)                                                     */
 /* ------------------------------------------------------------------ */

@@ -227,21 +227,23 @@ bool gw_sig_base(const struct gw_sig_input *in, gw_component_fn fn, void *cls, s
     return !out->oom;
 }
 
-bool gw_sign(struct egov_arena *a, const char *const *components, size_t n, gw_component_fn fn,
-             void *cls, const char **sig_input, const char **signature)
+/* Signs with the gateway key, or with hmac-sha256 under @p secret when it is not NULL. */
+static bool sign_as_gateway(struct egov_arena *a, const char *const *components, size_t n,
+                            gw_component_fn fn, void *cls, const uint8_t *secret,
+                            const char **sig_input, const char **signature)
 {
     struct egov_buf params, base;
     bool ok = false;
     egov_buf_init(&params);
     egov_buf_init(&base);
-    if (gw_key == NULL)
+    if (secret == NULL && gw_key == NULL)
         goto fail;
     egov_buf_putc(&params, '(');
     for (size_t i = 0; i < n; i++)
         egov_buf_printf(&params, "%s\"%s\"", i ? " " : "", components[i]);
     egov_buf_printf(&params, ");created=%lld;keyid=\"gateway\";alg=\"%s\"",
                     (long long)(egov_now_us() / 1000000),
-                    egov_sigkey_alg_name(egov_sigkey_alg(gw_key)));
+                    secret != NULL ? "hmac-sha256" : egov_sigkey_alg_name(egov_sigkey_alg(gw_key)));
     if (params.oom)
         goto fail;
     struct gw_sig_input in;
@@ -258,8 +260,13 @@ bool gw_sign(struct egov_arena *a, const char *const *components, size_t n, gw_c
         goto fail;
     uint8_t sig[EGOV_SIGKEY_MAX_SIG];
     size_t siglen = 0;
-    if (!egov_sigkey_sign(gw_key, base.data, base.len, sig, &siglen))
+    if (secret != NULL) {
+        if (!egov_hmac_sha256(secret, 32, base.data, base.len, sig))
+            goto fail;
+        siglen = EGOV_SHA256_LEN;
+    } else if (!egov_sigkey_sign(gw_key, base.data, base.len, sig, &siglen)) {
         goto fail;
+    }
     unsigned char b64[(EGOV_SIGKEY_MAX_SIG + 2) / 3 * 4 + 1];
     EVP_EncodeBlock(b64, sig, (int)siglen);
     *sig_input = egov_arena_printf(a, "sig1=%s", params.data);
@@ -269,4 +276,18 @@ fail:
     egov_buf_free(&params);
     egov_buf_free(&base);
     return ok;
+}
+
+bool gw_sign(struct egov_arena *a, const char *const *components, size_t n, gw_component_fn fn,
+             void *cls, const char **sig_input, const char **signature)
+{
+    return sign_as_gateway(a, components, n, fn, cls, NULL, sig_input, signature);
+}
+
+bool gw_sign_hmac(struct egov_arena *a, const char *const *components, size_t n,
+                  gw_component_fn fn, void *cls, const uint8_t secret[32], const char **sig_input,
+                  const char **signature)
+{
+    return secret != NULL && sign_as_gateway(a, components, n, fn, cls, secret, sig_input,
+                                             signature);
 }

@@ -109,7 +109,7 @@ static bool gw_init(const struct egov_module_env *env)
         snprintf(path, sizeof path, "%s/gateway-key.pem", cfg->vardir);
     }
     gw_key = load_or_make_key(path);
-    if (gw_key == NULL)
+    if (gw_key == NULL || !gw_provider_master_load(cfg))
         return false;
     if (!gw_proxy_init()) {
         egov_error("gateway: cannot set up outbound calls");
@@ -135,6 +135,7 @@ static void gw_fini(void)
     gw_stats_fini();
     egov_sigkey_free(gw_key);
     gw_key = NULL;
+    gw_provider_master_forget();
 }
 
 static const struct egov_module_cli gw_cli[] = {

@@ -979,7 +979,7 @@ static bool call_prepare(struct call *k)
         k->fwd_digest = egov_arena_strdup(req->arena, dg);
     }
     {
-        /* the gateway signs what it sends, as the sending party */
+        /* the gateway signs what it sends, under the providing system's secret (provider.c) */
         const char *hp = strstr(svc->base_url, "://");
         const char *prefix = hp != NULL ? strchr(hp + 3, '/') : NULL;
         k->fwd_path = egov_arena_printf(req->arena, "%s%s", prefix != NULL ? prefix : "",
@@ -989,8 +989,14 @@ static bool call_prepare(struct call *k)
         static const char *const fc[] = {"@method",        "@path",     "x-road-client",
                                          "x-road-service", "x-road-id", "content-digest"};
         const char *fsi = NULL, *fsg = NULL;
-        if (k->fwd_path == NULL || !gw_sign(req->arena, fc, k->fwd_digest != NULL ? 6 : 5,
-                                            fwd_component, k, &fsi, &fsg))
+        char system[300];
+        uint8_t secret[32];
+        snprintf(system, sizeof system, "TW/GOV/%s/%s", sid->agency, sid->subsystem);
+        bool ok = k->fwd_path != NULL && gw_provider_secret(system, secret) &&
+                  gw_sign_hmac(req->arena, fc, k->fwd_digest != NULL ? 6 : 5, fwd_component, k,
+                               secret, &fsi, &fsg);
+        egov_wipe(secret, sizeof secret);
+        if (!ok)
             goto oom;
         ADD_HDR("Signature-Input: %s", fsi);
         ADD_HDR("Signature: %s", fsg);

@@ -98,6 +98,13 @@ struct egov_server_options {
     const char *datadir;     /**< templates/, static/, locale/ */
     bool log_requests;
     bool cookie_secure;      /**< add "Secure" to cookies (on unless testing over plain http) */
+    /**
+     * Optional check of every request routed to a handler, once its body
+     * is in: false refuses it, after the check has replied.  Runs on the
+     * server's threads; @c admit_cls is passed along.
+     */
+    bool (*admit)(struct egov_req *req, void *admit_cls);
+    void *admit_cls;
 };
 
 /**

@@ -770,6 +770,11 @@ static enum MHD_Result final_call(struct egov_http_ctx *ctx)
             goto answer;
     }
     remember_language(req);
+    if (req->server->opt.admit != NULL && !req->server->opt.admit(req, req->server->opt.admit_cls)) {
+        if (!req->replied)
+            egov_reply_problem(req, EGOV_EC_GENERIC_FORBIDDEN, NULL, NULL);
+        goto answer;
+    }
     req->route->handler(req);
     if (ctx->start_fn != NULL) {
         suspend_now(ctx);

@@ -109,6 +109,22 @@ PY
   [ "$out" = "200 True" ] && ok "signed call to the tax system through the gateway" || bad "signed call: $out"
 fi
 
+# the back offices believe X-Road headers only under the gateway's signature
+tax=$(grep '^url tax ' <<<"$report" | cut -d' ' -f3)
+if [ -n "$tax" ]; then
+  nid=$(python3 -c "import json;print(json.load(open('var/demo.json'))['citizen']['national_id'])")
+  code=$(curl -s -o forged.json -w '%{http_code}' -H 'X-Road-Client: TW/GOV/MOF/tax' -H 'X-Road-Id: forged-1' \
+    "$tax/taxpayers/$nid")
+  [ "$code" = 401 ] && grep -q 'GATEWAY_SIGNATURE_MISSING' forged.json &&
+    ok "a call bypassing the gateway with its headers is refused" || bad "forged call: $code $(cat forged.json)"
+  code=$(curl -s -o forged.json -w '%{http_code}' -H 'X-Road-Client: TW/GOV/MOF/tax' -H 'X-Road-Id: forged-2' \
+    -H 'Signature-Input: sig1=("@method" "@path" "x-road-client" "x-road-service" "x-road-id");created='"$(date +%s)"';keyid="gateway";alg="hmac-sha256"' \
+    -H 'X-Road-Service: TW/GOV/MOF/tax/taxpayers' -H 'Signature: sig1=:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=:' \
+    "$tax/taxpayers/$nid")
+  [ "$code" = 401 ] && grep -q 'GATEWAY_SIGNATURE_INVALID' forged.json &&
+    ok "a forged gateway signature is refused" || bad "forged signature: $code $(cat forged.json)"
+fi
+
 # the household registry's address change reaches the health system through the gateway
 cid=$(sed -n 's/^citizen \([A-Z0-9]*\) .*/\1/p' <<<"$report")
 hh=$(grep '^url household ' <<<"$report" | cut -d' ' -f3)

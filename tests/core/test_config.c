@@ -99,7 +99,7 @@ static void test_table_covers_struct(void **state)
         }
         n++;
     }
-    assert_int_equal(n, 31);
+    assert_int_equal(n, 32);
 }
 
 static void test_file_good(void **state)

@@ -74,8 +74,18 @@ static void handle_person(struct egov_req *req)
 {
     const char *sig = egov_req_header(req, "Signature");
     const char *si = egov_req_header(req, "Signature-Input");
+    /* the provider's own check of the gateway's signature, with its system's secret */
+    uint8_t secret[32];
+    char why[200] = "";
+    bool verified = gw_provider_secret("TW/GOV/MOI/household", secret) &&
+                    egov_gateway_forwarded_verify(req, secret, 300, why, sizeof why) == EGOV_EC_NONE;
+    uint8_t other[32];
+    bool other_fails = gw_provider_secret("TW/GOV/MOI/land", other) &&
+                       egov_gateway_forwarded_verify(req, other, 300, why, sizeof why) ==
+                           EGOV_EC_GATEWAY_SIGNATURE_INVALID;
     json_t *j =
-        json_pack("{s:s, s:s?, s:s?, s:s?, s:b, s:b, s:s?}", "id", egov_req_param(req, "id"),
+        json_pack("{s:s, s:b, s:b, s:s?, s:s?, s:s?, s:b, s:b, s:s?}", "id", egov_req_param(req, "id"),
+                  "verified", verified, "other_secret_fails", other_fails,
                   "client", egov_req_header(req, "X-Road-Client"), "user",
                   egov_req_header(req, "X-Road-UserId"), "query", egov_req_query(req, "type"),
                   "signed", sig != NULL && si != NULL && strstr(si, "keyid=\"gateway\"") != NULL,
@@ -386,6 +396,8 @@ static void test_call_ok(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "user")), "B223456789");
     assert_string_equal(json_string_value(json_object_get(j, "query")), "full");
     assert_true(json_is_true(json_object_get(j, "signed")));
+    assert_true(json_is_true(json_object_get(j, "verified")));
+    assert_true(json_is_true(json_object_get(j, "other_secret_fails")));
     assert_true(json_is_false(json_object_get(j, "leaked")));
     assert_true(json_is_null(json_object_get(j, "cookie")));
     json_decref(j);

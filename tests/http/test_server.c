@@ -150,6 +150,18 @@ static const struct egov_route_table test_table = {"test", test_routes};
 static const struct egov_route_table *const all_tables[] = {&egov_http_core_routes, &test_table,
                                                             NULL};
 
+/* Refuses requests that carry "X-Deny", with its own answer for "X-Deny: teapot". */
+static bool deny_marked(struct egov_req *req, void *cls)
+{
+    (void)cls;
+    const char *d = egov_req_header(req, "X-Deny");
+    if (d == NULL)
+        return true;
+    if (strcmp(d, "teapot") == 0)
+        egov_reply_json(req, 418, json_pack("{s:s}", "denied", "teapot"));
+    return false;
+}
+
 static struct egov_server_options test_options(void)
 {
     struct egov_server_options o;
@@ -163,6 +175,7 @@ static struct egov_server_options test_options(void)
     o.limits.max_segments = 16;
     o.cookie_secure = false;
     o.log_requests = true;
+    o.admit = deny_marked;
     return o;
 }
 
@@ -399,6 +412,25 @@ static void test_body_too_large(void **state)
     if (strncmp(resp, "HTTP/1.1 413", 12) != 0)
         fail_msg("expected 413, got: %.200s", resp);
     assert_non_null(strstr(resp, "X-Content-Type-Options: nosniff"));
+}
+
+/* The server's admit check runs before every handler and may answer itself. */
+static void test_admit_check(void **state)
+{
+    struct egov_test_response r;
+    static const char *const deny[] = {"X-Deny: 1", NULL};
+    static const char *const teapot[] = {"X-Deny: teapot", NULL};
+    get(*state, "GET", "/t/items/7", deny, NULL, &r);
+    json_t *p = assert_problem(&r, 403, "GENERIC_FORBIDDEN");
+    json_decref(p);
+    egov_test_response_free(&r);
+    get(*state, "GET", "/t/hello", teapot, NULL, &r);
+    assert_int_equal(r.status, 418);
+    assert_non_null(strstr(r.body, "teapot"));
+    egov_test_response_free(&r);
+    get(*state, "GET", "/t/hello", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    egov_test_response_free(&r);
 }
 
 /* A route that sees its refusals answers them itself, for Content-Length and chunked bodies. */
@@ -837,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_uri_too_long),
         cmocka_unit_test(test_header_too_large),
         cmocka_unit_test(test_body_too_large),
+        cmocka_unit_test(test_admit_check),
         cmocka_unit_test(test_body_refusal_seen_by_route),
         cmocka_unit_test(test_suspended_requests),
         cmocka_unit_test(test_suspended_client_gone),
