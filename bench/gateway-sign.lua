@@ -10,10 +10,14 @@
 -- outside the measured window, as it does on a real consumer's own
 -- machine.  When they run out, requests are signed as they are sent.
 -- wrk runs each thread's init() in turn and starts a thread as soon as
--- its init() is done, so with BARRIER_DIR a thread sends nothing until
--- every one of the THREADS threads has finished signing (a file per
--- thread in BARRIER_DIR); otherwise the first thread's calls during the
--- others' signing would count towards a shorter measured time.
+-- its init() is done, and it starts its clock only after the last init().
+-- With BARRIER_DIR every thread holds its first requests (wrk's delay())
+-- until one common moment: the first thread, having timed its own
+-- signing, writes to BARRIER_DIR/start when the other THREADS-1 threads
+-- will be done, and the others take that moment (or the end of their own
+-- signing, if later).  Otherwise the first thread's calls during the
+-- others' signing would count towards a shorter measured time.  The
+-- moment is estimated on the late side, which can only lower the rate.
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct bio_st BIO;
@@ -42,6 +46,17 @@ int EVP_PKEY_CTX_set_rsa_pss_saltlen(EVP_PKEY_CTX *ctx, int saltlen);
 int EVP_PKEY_CTX_set_rsa_mgf1_md(EVP_PKEY_CTX *ctx, const EVP_MD *md);
 ]]
 local C = ffi.load("libcrypto.so.3")
+
+ffi.cdef [[
+struct egov_timespec { long tv_sec; long tv_nsec; };
+int clock_gettime(int clk, struct egov_timespec *ts);
+]]
+local tsbuf = ffi.new("struct egov_timespec")
+-- wall-clock seconds with a fraction (CLOCK_REALTIME: shared by the threads)
+function now_s()
+  ffi.C.clock_gettime(0, tsbuf)
+  return tonumber(tsbuf.tv_sec) + tonumber(tsbuf.tv_nsec) / 1e9
+end
 
 local thread_no = 0
 function setup(thread)
@@ -76,31 +91,38 @@ function init(args)
   stamp = tostring(os.time()) .. "-" .. tostring(tid or 0) .. "-" .. tostring(math.random(1e9))
   presigned = {}
   next_presigned = 1
+  local t0 = now_s()
   for i = 1, tonumber(args[5] or "0") do
     presigned[i] = sign_one()
   end
+  local took = now_s() - t0
   barrier = args[6]
   nthreads = tonumber(args[7] or "1")
-  started = barrier == nil
+  start_at = 0
   if barrier ~= nil then
-    local f = assert(io.open(barrier .. "/ready-" .. tostring(tid or 0), "w"))
-    f:close()
+    local f = io.open(barrier .. "/start", "r")
+    if f ~= nil then
+      start_at = tonumber(f:read("*l")) or 0
+      f:close()
+    else
+      start_at = now_s() + took * 1.05 * (nthreads - 1) + 0.05
+      f = assert(io.open(barrier .. "/start", "w"))
+      f:write(string.format("%.3f\n", start_at))
+      f:close()
+    end
+    if start_at < now_s() then
+      start_at = now_s()
+    end
   end
 end
 
+-- the first request of each connection waits for the common start
 function delay()
-  if started then
+  local wait = (start_at - now_s()) * 1000
+  if wait < 1 then
     return 0
   end
-  for t = 1, nthreads do
-    local f = io.open(barrier .. "/ready-" .. t, "r")
-    if f == nil then
-      return 20
-    end
-    f:close()
-  end
-  started = true
-  return 0
+  return math.floor(wait)
 end
 
 function request()
