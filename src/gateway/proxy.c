@@ -559,11 +559,24 @@ static void call_reset(struct gw_fwd_call *f)
     k->fr.too_big = false;
 }
 
-/* Forwarder thread: the transfer is over; the rest runs on a server thread. */
+static void call_outcome(struct egov_req *req, struct call *k);
+
+/*
+ * Forwarder or writer thread, the request still suspended: the outcome
+ * is made and its audit entry queued; the request resumes only when the
+ * entry is committed (audit_done), and a server thread then sends the
+ * answer (call_reply).  Nothing here touches the connection.
+ */
+static void call_settle(struct call *k)
+{
+    call_outcome(k->req, k);
+    gw_audit_record_then(&k->audit, audit_done, k);
+}
+
+/* Forwarder thread: the transfer is over. */
 static void call_done(struct gw_fwd_call *f)
 {
-    struct call *k = (struct call *)f;
-    egov_req_resume(k->req);
+    call_settle((struct call *)f);
 }
 
 /* Writer thread: the message id is claimed (or not) for the cluster. */
@@ -574,7 +587,7 @@ static void call_claimed(void *cls, int result)
     if (result == 1)
         gw_fwd_submit(&k->fwd);
     else
-        egov_req_resume(k->req);
+        call_settle(k);
 }
 
 /* Server thread, right after the request was suspended: claim, then forward. */
@@ -586,7 +599,7 @@ static void call_start(struct egov_req *req, void *cls)
                    call_claimed, k);
 }
 
-/* Server thread: the provider's answer (or its absence) becomes the call's outcome. */
+/* The provider's answer (or its absence, or a refused claim) becomes the call's outcome. */
 static void call_outcome(struct egov_req *req, struct call *k)
 {
     char why[200];
@@ -667,13 +680,6 @@ static void call_outcome(struct egov_req *req, struct call *k)
     k->audit.duration_us = egov_mono_us() - req->start_us;
 }
 
-/* Server thread: the provider answered (or not); the outcome is audited, then sent. */
-static void call_finish(struct egov_req *req, void *cls)
-{
-    struct call *k = cls;
-    call_outcome(req, k);
-    call_conclude(k);
-}
 
 /*
  * Server thread: every check, then the outbound request is prepared and
@@ -1055,7 +1061,7 @@ void gw_handle_call(struct egov_req *req)
         return;
     }
     if (call_prepare(k))
-        egov_req_suspend(req, call_start, call_finish, k);
+        egov_req_suspend(req, call_start, call_reply, k);
     else
         call_conclude(k);
 }
