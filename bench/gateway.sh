@@ -50,7 +50,7 @@ CLIENT_ALG=${CLIENT_ALG:-ecdsa-p256-sha256}
 # requests each wrk thread signs before the clock starts (0: sign while sending);
 # RSA signs about 15 times slower than P-256, so fewer are made in advance
 case "$CLIENT_ALG" in
-  rsa-*) PRESIGN=${PRESIGN:-30000} ;;
+  rsa-*) PRESIGN=${PRESIGN:-40000} ;;
   *) PRESIGN=${PRESIGN:-80000} ;;
 esac
 bo_port=$PORT_BASE

@@ -67,7 +67,7 @@ static const struct service services[] = {
      "/docex", AUD_ALL, "standard"},
     {"data-access", "Who accessed my data",
      "See which agency read your personal records, when, and on what legal basis.",
-     "/me/access-log", AUD_CITIZEN, "standard"},
+     "/my/access", AUD_CITIZEN, "standard"},
     {"meet", "Video meetings and web call centre",
      "Meet agencies by video or call an agency directly from a web page.", "/meet", AUD_ALL,
      "standard"},
