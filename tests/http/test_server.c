@@ -377,6 +377,26 @@ static void test_header_too_large(void **state)
     free(huge);
 }
 
+/* POSTs four chunks of 512 bytes (no Content-Length) to @p path; the raw answer into @p resp. */
+static void post_chunked(struct egov_test_server *s, const char *path, char *resp, size_t cap)
+{
+    int fd = egov_test_connect(s->port);
+    assert_true(fd >= 0);
+    char head[200];
+    int hn = snprintf(head, sizeof head,
+                      "POST %s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", path);
+    assert_int_equal(send(fd, head, (size_t)hn, MSG_NOSIGNAL), (ssize_t)hn);
+    char chunk[600];
+    int n = snprintf(chunk, sizeof chunk, "200\r\n");
+    memset(chunk + n, 'c', 0x200);
+    memcpy(chunk + n + 0x200, "\r\n", 2);
+    for (int i = 0; i < 4; i++)
+        send(fd, chunk, (size_t)n + 0x200 + 2, MSG_NOSIGNAL);
+    send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL);
+    egov_test_read_all(fd, resp, cap, 3000);
+    close(fd);
+}
+
 static void test_body_too_large(void **state)
 {
     struct egov_test_server *s = *state;
@@ -395,20 +415,8 @@ static void test_body_too_large(void **state)
     egov_test_response_free(&r);
 
     /* chunked, no Content-Length: the limit is enforced while streaming */
-    int fd = egov_test_connect(s->port);
-    assert_true(fd >= 0);
-    const char *head = "POST /t/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
-    assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
-    char chunk[600];
-    int n = snprintf(chunk, sizeof chunk, "200\r\n");
-    memset(chunk + n, 'c', 0x200);
-    memcpy(chunk + n + 0x200, "\r\n", 2);
-    for (int i = 0; i < 4; i++)
-        send(fd, chunk, (size_t)n + 0x200 + 2, MSG_NOSIGNAL);
-    send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL);
     char resp[8192];
-    egov_test_read_all(fd, resp, sizeof resp, 3000);
-    close(fd);
+    post_chunked(s, "/t/small", resp, sizeof resp);
     if (strncmp(resp, "HTTP/1.1 413", 12) != 0)
         fail_msg("expected 413, got: %.200s", resp);
     assert_non_null(strstr(resp, "X-Content-Type-Options: nosniff"));
@@ -450,20 +458,8 @@ static void test_body_refusal_seen_by_route(void **state)
     assert_non_null(strstr(r.body, "\"size\":5"));
     egov_test_response_free(&r);
 
-    int fd = egov_test_connect(s->port);
-    assert_true(fd >= 0);
-    const char *head = "POST /t/refusals HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
-    assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
-    char chunk[600];
-    int n = snprintf(chunk, sizeof chunk, "200\r\n");
-    memset(chunk + n, 'c', 0x200);
-    memcpy(chunk + n + 0x200, "\r\n", 2);
-    for (int i = 0; i < 4; i++)
-        send(fd, chunk, (size_t)n + 0x200 + 2, MSG_NOSIGNAL);
-    send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL);
     char resp[8192];
-    egov_test_read_all(fd, resp, sizeof resp, 3000);
-    close(fd);
+    post_chunked(s, "/t/refusals", resp, sizeof resp);
     if (strncmp(resp, "HTTP/1.1 422", 12) != 0)
         fail_msg("expected 422, got: %.200s", resp);
 }
