@@ -27,10 +27,10 @@
 /*
  * Group commit: a batch smaller than GROUP_MIN waits GROUP_LINGER_US for
  * company.  Under load this turns one transaction per call into one per
- * dozens of calls; when idle it adds a quarter of a millisecond.
+ * dozens of calls; when idle it adds half a millisecond.
  */
 #define GROUP_MIN       32
-#define GROUP_LINGER_US 250
+#define GROUP_LINGER_US 500
 #define AUDIT_QUEUE_MAX 200000
 #define ZERO_HASH       "0000000000000000000000000000000000000000000000000000000000000000"
 
