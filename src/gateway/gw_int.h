@@ -139,6 +139,13 @@ bool gw_sign_hmac(struct egov_arena *a, const char *const *components, size_t n,
 /* Providers' secrets (provider.c)                                     */
 /* ------------------------------------------------------------------ */
 
+/**
+ * Creates @p path (mode 0600) holding @p len bytes of @p data, atomically:
+ * written beside it, then linked into place, so that a node starting at
+ * the same moment reads the whole file or none.  1 created, 0 it existed
+ * already, -1 error (errno).
+ */
+int gw_secret_file_create(const char *path, const void *data, size_t len);
 /** Loads (or on first start makes) the providers' master key.  False with a logged reason. */
 bool gw_provider_master_load(const struct egov_config *cfg);
 /** Forgets the master key (wiped). */

@@ -30,8 +30,11 @@ static char *read_small_file(const char *path, size_t max)
     return buf;
 }
 
-/* Loads the gateway's signing key, creating it (mode 0600) on first start. */
-static struct egov_sigkey *load_or_make_key(const char *path)
+/*
+ * Loads the gateway's signing key, creating it (mode 0600) on first start;
+ * when another node sharing the folder made it first, that one is loaded.
+ */
+static struct egov_sigkey *load_or_make_key(const char *path, bool may_make)
 {
     char *pem = read_small_file(path, 16384);
     struct egov_sigkey *k = NULL;
@@ -46,22 +49,23 @@ static struct egov_sigkey *load_or_make_key(const char *path)
         }
         return k;
     }
-    if (errno != ENOENT) {
+    if (errno != ENOENT || !may_make) {
         egov_error("gateway: cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
     /* P-256: signing costs about half of Ed25519 with OpenSSL 3 on x86-64 */
     k = egov_sigkey_generate(EGOV_SIGKEY_ES256);
     char *priv = egov_sigkey_private_pem(k);
-    int fd = priv != NULL ? open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
-    bool ok = fd >= 0 && write(fd, priv, strlen(priv)) == (ssize_t)strlen(priv);
-    if (fd >= 0 && close(fd) != 0)
-        ok = false;
+    int made = priv != NULL ? gw_secret_file_create(path, priv, strlen(priv)) : -1;
     if (priv != NULL) {
         egov_wipe(priv, strlen(priv));
         egov_free(priv);
     }
-    if (!ok) {
+    if (made == 0) {
+        egov_sigkey_free(k);
+        return load_or_make_key(path, false);
+    }
+    if (made < 0) {
         egov_error("gateway: cannot create the signing key %s: %s", path, strerror(errno));
         egov_sigkey_free(k);
         return NULL;
@@ -108,7 +112,7 @@ static bool gw_init(const struct egov_module_env *env)
         mkdir(cfg->vardir, 0700);
         snprintf(path, sizeof path, "%s/gateway-key.pem", cfg->vardir);
     }
-    gw_key = load_or_make_key(path);
+    gw_key = load_or_make_key(path, true);
     if (gw_key == NULL || !gw_provider_master_load(cfg))
         return false;
     if (!gw_proxy_init()) {

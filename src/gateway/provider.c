@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -61,6 +62,34 @@ bool egov_gateway_secret_file_read(const char *path, uint8_t out[32])
     return ok;
 }
 
+int gw_secret_file_create(const char *path, const void *data, size_t len)
+{
+    char tmp[700];
+    int n = snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    bool ok = fchmod(fd, 0600) == 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+    if (close(fd) != 0)
+        ok = false;
+    int rc = -1;
+    if (ok) {
+        /* link() refuses to replace: of two nodes starting at once, one key wins */
+        if (link(tmp, path) == 0)
+            rc = 1;
+        else if (errno == EEXIST)
+            rc = 0;
+    }
+    int saved = errno;
+    unlink(tmp);
+    errno = saved;
+    return rc;
+}
+
 bool gw_provider_master_load(const struct egov_config *cfg)
 {
     char path[600];
@@ -85,12 +114,17 @@ bool gw_provider_master_load(const struct egov_config *cfg)
     egov_hex_encode(key, sizeof key, hex);
     hex[64] = '\n';
     hex[65] = '\0';
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    bool ok = fd >= 0 && write(fd, hex, 65) == 65;
-    if (fd >= 0 && close(fd) != 0)
-        ok = false;
+    int made = gw_secret_file_create(path, hex, 65);
     OPENSSL_cleanse(hex, sizeof hex);
-    if (!ok) {
+    if (made == 0) {
+        /* another node made it a moment ago */
+        OPENSSL_cleanse(key, sizeof key);
+        master_set = egov_gateway_secret_file_read(path, master);
+        if (!master_set)
+            egov_error("gateway: %s must hold a 256-bit key as 64 hex digits", path);
+        return master_set;
+    }
+    if (made < 0) {
         OPENSSL_cleanse(key, sizeof key);
         egov_error("gateway: cannot create %s: %s", path, strerror(errno));
         return false;
