@@ -37,14 +37,25 @@ struct egov_backoffice {
  * (egov_gateway_forwarded_verify()), so that nobody can speak for a
  * consuming agency or an end user but the gateway.  Calls without those
  * headers are the agency's own staff on its own network, as at a real
- * agency's system.  The node's own routes, the OpenAPI description and the
- * event routes (the outbox's deliveries and the event feed) stay open.
+ * agency's system.  An event delivery (POST to the events route) must
+ * always carry the gateway's signature, since it changes records.  The
+ * node's own routes, the OpenAPI description and the event feed stay open.
  */
 static bool bo_admit(struct egov_req *req, void *cls)
 {
     struct egov_backoffice *bo = cls;
+    char why[200];
     if (!bo->verify)
         return true;
+    if (req->method_bit == EGOV_M_POST && req->route->name != NULL &&
+        strcmp(req->route->name, "events") == 0) {
+        /* an event delivery changes records: only the gateway may make one */
+        enum egov_ec ec = egov_gateway_delivery_verify(req, bo->secret, 300, why, sizeof why);
+        if (ec == EGOV_EC_NONE)
+            return true;
+        egov_reply_problem(req, ec, NULL, why);
+        return false;
+    }
     if (egov_req_header(req, "X-Road-Client") == NULL && egov_req_header(req, "X-Road-Id") == NULL &&
         egov_req_header(req, "X-Road-UserId") == NULL &&
         egov_req_header(req, "X-Road-Service") == NULL &&
@@ -56,7 +67,6 @@ static bool bo_admit(struct egov_req *req, void *cls)
     const char *name = req->route->name != NULL ? req->route->name : "";
     if (strcmp(name, "openapi") == 0 || strcmp(name, "events") == 0)
         return true;
-    char why[200];
     enum egov_ec ec = egov_gateway_forwarded_verify(req, bo->secret, 300, why, sizeof why);
     if (ec == EGOV_EC_NONE)
         return true;

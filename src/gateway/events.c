@@ -166,7 +166,8 @@ fail:
 
 static const struct egov_db_stmt st_delivery_get = {
     "gw_delivery_get",
-    "SELECT d.state, d.attempts, d.subscription_id, d.event_key, d.order_no, e.body, s.url"
+    "SELECT d.state, d.attempts, d.subscription_id, d.event_key, d.order_no, e.body, s.url,"
+    " s.consumer"
     " FROM gw_delivery d JOIN gw_event e ON e.id = d.event_id"
     " JOIN gw_subscription s ON s.id = d.subscription_id WHERE d.id = $1",
     NULL};
@@ -199,6 +200,25 @@ static enum egov_db_qs update_delivery(struct egov_db *db, const char *id, const
     enum egov_db_qs qs = egov_db_exec(c, &st_delivery_update, p);
     egov_db_release(c);
     return qs;
+}
+
+/* What a delivery's signature covers. */
+struct delivery_sig {
+    const char *id, *path, *digest;
+};
+
+static const char *delivery_component(const char *name, void *cls)
+{
+    const struct delivery_sig *d = cls;
+    if (strcmp(name, "@method") == 0)
+        return "POST";
+    if (strcmp(name, "@path") == 0)
+        return d->path;
+    if (strcmp(name, "x-egov-delivery") == 0)
+        return d->id;
+    if (strcmp(name, "content-digest") == 0)
+        return d->digest;
+    return NULL;
 }
 
 static enum egov_job_result deliver(struct egov_db *db, const char *job_id, const char *payload,
@@ -254,10 +274,34 @@ static enum egov_job_result deliver(struct egov_db *db, const char *job_id, cons
     hc = egov_http_client_create(&o);
     if (hc == NULL)
         goto done;
-    char h1[120], h2[120];
+    char h1[120], h2[120], h3[120], h4[600], h5[200];
     snprintf(h1, sizeof h1, "X-Egov-Delivery: %s", did);
     snprintf(h2, sizeof h2, "Idempotency-Key: %s", did);
-    const char *hdrs[] = {h1, h2, "Content-Type: application/json", NULL};
+    /* signed (hmac-sha256) under the receiving system's secret, which its back office checks */
+    struct delivery_sig ds = {did, NULL, NULL};
+    char digest[64];
+    gw_content_digest(body, strlen(body), digest);
+    ds.digest = digest;
+    const char *hp = strstr(url, "://");
+    ds.path = hp != NULL ? strchr(hp + 3, '/') : NULL;
+    if (ds.path == NULL)
+        ds.path = "/";
+    struct egov_arena *a = egov_arena_create(2048);
+    uint8_t secret[32];
+    const char *si = NULL, *sg = NULL;
+    static const char *const comps[] = {"@method", "@path", "x-egov-delivery", "content-digest"};
+    bool signed_ok = a != NULL && gw_provider_secret(egov_db_rows_text(rows, 0, 7), secret) &&
+                     gw_sign_hmac(a, comps, 4, delivery_component, &ds, secret, &si, &sg);
+    egov_wipe(secret, sizeof secret);
+    if (!signed_ok) {
+        egov_arena_destroy(a);
+        goto done;
+    }
+    snprintf(h3, sizeof h3, "Content-Digest: %s", digest);
+    snprintf(h4, sizeof h4, "Signature-Input: %s", si);
+    snprintf(h5, sizeof h5, "Signature: %s", sg);
+    egov_arena_destroy(a);
+    const char *hdrs[] = {h1, h2, h3, h4, h5, "Content-Type: application/json", NULL};
     char err[256] = "";
     bool ok =
         egov_http_client_request(hc, "POST", url, hdrs, body, strlen(body), &resp, err, sizeof err);

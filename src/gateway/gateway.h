@@ -240,6 +240,14 @@ bool egov_gateway_provider_secret_write(const char *system_id, const char *path,
  */
 enum egov_ec egov_gateway_forwarded_verify(const struct egov_req *req, const uint8_t secret[32],
                                            unsigned int skew_s, char *why, size_t whylen);
+/**
+ * Checks, at a subscriber, that an event delivery came from the gateway:
+ * as egov_gateway_forwarded_verify(), the signature covering @method,
+ * @path, x-egov-delivery and content-digest, under the subscribing
+ * system's secret.
+ */
+enum egov_ec egov_gateway_delivery_verify(const struct egov_req *req, const uint8_t secret[32],
+                                          unsigned int skew_s, char *why, size_t whylen);
 
 /** Result of egov_gateway_audit_verify(). */
 struct egov_gateway_audit_report {

@@ -167,8 +167,10 @@ static const char *provider_component(const char *name, void *cls)
     return egov_req_header(req, name);
 }
 
-enum egov_ec egov_gateway_forwarded_verify(const struct egov_req *req, const uint8_t secret[32],
-                                           unsigned int skew_s, char *why, size_t whylen)
+/* Checks the gateway's hmac-sha256 signature on @p req, which must cover @p need (and content-digest with a body). */
+static enum egov_ec verify_gateway_hmac(const struct egov_req *req, const uint8_t secret[32],
+                                        unsigned int skew_s, const char *const *need, size_t nneed,
+                                        char *why, size_t whylen)
 {
     enum egov_ec ec = EGOV_EC_GATEWAY_SIGNATURE_INVALID;
     struct egov_buf base;
@@ -189,10 +191,8 @@ enum egov_ec egov_gateway_forwarded_verify(const struct egov_req *req, const uin
                               "\"hmac-sha256\")");
         goto done;
     }
-    static const char *const need[] = {"@method", "@path", "x-road-client", "x-road-service",
-                                       "x-road-id"};
-    for (size_t i = 0; i < sizeof need / sizeof need[0] + (req->body_len > 0); i++) {
-        const char *want = i < 5 ? need[i] : "content-digest";
+    for (size_t i = 0; i < nneed + (req->body_len > 0); i++) {
+        const char *want = i < nneed ? need[i] : "content-digest";
         bool have = false;
         for (unsigned int j = 0; j < in.ncomponents && !have; j++)
             have = strcmp(in.components[j], want) == 0;
@@ -229,6 +229,23 @@ enum egov_ec egov_gateway_forwarded_verify(const struct egov_req *req, const uin
 done:
     egov_buf_free(&base);
     return ec;
+}
+
+enum egov_ec egov_gateway_forwarded_verify(const struct egov_req *req, const uint8_t secret[32],
+                                           unsigned int skew_s, char *why, size_t whylen)
+{
+    static const char *const need[] = {"@method", "@path", "x-road-client", "x-road-service",
+                                       "x-road-id"};
+    return verify_gateway_hmac(req, secret, skew_s, need, sizeof need / sizeof need[0], why,
+                               whylen);
+}
+
+enum egov_ec egov_gateway_delivery_verify(const struct egov_req *req, const uint8_t secret[32],
+                                          unsigned int skew_s, char *why, size_t whylen)
+{
+    static const char *const need[] = {"@method", "@path", "x-egov-delivery"};
+    return verify_gateway_hmac(req, secret, skew_s, need, sizeof need / sizeof need[0], why,
+                               whylen);
 }
 
 bool egov_gateway_provider_secret_write(const char *system_id, const char *path, bool replace)

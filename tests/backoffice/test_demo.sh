@@ -125,6 +125,17 @@ if [ -n "$tax" ]; then
     ok "a forged gateway signature is refused" || bad "forged signature: $code $(cat forged.json)"
 fi
 
+# an event delivery changes records: one the gateway did not sign is refused
+hl_url=$(grep '^url health ' <<<"$report" | cut -d' ' -f3)
+if [ -n "$hl_url" ]; then
+  code=$(curl -s -o forged.json -w '%{http_code}' -H 'Content-Type: application/json' \
+    -H 'X-Egov-Delivery: 0190f0f0-0000-7000-8000-000000000001' \
+    -d '{"subject":"household.address-changed","key":"A123456789","data":{"national_id":"A123456789","address":"forged"}}' \
+    "$hl_url/events")
+  [ "$code" = 401 ] && grep -q 'GATEWAY_SIGNATURE_MISSING' forged.json &&
+    ok "an event delivery the gateway did not sign is refused" || bad "forged event: $code $(cat forged.json)"
+fi
+
 # the household registry's address change reaches the health system through the gateway
 cid=$(sed -n 's/^citizen \([A-Z0-9]*\) .*/\1/p' <<<"$report")
 hh=$(grep '^url household ' <<<"$report" | cut -d' ' -f3)

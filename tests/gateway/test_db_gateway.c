@@ -67,7 +67,7 @@ static char tmpdir[512];
 static pthread_mutex_t rx_lock = PTHREAD_MUTEX_INITIALIZER;
 static char rx_ids[64][40];
 static char rx_keys[64][16];
-static unsigned int rx_count, rx_fail_next;
+static unsigned int rx_count, rx_fail_next, rx_unsigned;
 static int rx_status = 200;
 
 static void handle_person(struct egov_req *req)
@@ -108,6 +108,16 @@ static void handle_slow(struct egov_req *req)
 static void handle_events(struct egov_req *req)
 {
     const char *id = egov_req_header(req, "X-Egov-Delivery");
+    /* the subscriber's check of the gateway's signature, with its system's secret */
+    uint8_t secret[32];
+    char why[200];
+    bool verified = gw_provider_secret(CLIENT, secret) &&
+                    egov_gateway_delivery_verify(req, secret, 300, why, sizeof why) == EGOV_EC_NONE;
+    if (!verified) {
+        pthread_mutex_lock(&rx_lock);
+        rx_unsigned++;
+        pthread_mutex_unlock(&rx_lock);
+    }
     json_t *ev = json_loads(req->body, 0, NULL);
     const char *key = json_string_value(json_object_get(ev, "key"));
     pthread_mutex_lock(&rx_lock);
@@ -998,6 +1008,7 @@ static void test_events(void **state)
         run_jobs(1);
     pthread_mutex_lock(&rx_lock);
     assert_int_equal(rx_count, 2);
+    assert_int_equal(rx_unsigned, 0); /* every delivery carried the gateway's signature */
     assert_string_not_equal(rx_ids[0], rx_ids[1]);
     assert_string_equal(rx_keys[0], PERSON);
     pthread_mutex_unlock(&rx_lock);
