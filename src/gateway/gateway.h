@@ -232,7 +232,7 @@ bool egov_gateway_provider_secret_write(const char *system_id, const char *path,
  * Checks, at a providing system, that a call was forwarded by the gateway:
  * its RFC 9421 signature (keyid "gateway", alg "hmac-sha256", covering
  * @method, @path, x-road-client, x-road-service, x-road-id and, with a
- * body, content-digest) under @p secret (the system's secret, see `egov
+ * body, content-digest, with a query, @query) under @p secret (the system's secret, see `egov
  * gateway provider-secret`), created within @p skew_s seconds of now, and
  * a body matching its Content-Digest.  Returns EGOV_EC_NONE, or
  * GATEWAY_SIGNATURE_MISSING, GATEWAY_SIGNATURE_INVALID or

@@ -162,6 +162,10 @@ static const char *provider_component(const char *name, void *cls)
         return req->method;
     if (strcmp(name, "@path") == 0)
         return req->path;
+    if (strcmp(name, "@query") == 0)
+        return req->raw_query != NULL && req->raw_query[0] != '\0'
+                   ? egov_arena_printf(req->arena, "?%s", req->raw_query)
+                   : NULL;
     if (name[0] == '@')
         return NULL;
     return egov_req_header(req, name);
@@ -191,8 +195,11 @@ static enum egov_ec verify_gateway_hmac(const struct egov_req *req, const uint8_
                               "\"hmac-sha256\")");
         goto done;
     }
-    for (size_t i = 0; i < nneed + (req->body_len > 0); i++) {
-        const char *want = i < nneed ? need[i] : "content-digest";
+    bool query = req->raw_query != NULL && req->raw_query[0] != '\0';
+    for (size_t i = 0; i < nneed + (req->body_len > 0) + query; i++) {
+        const char *want = i < nneed                              ? need[i]
+                           : i == nneed && req->body_len > 0 ? "content-digest"
+                                                                 : "@query";
         bool have = false;
         for (unsigned int j = 0; j < in.ncomponents && !have; j++)
             have = strcmp(in.components[j], want) == 0;

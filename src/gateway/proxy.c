@@ -375,6 +375,8 @@ static const char *fwd_component(const char *name, void *cls)
         return k->audit.message_id;
     if (strcmp(name, "content-digest") == 0)
         return k->fwd_digest;
+    if (strcmp(name, "@query") == 0)
+        return egov_arena_printf(k->req->arena, "?%s", k->raw_query);
     return NULL;
 }
 
@@ -992,15 +994,18 @@ static bool call_prepare(struct call *k)
                                         rest[0] ? rest : (prefix != NULL ? "" : "/"));
         k->client_id = cid->text;
         k->service_id = sid->text;
-        static const char *const fc[] = {"@method",        "@path",     "x-road-client",
-                                         "x-road-service", "x-road-id", "content-digest"};
+        const char *fc[7] = {"@method", "@path", "x-road-client", "x-road-service", "x-road-id"};
+        size_t nfc = 5;
+        if (k->raw_query[0] != '\0')
+            fc[nfc++] = "@query";
+        if (k->fwd_digest != NULL)
+            fc[nfc++] = "content-digest";
         const char *fsi = NULL, *fsg = NULL;
         char system[300];
         uint8_t secret[32];
         snprintf(system, sizeof system, "TW/GOV/%s/%s", sid->agency, sid->subsystem);
         bool ok = k->fwd_path != NULL && gw_provider_secret(system, secret) &&
-                  gw_sign_hmac(req->arena, fc, k->fwd_digest != NULL ? 6 : 5, fwd_component, k,
-                               secret, &fsi, &fsg);
+                  gw_sign_hmac(req->arena, fc, nfc, fwd_component, k, secret, &fsi, &fsg);
         egov_wipe(secret, sizeof secret);
         if (!ok)
             goto oom;

@@ -167,6 +167,7 @@ struct egov_req {
     void *response;          /**< struct MHD_Response * */
     json_t *form;            /**< parsed form body for FORM routes, or NULL */
     bool body_too_large;     /**< over the limit (EGOV_ROUTE_SEES_REFUSALS routes only) */
+    const char *raw_query;   /**< the query as received, without "?", not decoded ("" if none) */
 };
 
 /** A path parameter by name (borrowed from the arena); NULL if absent. */

@@ -343,6 +343,9 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conne
             }
         }
     }
+    /* the query as it came, for signatures over it (RFC 9421 @query) */
+    const char *qm = uri != NULL ? strchr(uri, '?') : NULL;
+    ctx->req.raw_query = egov_arena_strdup(ctx->req.arena, qm != NULL ? qm + 1 : "");
     ctx->route_label = "unmatched";
     egov_buf_init(&ctx->body);
     const union MHD_ConnectionInfo *ci =
