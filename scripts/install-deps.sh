@@ -12,7 +12,7 @@ build_pkgs=(build-essential cmake pkg-config gettext
 check_pkgs=(libcmocka-dev postgresql curl nodejs npm chromium openssl oathtool
   python3 python3-cryptography ldap-utils slapd)
 demo_pkgs=(curl)
-bench_pkgs=(wrk nginx-light curl procps)
+bench_pkgs=(wrk nginx-light curl procps python3)
 
 pkgs=("${build_pkgs[@]}")
 case "$what" in
