@@ -596,9 +596,11 @@ int gw_client_get(struct egov_db *db, const char *id, struct gw_client **out)
 }
 
 static const struct egov_db_stmt st_basis_check = {
-    "gw_basis_check",
-    "SELECT 1 FROM gw_legal_basis WHERE consumer = $1 AND service_id = $2"
-    " UNION ALL SELECT 1 FROM gw_consent WHERE citizen = $3 AND consumer = $1"
+    "gw_basis_check", "SELECT 1 FROM gw_legal_basis WHERE consumer = $1 AND service_id = $2",
+    NULL};
+static const struct egov_db_stmt st_consent_check = {
+    "gw_consent_check",
+    "SELECT 1 FROM gw_consent WHERE citizen = $3 AND consumer = $1"
     " AND service_id = $2 AND withdrawn_at IS NULL",
     NULL};
 
@@ -609,11 +611,18 @@ struct basis_slot {
 };
 static struct basis_slot basis_cache[CACHE_SLOTS];
 
-int gw_legal_basis_ok(struct egov_db *db, const char *consumer, const char *service_id,
-                      const char *citizen)
+/*
+ * One cached yes/no from @p st for (consumer, service[, citizen]): 1 a
+ * row, 0 none, -1 database error.  With @p per_citizen the statement takes
+ * the citizen ("" if none) as $3 and the answer is kept per citizen.
+ */
+static int cached_check(struct egov_db *db, const struct egov_db_stmt *st, const char *consumer,
+                        const char *service_id, bool per_citizen, const char *citizen)
 {
+    if (!per_citizen)
+        citizen = NULL;
     char key[700];
-    int kn = snprintf(key, sizeof key, "%s\n%s\n%s", consumer, service_id,
+    int kn = snprintf(key, sizeof key, "%s\n%s\n%s\n%s", st->name, consumer, service_id,
                       citizen != NULL ? citizen : "");
     bool cacheable = kn > 0 && (size_t)kn < sizeof key;
     unsigned int h = cacheable ? slot_of(key) : 0;
@@ -634,10 +643,11 @@ int gw_legal_basis_ok(struct egov_db *db, const char *consumer, const char *serv
     struct egov_db_param p[] = {
         EGOV_DB_PARAM_TEXT(consumer),
         EGOV_DB_PARAM_TEXT(service_id),
-        EGOV_DB_PARAM_TEXT(citizen != NULL ? citizen : ""),
+        per_citizen ? (struct egov_db_param)EGOV_DB_PARAM_TEXT(citizen != NULL ? citizen : "")
+                    : (struct egov_db_param)EGOV_DB_PARAM_END,
         EGOV_DB_PARAM_END,
     };
-    enum egov_db_qs qs = egov_db_query(c, &st_basis_check, p, &rows);
+    enum egov_db_qs qs = egov_db_query(c, st, p, &rows);
     egov_db_rows_free(rows);
     egov_db_release(c);
     int ok = qs < 0 ? -1 : qs > 0 ? 1 : 0;
@@ -649,6 +659,16 @@ int gw_legal_basis_ok(struct egov_db *db, const char *consumer, const char *serv
         pthread_mutex_unlock(&cache_lock);
     }
     return ok;
+}
+
+int gw_legal_basis_ok(struct egov_db *db, const char *consumer, const char *service_id,
+                      const char *citizen)
+{
+    /* a legal basis covers every person: one cached answer for the pair, no lookup per person */
+    int ok = cached_check(db, &st_basis_check, consumer, service_id, false, NULL);
+    if (ok != 0)
+        return ok;
+    return cached_check(db, &st_consent_check, consumer, service_id, true, citizen);
 }
 
 void gw_cache_clear(void)
