@@ -3,6 +3,7 @@
 -- OpenSSL's libcrypto via LuaJIT's FFI, with a unique X-Road-Id, as a real
 -- consumer system would send it.
 -- Arguments (after --): KEY_FILE CLIENT_ID PATH [ALG [PRESIGN [BARRIER_DIR THREADS]]]
+-- PATH "@FILE" names a file of paths, one per line, used in turn.
 -- ALG is "ed25519" (default), "ecdsa-p256-sha256" (raw r||s signature),
 -- "rsa-v1_5-sha256" or "rsa-pss-sha512" (MGF1 SHA-512, 64-byte salt).
 -- PRESIGN (default 0): each wrk thread signs this many requests in init(),
@@ -84,7 +85,18 @@ function init(args)
   assert(key ~= nil, "cannot read the private key")
   ctx = C.EVP_MD_CTX_new()
   client = args[2]
-  path = args[3]
+  paths, npaths = {}, 0
+  if string.sub(args[3], 1, 1) == "@" then
+    for line in io.lines(string.sub(args[3], 2)) do
+      if line ~= "" then
+        npaths = npaths + 1
+        paths[npaths] = line
+      end
+    end
+  else
+    npaths = 1
+    paths[1] = args[3]
+  end
   alg = args[4] or "ed25519"
   ecdsa = alg == "ecdsa-p256-sha256"
   counter = 0
@@ -137,6 +149,7 @@ end
 
 function sign_one()
   counter = counter + 1
+  local path = paths[counter % npaths + 1]
   local id = stamp .. "-" .. counter
   local params = '("@method" "@path" "x-road-client" "x-road-id");created=' .. os.time() ..
                  ';keyid="' .. client .. '";alg="' .. alg .. '"'

@@ -24,7 +24,8 @@
 #
 # Environment: DURATION (default 10s), THREADS (wrk threads, default 2),
 # CLIENT_ALG (ecdsa-p256-sha256, ed25519, rsa-v1_5-sha256 or rsa-pss-sha512), CONNS (default 64), EGOV_BIN (default build/egov), PORT_BASE (default 18180),
-# PRESIGN (requests each wrk thread signs before the measured run, default
+# PERSONS (how many different people the runs ask about in turn, default
+# 500), PRESIGN (requests each wrk thread signs before the measured run, default
 # 80000: a consumer signs on its own machine, not on the gateway's cores;
 # 0 signs while sending),
 # GATEWAY_ONLY (set: skip the direct and nginx runs, for profiling),
@@ -43,6 +44,8 @@ DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 PORT_BASE=${PORT_BASE:-18180}
+# how many different people the runs ask about, in turn
+PERSONS=${PERSONS:-500}
 # calls waiting for the provider are suspended and hold no server thread
 NODE_THREADS=${NODE_THREADS:-0}
 # the consumer's key: ecdsa-p256-sha256 (default; cheaper with OpenSSL 3) or ed25519
@@ -98,6 +101,15 @@ mkdir -p "$work/var" "$work/barrier"
 bo_pid=$!
 wait_http "http://127.0.0.1:$bo_port/healthz" || { cat "$work/bo.err"; exit 1; }
 person=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT national_id FROM hh_person ORDER BY national_id LIMIT 1').fetchone()[0])" "$work/household.db")
+# the runs go over PERSONS different people in turn, not one record and one cache line
+python3 - "$work/household.db" "$PERSONS" "$SERVICE" "$work" <<'PY'
+import sqlite3, sys
+db, n, svc, work = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ids = [r[0] for r in sqlite3.connect(db).execute(
+    'SELECT national_id FROM hh_person ORDER BY national_id LIMIT ?', (n,))]
+open(work + '/direct-paths.txt', 'w').write(''.join('/persons/%s\n' % i for i in ids))
+open(work + '/gateway-paths.txt', 'w').write(''.join('/r1/%s/persons/%s\n' % (svc, i) for i in ids))
+PY
 curl -fsS "http://127.0.0.1:$bo_port/persons/$person" -o "$work/person.json"
 
 # --- the gateway node and its registry ---
@@ -188,15 +200,17 @@ run() {
 if [ -n "${GATEWAY_ONLY:-}" ]; then
   d_rps=0 d_p50=0 d_p99=0 d_err=- n_rps=0 n_p50=0 n_p99=0 n_err=-
 else
-  read -r d_rps d_p50 d_p99 d_err < <(run direct "http://127.0.0.1:$bo_port/persons/$person")
-  read -r n_rps n_p50 n_p99 n_err < <(run nginx "http://127.0.0.1:$nginx_port/persons/$person")
+  read -r d_rps d_p50 d_p99 d_err < <(run direct "http://127.0.0.1:$bo_port" \
+    "$here/rotate-paths.lua" "$work/direct-paths.txt")
+  read -r n_rps n_p50 n_p99 n_err < <(run nginx "http://127.0.0.1:$nginx_port" \
+    "$here/rotate-paths.lua" "$work/direct-paths.txt")
 fi
 [ -n "${BEFORE_GATEWAY:-}" ] && NODE_PID=$node_pid bash -c "$BEFORE_GATEWAY" &
 sql() { python3 -c "import sqlite3,sys; print(*sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())" "$work/node.db" "$1"; }
 seq0=$(sql 'SELECT COALESCE(MAX(seq), 0) FROM gw_audit')
 t0=$(cpu_ticks "$node_pid")
 read -r w_rps g_p50 g_p99 g_err < <(run gateway "http://127.0.0.1:$node_port" \
-  "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "$gw_path" "$CLIENT_ALG" "$PRESIGN" \
+  "$here/gateway-sign.lua" "$work/client.key" "$CLIENT" "@$work/gateway-paths.txt" "$CLIENT_ALG" "$PRESIGN" \
   "$work/barrier" "$THREADS")
 t1=$(cpu_ticks "$node_pid")
 g_calls=$(awk '/requests in/ {print $1}' "$work/wrk-gateway.txt")
@@ -210,8 +224,8 @@ read -r a_calls a_span_us < <(sql "SELECT COUNT(*), MAX(at) - MIN(at) FROM gw_au
 g_rps=$(awk -v n="$a_calls" -v us="$a_span_us" 'BEGIN { printf "%.2f", (us > 0 ? (n - 1) * 1e6 / us : 0) }')
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-printf 'gateway benchmark: %s connections, %s wrk threads, %s each, %s CPUs, load %s, node threads %s, consumer key %s, presigned %s per wrk thread\n' \
-  "$CONNS" "$THREADS" "$DURATION" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$NODE_THREADS" "$CLIENT_ALG" "$PRESIGN"
+printf 'gateway benchmark: %s connections, %s wrk threads, %s each, %s CPUs, load %s, node threads %s, consumer key %s, presigned %s per wrk thread, %s people in turn\n' \
+  "$CONNS" "$THREADS" "$DURATION" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$NODE_THREADS" "$CLIENT_ALG" "$PRESIGN" "$PERSONS"
 printf '%-30s %12s %9s %9s %8s\n' target calls/s p50_ms p99_ms non2xx
 printf '%-30s %12s %9s %9s %8s\n' "direct (back office)" "$d_rps" "$d_p50" "$d_p99" "$d_err"
 printf '%-30s %12s %9s %9s %8s\n' "nginx proxy_pass" "$n_rps" "$n_p50" "$n_p99" "$n_err"
