@@ -24,7 +24,8 @@
 #
 # Environment: DURATION (default 10s), THREADS (wrk threads, default 2),
 # CLIENT_ALG (ecdsa-p256-sha256, ed25519, rsa-v1_5-sha256 or rsa-pss-sha512), CONNS (default 64), EGOV_BIN (default build/egov), PORT_BASE (default 18180),
-# PERSONS (how many different people the runs ask about in turn, default
+# NODE_DB (sqlite, default, or pg: the node on a throwaway PostgreSQL
+# cluster from scripts/pg-cluster.sh), PERSONS (how many different people the runs ask about in turn, default
 # 500), PRESIGN (requests each wrk thread signs before the measured run, default
 # 80000: a consumer signs on its own machine, not on the gateway's cores;
 # 0 signs while sending),
@@ -71,10 +72,12 @@ work=$(mktemp -d /tmp/egov-gwbench.XXXXXX)
 chmod 755 "$work"
 bo_pid=
 node_pid=
+pg_dir=
 cleanup() {
   [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
   [ -n "$bo_pid" ] && kill "$bo_pid" 2>/dev/null && wait "$bo_pid" 2>/dev/null
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  [ -n "$pg_dir" ] && "$top/scripts/pg-cluster.sh" stop "$pg_dir" >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -113,7 +116,13 @@ PY
 curl -fsS "http://127.0.0.1:$bo_port/persons/$person" -o "$work/person.json"
 
 # --- the gateway node and its registry ---
-export EGOV_DB_URL="sqlite:$work/node.db"
+if [ "${NODE_DB:-sqlite}" = pg ]; then
+  "$top/scripts/pg-cluster.sh" start "$work/pg" >/dev/null
+  pg_dir="$work/pg"
+  export EGOV_DB_URL=$("$top/scripts/pg-cluster.sh" url "$work/pg")
+else
+  export EGOV_DB_URL="sqlite:$work/node.db"
+fi
 "$EGOV_BIN" db migrate >/dev/null 2>&1
 "$EGOV_BIN" gateway keygen --alg "$CLIENT_ALG" --out "$work/client.key" >"$work/client.pub"
 "$EGOV_BIN" gateway client-add --id "$CLIENT" --key "$work/client.pub"
@@ -206,7 +215,11 @@ else
     "$here/rotate-paths.lua" "$work/direct-paths.txt")
 fi
 [ -n "${BEFORE_GATEWAY:-}" ] && NODE_PID=$node_pid bash -c "$BEFORE_GATEWAY" &
-sql() { python3 -c "import sqlite3,sys; print(*sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())" "$work/node.db" "$1"; }
+if [ -n "$pg_dir" ]; then
+  sql() { psql -At -F ' ' "$EGOV_DB_URL" -c "$1"; }
+else
+  sql() { python3 -c "import sqlite3,sys; print(*sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())" "$work/node.db" "$1"; }
+fi
 seq0=$(sql 'SELECT COALESCE(MAX(seq), 0) FROM gw_audit')
 t0=$(cpu_ticks "$node_pid")
 read -r w_rps g_p50 g_p99 g_err < <(run gateway "http://127.0.0.1:$node_port" \
@@ -224,8 +237,8 @@ read -r a_calls a_span_us < <(sql "SELECT COUNT(*), MAX(at) - MIN(at) FROM gw_au
 g_rps=$(awk -v n="$a_calls" -v us="$a_span_us" 'BEGIN { printf "%.2f", (us > 0 ? (n - 1) * 1e6 / us : 0) }')
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-printf 'gateway benchmark: %s connections, %s wrk threads, %s each, %s CPUs, load %s, node threads %s, consumer key %s, presigned %s per wrk thread, %s people in turn\n' \
-  "$CONNS" "$THREADS" "$DURATION" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$NODE_THREADS" "$CLIENT_ALG" "$PRESIGN" "$PERSONS"
+printf 'gateway benchmark: %s connections, %s wrk threads, %s each, %s CPUs, load %s, node threads %s, node database %s, consumer key %s, presigned %s per wrk thread, %s people in turn\n' \
+  "$CONNS" "$THREADS" "$DURATION" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$NODE_THREADS" "${NODE_DB:-sqlite}" "$CLIENT_ALG" "$PRESIGN" "$PERSONS"
 printf '%-30s %12s %9s %9s %8s\n' target calls/s p50_ms p99_ms non2xx
 printf '%-30s %12s %9s %9s %8s\n' "direct (back office)" "$d_rps" "$d_p50" "$d_p99" "$d_err"
 printf '%-30s %12s %9s %9s %8s\n' "nginx proxy_pass" "$n_rps" "$n_p50" "$n_p99" "$n_err"
