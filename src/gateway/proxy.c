@@ -350,8 +350,9 @@ static const char *req_component(const char *name, void *cls)
         return k->req->method;
     if (strcmp(name, "@path") == 0)
         return k->full_path;
-    if (strcmp(name, "@query") == 0)
-        return egov_arena_printf(k->req->arena, "?%s", k->raw_query);
+    if (strcmp(name, "@query") == 0) /* as the consumer sent it (RFC 9421 2.2.7) */
+        return egov_arena_printf(k->req->arena, "?%s",
+                                 k->req->raw_query != NULL ? k->req->raw_query : "");
     if (name[0] == '@')
         return NULL;
     for (const char *p = name; *p; p++)
@@ -820,7 +821,7 @@ static bool call_prepare(struct call *k)
         size_t nw = 0;
         for (size_t i = 0; i < 4; i++)
             want[nw++] = need[i];
-        if (k->raw_query[0] != '\0')
+        if (req->raw_query != NULL && req->raw_query[0] != '\0')
             want[nw++] = "@query";
         if (req->body_len > 0)
             want[nw++] = "content-digest";

@@ -412,6 +412,19 @@ static void test_call_ok(void **state)
     assert_true(json_is_null(json_object_get(j, "cookie")));
     json_decref(j);
 
+    /* @query is the query as sent, encoded as the consumer encoded it */
+    {
+        struct egov_test_response r2;
+        assert_int_equal(call("GET", "/r1/" SVC "/persons/" PERSON, "type=full%20copy&x=a+b",
+                              NULL, NULL, &r2),
+                         200);
+        json_t *j2 = json_loads(r2.body, 0, NULL);
+        assert_string_equal(json_string_value(json_object_get(j2, "query")), "full copy");
+        assert_true(json_is_true(json_object_get(j2, "verified")));
+        json_decref(j2);
+        egov_test_response_free(&r2);
+    }
+
     /* the answer is signed by the gateway over status, digest, id and request hash */
     char si[600], sg[200], rh[100], dg[100], xid[100], pem_buf[2];
     (void)pem_buf;
