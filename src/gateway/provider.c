@@ -259,7 +259,6 @@ bool egov_gateway_provider_secret_write(const char *system_id, const char *path,
 {
     uint8_t secret[32];
     char hex[66];
-    bool ok = false;
     if (!gw_provider_secret(system_id, secret))
         return false;
     egov_hex_encode(secret, sizeof secret, hex);
@@ -267,12 +266,7 @@ bool egov_gateway_provider_secret_write(const char *system_id, const char *path,
     hex[65] = '\0';
     if (replace)
         (void)unlink(path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd >= 0) {
-        ok = write(fd, hex, 65) == 65;
-        if (close(fd) != 0)
-            ok = false;
-    }
+    bool ok = gw_secret_file_create(path, hex, 65) == 1;
     OPENSSL_cleanse(secret, sizeof secret);
     OPENSSL_cleanse(hex, sizeof hex);
     return ok;

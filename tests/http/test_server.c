@@ -683,32 +683,42 @@ static void test_request_id_and_cookie(void **state)
     egov_test_response_free(&r);
 }
 
+/*
+ * Sends @p text a byte every @p pause_ms on @p fd until the server cuts the
+ * connection (true) or 6 s pass (false); *@p took_us is the time spent.
+ */
+static bool trickle(int fd, const char *text, long pause_ms, int64_t *took_us)
+{
+    int64_t start = egov_mono_us();
+    bool cut = false;
+    for (size_t i = 0; text[i] != '\0'; i++) {
+        if (send(fd, text + i, 1, MSG_NOSIGNAL) != 1) {
+            cut = true;
+            break;
+        }
+        char c;
+        if (recv(fd, &c, 1, MSG_DONTWAIT) == 0) {
+            cut = true;
+            break;
+        }
+        struct timespec ts = {0, pause_ms * 1000000L};
+        nanosleep(&ts, NULL);
+        if (egov_mono_us() - start > 6000000)
+            break;
+    }
+    *took_us = egov_mono_us() - start;
+    return cut;
+}
+
 static void test_slow_client_cut_off(void **state)
 {
     struct egov_test_server *s = *state;
     const char *req = "GET /t/hello HTTP/1.1\r\nHost: localhost\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
     int fd = egov_test_connect(s->port);
     assert_true(fd >= 0);
-    int64_t start = egov_mono_us();
-    bool cut = false;
-    for (size_t i = 0; req[i] != '\0'; i++) {
-        if (send(fd, req + i, 1, MSG_NOSIGNAL) != 1) {
-            cut = true;
-            break;
-        }
-        char c;
-        ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
-        if (n == 0) {
-            cut = true;
-            break;
-        }
-        struct timespec ts = {0, 400 * 1000000L};
-        nanosleep(&ts, NULL);
-        if (egov_mono_us() - start > 6000000)
-            break;
-    }
+    int64_t took = 0;
+    bool cut = trickle(fd, req, 400, &took);
     close(fd);
-    int64_t took = egov_mono_us() - start;
     assert_true(cut);
     assert_true(took >= 2000000);
     assert_true(took < 4500000);
@@ -736,26 +746,9 @@ static void test_slow_second_request_cut_off(void **state)
     size_t got = egov_test_read_all(fd, buf, sizeof buf, 500);
     assert_true(got > 12);
     assert_memory_equal(buf, "HTTP/1.1 200", 12);
-    int64_t start = egov_mono_us();
-    bool cut = false;
-    for (size_t i = 0; next[i] != '\0'; i++) {
-        if (send(fd, next + i, 1, MSG_NOSIGNAL) != 1) {
-            cut = true;
-            break;
-        }
-        char c;
-        ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
-        if (n == 0) {
-            cut = true;
-            break;
-        }
-        struct timespec ts = {0, 300 * 1000000L};
-        nanosleep(&ts, NULL);
-        if (egov_mono_us() - start > 6000000)
-            break;
-    }
+    int64_t took = 0;
+    bool cut = trickle(fd, next, 300, &took);
     close(fd);
-    int64_t took = egov_mono_us() - start;
     assert_true(cut);
     assert_true(took < 4500000);
 }
