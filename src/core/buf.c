@@ -52,6 +52,11 @@ static bool reserve(struct egov_buf *b, size_t extra)
     return true;
 }
 
+bool egov_buf_reserve(struct egov_buf *b, size_t n)
+{
+    return reserve(b, n);
+}
+
 void egov_buf_append(struct egov_buf *b, const void *p, size_t n)
 {
     if (!reserve(b, n))

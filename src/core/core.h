@@ -93,6 +93,11 @@ void egov_buf_init(struct egov_buf *b);
 void egov_buf_free(struct egov_buf *b);
 /** Empties the buffer and clears @c oom, keeping its memory. */
 void egov_buf_reset(struct egov_buf *b);
+/**
+ * Makes room for @p n more bytes at once, so that a builder whose size is
+ * roughly known does not grow step by step; false (and @c oom) if it cannot.
+ */
+bool egov_buf_reserve(struct egov_buf *b, size_t n);
 /** Appends @p n bytes. */
 void egov_buf_append(struct egov_buf *b, const void *p, size_t n);
 /** Appends a NUL-terminated string. */

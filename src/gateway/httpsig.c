@@ -220,7 +220,11 @@ bool gw_sig_base(const struct gw_sig_input *in, gw_component_fn fn, void *cls, s
             snprintf(why, whylen, "component \"%s\" contains a line break", name);
             return false;
         }
-        egov_buf_printf(out, "\"%s\": %s\n", name, val);
+        egov_buf_putc(out, '"');
+        egov_buf_puts(out, name);
+        egov_buf_append(out, "\": ", 3);
+        egov_buf_puts(out, val);
+        egov_buf_putc(out, '\n');
     }
     egov_buf_puts(out, "\"@signature-params\": ");
     egov_buf_append(out, in->params, in->params_len);
@@ -238,9 +242,16 @@ static bool sign_as_gateway(struct egov_arena *a, const char *const *components,
     egov_buf_init(&base);
     if (secret == NULL && gw_key == NULL)
         goto fail;
+    (void)egov_buf_reserve(&params, 256);
+    (void)egov_buf_reserve(&base, 1024);
     egov_buf_putc(&params, '(');
-    for (size_t i = 0; i < n; i++)
-        egov_buf_printf(&params, "%s\"%s\"", i ? " " : "", components[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            egov_buf_putc(&params, ' ');
+        egov_buf_putc(&params, '"');
+        egov_buf_puts(&params, components[i]);
+        egov_buf_putc(&params, '"');
+    }
     egov_buf_printf(&params, ");created=%lld;keyid=\"gateway\";alg=\"%s\"",
                     (long long)(egov_now_us() / 1000000),
                     secret != NULL ? "hmac-sha256" : egov_sigkey_alg_name(egov_sigkey_alg(gw_key)));

@@ -847,6 +847,7 @@ static bool call_prepare(struct call *k)
             goto done;
         }
     }
+    (void)egov_buf_reserve(&k->base, 1024);
     if (!gw_sig_base(&in, req_component, k, &k->base, why, sizeof why)) {
         fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, why);
         goto done;

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -114,6 +115,16 @@ static void test_keys(void **state)
         sig[10] ^= 1;
         assert_false(egov_sigkey_verify(p, "hello", 5, sig, sl));
         assert_false(egov_sigkey_sign(p, "x", 1, sig, &sl));
+        /* a key signs and checks again and again (each use copies the key's
+         * prepared context, none is used up) */
+        for (int round = 0; round < 3; round++) {
+            char m[16];
+            snprintf(m, sizeof m, "round %d", round);
+            assert_true(egov_sigkey_sign(k2, m, strlen(m), sig, &sl));
+            assert_true(egov_sigkey_verify(p, m, strlen(m), sig, sl));
+            assert_true(egov_sigkey_verify(k, m, strlen(m), sig, sl));
+            assert_false(egov_sigkey_verify(p, "round x", 7, sig, sl));
+        }
         egov_free(pub);
         egov_free(priv);
         egov_sigkey_free(p);
