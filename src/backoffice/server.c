@@ -39,7 +39,8 @@ struct egov_backoffice {
  * headers are the agency's own staff on its own network, as at a real
  * agency's system.  An event delivery (POST to the events route) must
  * always carry the gateway's signature, since it changes records.  The
- * node's own routes, the OpenAPI description and the event feed stay open.
+ * event feed carries personal data and is guarded like the record routes;
+ * the node's own routes and the OpenAPI description stay open.
  */
 static bool bo_admit(struct egov_req *req, void *cls)
 {
@@ -65,7 +66,7 @@ static bool bo_admit(struct egov_req *req, void *cls)
         if (req->route == r)
             return true;
     const char *name = req->route->name != NULL ? req->route->name : "";
-    if (strcmp(name, "openapi") == 0 || strcmp(name, "events") == 0)
+    if (strcmp(name, "openapi") == 0)
         return true;
     enum egov_ec ec = egov_gateway_forwarded_verify(req, bo->secret, 300, why, sizeof why);
     if (ec == EGOV_EC_NONE)

@@ -125,6 +125,16 @@ if [ -n "$tax" ]; then
     ok "a forged gateway signature is refused" || bad "forged signature: $code $(cat forged.json)"
 fi
 
+# the household event feed carries addresses: X-Road headers without the
+# gateway's signature are refused there as on the record routes
+hh_url=$(grep '^url household ' <<<"$report" | cut -d' ' -f3)
+if [ -n "$hh_url" ]; then
+  code=$(curl -s -o forged.json -w '%{http_code}' -H 'X-Road-Client: TW/GOV/MOF/tax' -H 'X-Road-Id: forged-3' \
+    "$hh_url/events?after=0")
+  [ "$code" = 401 ] && grep -q 'GATEWAY_SIGNATURE_MISSING' forged.json &&
+    ok "the event feed refuses a caller posing as the gateway" || bad "forged feed read: $code $(cat forged.json)"
+fi
+
 # an event delivery changes records: one the gateway did not sign is refused
 hl_url=$(grep '^url health ' <<<"$report" | cut -d' ' -f3)
 if [ -n "$hl_url" ]; then
