@@ -134,7 +134,7 @@ struct egov_gateway_client {
     const char *public_key;   /**< PEM public key that signs its messages (or NULL with cert) */
     const char *cert_pem;     /**< or an agency certificate (PEM) carrying that key; may be NULL */
     const char *oauth_client; /**< OAuth client id whose tokens it may present; may be NULL */
-    unsigned int rate_per_s;  /**< calls per second (token bucket); 0 = unlimited */
+    unsigned int rate_per_s;  /**< calls per second through the whole cluster; 0 = unlimited */
 };
 
 /**

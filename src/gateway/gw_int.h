@@ -154,6 +154,24 @@ void gw_provider_master_forget(void);
 bool gw_provider_secret(const char *system_id, uint8_t out[32]);
 
 /* ------------------------------------------------------------------ */
+/* Rate limits across the cluster, circuit breakers per node (limits.c) */
+/* ------------------------------------------------------------------ */
+
+/**
+ * True if @p client may make one more call now under its limit of @p rate
+ * calls per second through the whole cluster (0: no limit); counts the call.
+ */
+bool gw_rate_take(const char *client, unsigned int rate);
+/** Starts the thread that shares this node's rate counts through @p db. */
+bool gw_limits_start(struct egov_db *db);
+/** Stops that thread and forgets every count and breaker. */
+void gw_limits_stop(void);
+/** True if a call to @p provider may go out now (closed, or the half-open trial). */
+bool gw_breaker_allow(const char *provider);
+/** Tells the breaker of @p provider how a call went. */
+void gw_breaker_report(const char *provider, bool success);
+
+/* ------------------------------------------------------------------ */
 /* Audit (audit.c)                                                     */
 /* ------------------------------------------------------------------ */
 

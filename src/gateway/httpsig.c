@@ -295,10 +295,10 @@ bool gw_sign(struct egov_arena *a, const char *const *components, size_t n, gw_c
     return sign_as_gateway(a, components, n, fn, cls, NULL, sig_input, signature);
 }
 
-bool gw_sign_hmac(struct egov_arena *a, const char *const *components, size_t n,
-                  gw_component_fn fn, void *cls, const uint8_t secret[32], const char **sig_input,
+bool gw_sign_hmac(struct egov_arena *a, const char *const *components, size_t n, gw_component_fn fn,
+                  void *cls, const uint8_t secret[32], const char **sig_input,
                   const char **signature)
 {
-    return secret != NULL && sign_as_gateway(a, components, n, fn, cls, secret, sig_input,
-                                             signature);
+    return secret != NULL &&
+           sign_as_gateway(a, components, n, fn, cls, secret, sig_input, signature);
 }

@@ -127,11 +127,16 @@ static bool gw_init(const struct egov_module_env *env)
         egov_error("gateway: cannot start the audit writer");
         return false;
     }
+    if (!gw_limits_start(env->db)) {
+        egov_error("gateway: cannot start the rate limit counter");
+        return false;
+    }
     return true;
 }
 
 static void gw_fini(void)
 {
+    gw_limits_stop();
     gw_audit_stop();
     gw_audit_set_key(NULL);
     gw_proxy_fini();

@@ -97,27 +97,12 @@ void gw_reply_error(struct egov_req *req, enum egov_ec ec, const char *detail)
 }
 
 /* ------------------------------------------------------------------ */
-/* Rate limits and circuit breakers (per node, in memory)              */
+/* Grant decisions, cached for a second                                 */
 /* ------------------------------------------------------------------ */
 
 #define TABLE_SLOTS 256
 
-struct bucket {
-    char key[300];
-    double tokens;
-    int64_t last_us;
-};
-
-struct breaker {
-    char key[300];
-    unsigned int failures;
-    int64_t open_until_us;
-    bool trial; /* a half-open trial call is running */
-};
-
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct bucket buckets[TABLE_SLOTS];
-static struct breaker breakers[TABLE_SLOTS];
 
 static unsigned int hash_of(const char *s)
 {
@@ -126,72 +111,6 @@ static unsigned int hash_of(const char *s)
         h = (h ^ (unsigned char)*s) * 16777619u;
     return h % TABLE_SLOTS;
 }
-
-/* True if the client may make one more call now. */
-static bool rate_take(const char *client, unsigned int rate)
-{
-    if (rate == 0)
-        return true;
-    bool ok;
-    pthread_mutex_lock(&table_lock);
-    struct bucket *b = &buckets[hash_of(client)];
-    int64_t now = egov_mono_us();
-    if (strcmp(b->key, client) != 0) {
-        snprintf(b->key, sizeof b->key, "%s", client);
-        b->tokens = rate;
-        b->last_us = now;
-    }
-    b->tokens += (double)(now - b->last_us) * rate / 1e6;
-    if (b->tokens > rate)
-        b->tokens = rate; /* a burst of one second */
-    b->last_us = now;
-    ok = b->tokens >= 1.0;
-    if (ok)
-        b->tokens -= 1.0;
-    pthread_mutex_unlock(&table_lock);
-    return ok;
-}
-
-/* True if a call to @p provider may go out now (closed, or the half-open trial). */
-static bool breaker_allow(const char *provider)
-{
-    bool ok = true;
-    pthread_mutex_lock(&table_lock);
-    struct breaker *b = &breakers[hash_of(provider)];
-    if (strcmp(b->key, provider) != 0) {
-        memset(b, 0, sizeof *b);
-        egov_utf8_copy(b->key, sizeof b->key, provider);
-    }
-    if (b->failures >= gw_settings.breaker_failures) {
-        if (egov_mono_us() < b->open_until_us || b->trial)
-            ok = false;
-        else
-            b->trial = true;
-    }
-    pthread_mutex_unlock(&table_lock);
-    return ok;
-}
-
-static void breaker_report(const char *provider, bool success)
-{
-    pthread_mutex_lock(&table_lock);
-    struct breaker *b = &breakers[hash_of(provider)];
-    if (strcmp(b->key, provider) == 0) {
-        b->trial = false;
-        if (success) {
-            b->failures = 0;
-        } else {
-            b->failures++;
-            if (b->failures >= gw_settings.breaker_failures)
-                b->open_until_us = egov_mono_us() + (int64_t)gw_settings.breaker_open_ms * 1000;
-        }
-    }
-    pthread_mutex_unlock(&table_lock);
-}
-
-/* ------------------------------------------------------------------ */
-/* Grant decisions, cached for a second                                 */
-/* ------------------------------------------------------------------ */
 
 struct grant_slot {
     char key[600];
@@ -331,9 +250,9 @@ struct call {
     struct egov_buf fwd_body, resp_utf8, base;
     struct fwd_resp fr;
     struct curl_slist *hdrs;
-    int64_t created;  /* the consumer's signature time (Unix seconds) */
-    int claim;        /* gw_audit_claim(): 1 first sighting, 0 replay, -1 error */
-    bool audited;     /* the entry is committed */
+    int64_t created; /* the consumer's signature time (Unix seconds) */
+    int claim;       /* gw_audit_claim(): 1 first sighting, 0 replay, -1 error */
+    bool audited;    /* the entry is committed */
     /* the outcome: an X-Road error, or the provider's signed answer */
     bool failed;
     enum egov_ec ec;
@@ -617,7 +536,7 @@ static void call_outcome(struct egov_req *req, struct call *k)
     CURLcode cc = k->fwd.result;
     long status = 0;
     if (cc != CURLE_OK) {
-        breaker_report(k->svc.base_url, false);
+        gw_breaker_report(k->svc.base_url, false);
         if (cc == CURLE_OPERATION_TIMEDOUT)
             fail_call(k, EGOV_EC_GATEWAY_PROVIDER_TIMEOUT, NULL);
         else if (k->fr.too_big)
@@ -630,7 +549,7 @@ static void call_outcome(struct egov_req *req, struct call *k)
         return;
     }
     curl_easy_getinfo(k->fwd.easy, CURLINFO_RESPONSE_CODE, &status);
-    breaker_report(k->svc.base_url, status < 500);
+    gw_breaker_report(k->svc.base_url, status < 500);
 
     /* 9. transcode the answer to UTF-8 */
     char cs[32];
@@ -643,8 +562,7 @@ static void call_outcome(struct egov_req *req, struct call *k)
         const struct egov_hanzi_encoding *utf8 = egov_hanzi_encoding_by_name("utf-8");
         struct egov_hanzi_error herr;
         if (renc == NULL || utf8 == NULL ||
-            !egov_hanzi_convert(renc, utf8, EGOV_HANZI_STRICT, rbody, rlen, &k->resp_utf8,
-                                &herr)) {
+            !egov_hanzi_convert(renc, utf8, EGOV_HANZI_STRICT, rbody, rlen, &k->resp_utf8, &herr)) {
             snprintf(why, sizeof why,
                      "the provider's answer is not valid in its declared code \"%s\"", cs);
             fail_call(k, EGOV_EC_GATEWAY_PROVIDER_FAILED, why);
@@ -682,7 +600,6 @@ static void call_outcome(struct egov_req *req, struct call *k)
     k->audit.resp_body_len = rlen;
     k->audit.duration_us = egov_mono_us() - req->start_us;
 }
-
 
 /*
  * Server thread: every check, then the outbound request is prepared and
@@ -855,8 +772,8 @@ static bool call_prepare(struct call *k)
     {
         uint8_t sig[EGOV_SIGKEY_MAX_SIG];
         long sl = gw_signature_decode(sg, sig);
-        if (sl <= 0 || !egov_sigkey_verify_alg(client->key, sig_alg, k->base.data, k->base.len,
-                                               sig, (size_t)sl)) {
+        if (sl <= 0 || !egov_sigkey_verify_alg(client->key, sig_alg, k->base.data, k->base.len, sig,
+                                               (size_t)sl)) {
             fail_call(k, EGOV_EC_GATEWAY_SIGNATURE_INVALID, NULL);
             goto done;
         }
@@ -898,7 +815,7 @@ static bool call_prepare(struct call *k)
         }
     }
     /* 6. rate, grant, legal basis */
-    if (!rate_take(cid->text, client->rate_per_s)) {
+    if (!gw_rate_take(cid->text, client->rate_per_s)) {
         fail_call(k, EGOV_EC_GATEWAY_RATE_LIMITED, NULL);
         goto done;
     }
@@ -953,7 +870,7 @@ static bool call_prepare(struct call *k)
     }
 
     /* 8. the outbound request */
-    if (!breaker_allow(svc->base_url)) {
+    if (!gw_breaker_allow(svc->base_url)) {
         fail_call(k, EGOV_EC_GATEWAY_PROVIDER_UNAVAILABLE, NULL);
         goto done;
     }

@@ -111,6 +111,13 @@ static const struct egov_db_migration gw_list[] = {
      " PRIMARY KEY (client, message_id));"
      "CREATE INDEX gw_seen_expires ON gw_seen (expires_at);",
      NULL},
+    {4, "calls per consumer and second, counted across the cluster for rate limits",
+     "CREATE TABLE gw_rate ("
+     " client TEXT NOT NULL,"
+     " win BIGINT NOT NULL,"
+     " calls BIGINT NOT NULL,"
+     " PRIMARY KEY (client, win));",
+     NULL},
     {0, NULL, NULL, NULL},
 };
 

@@ -183,8 +183,7 @@ static void test_rsa_keys(void **state)
         assert_int_equal(EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_sha512()), 1);
         assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, salt), 1);
         sl = sizeof sig;
-        assert_int_equal(EVP_DigestSign(ctx, sig, &sl, (const unsigned char *)msg, strlen(msg)),
-                         1);
+        assert_int_equal(EVP_DigestSign(ctx, sig, &sl, (const unsigned char *)msg, strlen(msg)), 1);
         EVP_MD_CTX_free(ctx);
         /* a salt other than 64 bytes is not rsa-pss-sha512 */
         assert_int_equal(
@@ -195,8 +194,7 @@ static void test_rsa_keys(void **state)
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pk), 1);
         sl = sizeof sig;
-        assert_int_equal(EVP_DigestSign(ctx, sig, &sl, (const unsigned char *)msg, strlen(msg)),
-                         1);
+        assert_int_equal(EVP_DigestSign(ctx, sig, &sl, (const unsigned char *)msg, strlen(msg)), 1);
         EVP_MD_CTX_free(ctx);
         assert_true(
             egov_sigkey_verify_alg(p, EGOV_SIGKEY_RSA_V15_SHA256, msg, strlen(msg), sig, sl));
@@ -259,10 +257,8 @@ static void test_sig_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_service_ids),
-        cmocka_unit_test(test_paths),
-        cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_rsa_keys),
+        cmocka_unit_test(test_service_ids), cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_keys),        cmocka_unit_test(test_rsa_keys),
         cmocka_unit_test(test_sig_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
