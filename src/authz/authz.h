@@ -68,6 +68,32 @@ enum egov_authz_decision egov_authz_grant_check(struct egov_db *db, const char *
                                                 const char *service_id, const char *method,
                                                 const char *path, const char **reason);
 
+/** The live grants of one consumer system on one provider service. */
+struct egov_authz_grants {
+    size_t n;
+    struct egov_authz_grant_rule {
+        char *method; /**< "GET", ... or "*" */
+        char *path;   /**< a path, or a prefix ending in '*' */
+    } * rules;        /**< @c n rules; free with egov_authz_grants_free() */
+};
+
+/**
+ * Reads the live grants of @p consumer on @p service_id into @p out (none
+ * is not an error), for callers that decide many calls from one read (the
+ * gateway keeps them for a second).  1 read, -1 database error.
+ */
+int egov_authz_grants_of(struct egov_db *db, const char *consumer, const char *service_id,
+                         struct egov_authz_grants *out);
+/** Frees what egov_authz_grants_of() read; @p g may be empty. */
+void egov_authz_grants_free(struct egov_authz_grants *g);
+/**
+ * The decision egov_authz_grant_check() makes, from grants already read:
+ * ALLOW or DENY, with the same static English @p reason (may be NULL).
+ */
+enum egov_authz_decision egov_authz_grants_decide(const struct egov_authz_grants *g,
+                                                  const char *method, const char *path,
+                                                  const char **reason);
+
 /**
  * True if @p subject administers agency @p agency (directly, as an
  * administrator of an agency above it, or as a platform administrator of

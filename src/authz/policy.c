@@ -208,8 +208,8 @@ enum egov_authz_decision egov_authz_check(struct egov_db *db, const char *subjec
 }
 
 struct grant_txn {
-    const char *consumer, *service, *method, *path;
-    int result; /* 0 none, 1 method mismatch, 2 path mismatch, 3 allow */
+    const char *consumer, *service;
+    struct egov_authz_grants *out;
 };
 
 static enum egov_db_qs grant_body(struct egov_db_conn *c, void *cls)
@@ -219,28 +219,99 @@ static enum egov_db_qs grant_body(struct egov_db_conn *c, void *cls)
     struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(t->consumer), EGOV_DB_PARAM_TEXT(t->service),
                                 EGOV_DB_PARAM_END};
     enum egov_db_qs qs = egov_db_query(c, &st_grants_of, p, &r);
-    t->result = 0;
-    for (size_t i = 0; qs > 0 && i < egov_db_rows_count(r) && t->result < 3; i++) {
+    egov_authz_grants_free(t->out);
+    if (qs < 0) {
+        egov_db_rows_free(r);
+        return qs;
+    }
+    size_t rows = egov_db_rows_count(r), bytes = 0;
+    for (size_t i = 0; i < rows; i++) {
         const char *m = egov_db_rows_text(r, i, 0), *path = egov_db_rows_text(r, i, 1);
-        if (m == NULL || path == NULL)
-            continue;
-        bool mok = strcmp(m, "*") == 0 || strcmp(m, t->method) == 0;
-        bool pok = authz_match(path, t->path);
-        int res = mok && pok ? 3 : mok ? 2 : 1;
-        if (res > t->result)
-            t->result = res;
+        if (m != NULL && path != NULL)
+            bytes += strlen(m) + strlen(path) + 2;
+    }
+    if (rows > 0) {
+        /* the rules and their strings in one block */
+        struct egov_authz_grant_rule *rules =
+            egov_malloc(rows * sizeof *rules + (bytes > 0 ? bytes : 1));
+        if (rules == NULL) {
+            egov_db_rows_free(r);
+            return EGOV_DB_HARD_ERROR;
+        }
+        char *text = (char *)(rules + rows);
+        size_t n = 0;
+        for (size_t i = 0; i < rows; i++) {
+            const char *m = egov_db_rows_text(r, i, 0), *path = egov_db_rows_text(r, i, 1);
+            if (m == NULL || path == NULL)
+                continue;
+            size_t ml = strlen(m) + 1, pl = strlen(path) + 1;
+            rules[n].method = memcpy(text, m, ml);
+            text += ml;
+            rules[n].path = memcpy(text, path, pl);
+            text += pl;
+            n++;
+        }
+        t->out->rules = rules;
+        t->out->n = n;
     }
     egov_db_rows_free(r);
     return qs;
+}
+
+int egov_authz_grants_of(struct egov_db *db, const char *consumer, const char *service_id,
+                         struct egov_authz_grants *out)
+{
+    out->n = 0;
+    out->rules = NULL;
+    if (consumer == NULL || service_id == NULL)
+        return 1;
+    struct grant_txn t = {consumer, service_id, out};
+    if (authz_read(db, grant_body, &t) < 0) {
+        egov_authz_grants_free(out);
+        return -1;
+    }
+    return 1;
+}
+
+void egov_authz_grants_free(struct egov_authz_grants *g)
+{
+    if (g == NULL)
+        return;
+    egov_free(g->rules);
+    g->rules = NULL;
+    g->n = 0;
+}
+
+enum egov_authz_decision egov_authz_grants_decide(const struct egov_authz_grants *g,
+                                                  const char *method, const char *path,
+                                                  const char **reason)
+{
+    static const char *const reasons[] = {"no grant for this consumer and service",
+                                          "the method is not granted", "the path is not granted",
+                                          "granted"};
+    const char *dummy;
+    if (reason == NULL)
+        reason = &dummy;
+    if (g == NULL || method == NULL || path == NULL || path[0] != '/') {
+        *reason = "the request does not name a consumer, a service, a method and a path";
+        return EGOV_AUTHZ_DENY;
+    }
+    int result = 0; /* 0 none, 1 method mismatch, 2 path mismatch, 3 allow */
+    for (size_t i = 0; i < g->n && result < 3; i++) {
+        bool mok = strcmp(g->rules[i].method, "*") == 0 || strcmp(g->rules[i].method, method) == 0;
+        bool pok = authz_match(g->rules[i].path, path);
+        int res = mok && pok ? 3 : mok ? 2 : 1;
+        if (res > result)
+            result = res;
+    }
+    *reason = reasons[result];
+    return result == 3 ? EGOV_AUTHZ_ALLOW : EGOV_AUTHZ_DENY;
 }
 
 enum egov_authz_decision egov_authz_grant_check(struct egov_db *db, const char *consumer,
                                                 const char *service_id, const char *method,
                                                 const char *path, const char **reason)
 {
-    static const char *const reasons[] = {"no grant for this consumer and service",
-                                          "the method is not granted", "the path is not granted",
-                                          "granted"};
     const char *dummy;
     if (reason == NULL)
         reason = &dummy;
@@ -249,13 +320,14 @@ enum egov_authz_decision egov_authz_grant_check(struct egov_db *db, const char *
         *reason = "the request does not name a consumer, a service, a method and a path";
         return EGOV_AUTHZ_DENY;
     }
-    struct grant_txn t = {consumer, service_id, method, path, 0};
-    if (authz_read(db, grant_body, &t) < 0) {
+    struct egov_authz_grants g;
+    if (egov_authz_grants_of(db, consumer, service_id, &g) < 0) {
         *reason = "the grants could not be read";
         return EGOV_AUTHZ_ERROR;
     }
-    *reason = reasons[t.result];
-    return t.result == 3 ? EGOV_AUTHZ_ALLOW : EGOV_AUTHZ_DENY;
+    enum egov_authz_decision d = egov_authz_grants_decide(&g, method, path, reason);
+    egov_authz_grants_free(&g);
+    return d;
 }
 
 /* ------------------------------------------------------------------ */

@@ -112,10 +112,15 @@ static unsigned int hash_of(const char *s)
     return h % TABLE_SLOTS;
 }
 
+/*
+ * A consumer's grants on a service are read once a second and calls are
+ * decided against them in memory: one entry per (consumer, service), not
+ * per path, so calls about many different people share it.
+ */
 struct grant_slot {
     char key[600];
     int64_t at_us;
-    bool allow;
+    struct egov_authz_grants grants;
 };
 static struct grant_slot grants[TABLE_SLOTS];
 
@@ -124,29 +129,36 @@ static enum egov_authz_decision grant_check(struct egov_db *db, const char *clie
                                             const char *path)
 {
     char key[600];
-    int n = snprintf(key, sizeof key, "%s\n%s\n%s\n%s", client, service, method, path);
+    int n = snprintf(key, sizeof key, "%s\n%s", client, service);
     bool cacheable = n > 0 && (size_t)n < sizeof key;
+    const char *p = path[0] ? path : "/";
     unsigned int h = hash_of(key);
     if (cacheable) {
         pthread_mutex_lock(&table_lock);
         if (strcmp(grants[h].key, key) == 0 && egov_mono_us() - grants[h].at_us < 1000000) {
-            bool allow = grants[h].allow;
+            enum egov_authz_decision d =
+                egov_authz_grants_decide(&grants[h].grants, method, p, NULL);
             pthread_mutex_unlock(&table_lock);
-            return allow ? EGOV_AUTHZ_ALLOW : EGOV_AUTHZ_DENY;
+            return d;
         }
         pthread_mutex_unlock(&table_lock);
     }
     char ac[300], as[300];
     gw_authz_name(client, ac);
     gw_authz_name(service, as);
-    enum egov_authz_decision d =
-        egov_authz_grant_check(db, ac, as, method, path[0] ? path : "/", NULL);
-    if (cacheable && d != EGOV_AUTHZ_ERROR) {
+    struct egov_authz_grants g;
+    if (egov_authz_grants_of(db, ac, as, &g) < 0)
+        return EGOV_AUTHZ_ERROR;
+    enum egov_authz_decision d = egov_authz_grants_decide(&g, method, p, NULL);
+    if (cacheable) {
         pthread_mutex_lock(&table_lock);
+        egov_authz_grants_free(&grants[h].grants);
         memcpy(grants[h].key, key, (size_t)n + 1);
         grants[h].at_us = egov_mono_us();
-        grants[h].allow = d == EGOV_AUTHZ_ALLOW;
+        grants[h].grants = g; /* the slot owns them now */
         pthread_mutex_unlock(&table_lock);
+    } else {
+        egov_authz_grants_free(&g);
     }
     return d;
 }
@@ -999,4 +1011,10 @@ void gw_proxy_fini(void)
 {
     gw_fwd_stop();
     curl_global_cleanup();
+    pthread_mutex_lock(&table_lock);
+    for (unsigned int i = 0; i < TABLE_SLOTS; i++) {
+        egov_authz_grants_free(&grants[i].grants);
+        grants[i].key[0] = '\0';
+    }
+    pthread_mutex_unlock(&table_lock);
 }
