@@ -569,11 +569,30 @@ static void handle_admin_page(struct egov_req *req)
             return;
         }
     }
-    if (data == NULL || json_object_set_new(data, "stats", gw_stats_json()) != 0) {
+    struct gw_stats_labels lb = {
+        egov_i18n_gettext(req->lang, "Calls per service on this node since it started"),
+        egov_i18n_gettext(req->lang, "Succeeded"),
+        egov_i18n_gettext(req->lang, "Refused"),
+        egov_i18n_gettext(req->lang, "Failed"),
+        egov_i18n_gettext(req->lang, "average"),
+        egov_i18n_gettext(req->lang, "calls"),
+        egov_i18n_gettext(req->lang, "(services not in the registry)")};
+    struct egov_buf svg;
+    egov_buf_init(&svg);
+    gw_stats_svg(&lb, &svg);
+    json_t *stats = data != NULL ? gw_stats_json() : NULL;
+    if (data == NULL || svg.oom || stats == NULL ||
+        json_object_set_new(data, "has_stats", json_boolean(json_array_size(stats) > 0)) != 0 ||
+        json_object_set_new(data, "stats", stats) != 0 ||
+        json_object_set_new(data, "chart", json_string(svg.data)) != 0) {
+        if (svg.oom)
+            json_decref(stats); /* not handed to data yet */
+        egov_buf_free(&svg);
         json_decref(data);
         egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
         return;
     }
+    egov_buf_free(&svg);
     egov_reply_view(req, 200, "gateway/admin", "Gateway administration", data);
 }
 

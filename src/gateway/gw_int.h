@@ -270,6 +270,16 @@ void gw_stats_count(const char *service, unsigned int status, int64_t duration_u
 void gw_stats_render(struct egov_buf *out, void *cls);
 /** The per-service figures as a new JSON array (for the admin page). */
 json_t *gw_stats_json(void);
+/** The words of the calls chart, in the reader's language. */
+struct gw_stats_labels {
+    const char *title, *ok, *refused, *failed, *avg, *calls, *unknown;
+};
+/**
+ * Renders this node's calls per service as an SVG bar chart (succeeded,
+ * refused, failed; average time and the p99 bound of each) into @p out;
+ * every text escaped, no script.
+ */
+void gw_stats_svg(const struct gw_stats_labels *lb, struct egov_buf *out);
 void gw_stats_fini(void);
 
 /** Sends an X-Road error {type, message, detail} with X-Road-Error. */

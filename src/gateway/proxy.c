@@ -259,6 +259,7 @@ struct call {
     const char *msgid, *user;
     struct egov_gateway_id sid, cid;
     struct gw_service svc;
+    bool svc_known; /* svc was found in the registry */
     struct egov_buf fwd_body, resp_utf8, base;
     struct fwd_resp fr;
     struct curl_slist *hdrs;
@@ -385,7 +386,9 @@ static void call_reply(struct egov_req *req, void *cls)
         k->detail = NULL;
     }
     unsigned int status = k->failed ? egov_ec_http_status(k->ec) : k->status;
-    gw_stats_count(k->audit.service[0] ? k->audit.service : "-", status, k->audit.duration_us);
+    /* calls to services nobody registered share one line, so that made-up
+     * service ids cannot crowd the registered ones out of the statistics */
+    gw_stats_count(k->svc_known ? k->audit.service : "-", status, k->audit.duration_us);
     if (k->failed) {
         gw_reply_error(req, k->ec, k->detail);
         return;
@@ -706,6 +709,7 @@ static bool call_prepare(struct call *k)
         fail_call(k, EGOV_EC_GATEWAY_SERVICE_UNKNOWN, NULL);
         goto done;
     }
+    k->svc_known = true;
     f = gw_client_get(db, cid->text, &client);
     if (f < 0) {
         fail_call(k, EGOV_EC_DB_UNREACHABLE, NULL);

@@ -125,14 +125,94 @@ json_t *gw_stats_json(void)
         double avg_ms = table[i].count ? table[i].sum_s * 1000.0 / (double)table[i].count : 0;
         char avg[320];
         snprintf(avg, sizeof avg, "%.2f", avg_ms);
-        json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:s}", "service",
-                                             table[i].service, "calls", (json_int_t)table[i].count,
-                                             "ok", (json_int_t)table[i].ok, "client_errors",
-                                             (json_int_t)table[i].client_err, "server_errors",
-                                             (json_int_t)table[i].server_err, "avg_ms", avg));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:s}", "service", table[i].service,
+                           "registered", strcmp(table[i].service, "-") != 0, "calls",
+                           (json_int_t)table[i].count, "ok", (json_int_t)table[i].ok,
+                           "client_errors", (json_int_t)table[i].client_err, "server_errors",
+                           (json_int_t)table[i].server_err, "avg_ms", avg));
     }
     pthread_mutex_unlock(&lock);
     return arr;
+}
+
+/* The smallest histogram bound under which at least @p q of the calls fell; 0 if beyond all. */
+static double quantile_bound(const struct svc_stats *st, double q)
+{
+    for (size_t b = 0; b < NB; b++)
+        if ((double)st->le[b] >= q * (double)st->count)
+            return bounds[b];
+    return 0;
+}
+
+void gw_stats_svg(const struct gw_stats_labels *lb, struct egov_buf *out)
+{
+    enum { W = 720, ROW = 46, TOP = 30, LEFT = 4, BAR_W = 470, BAR_H = 16 };
+    static const char *const colours[3] = {"#2e7d32", "#e08a00", "#c62828"};
+    pthread_mutex_lock(&lock);
+    size_t rows = n;
+    unsigned long long max = 1;
+    for (size_t i = 0; i < rows; i++)
+        if (table[i].count > max)
+            max = table[i].count;
+    int h = TOP + (int)rows * ROW + 8;
+    egov_buf_printf(
+        out,
+        "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\""
+        " role=\"img\" aria-labelledby=\"gw-chart-title\"><title id=\"gw-chart-title\">",
+        W, h);
+    egov_buf_html_escape(out, lb->title, strlen(lb->title));
+    egov_buf_puts(out, "</title>");
+    /* legend */
+    const char *names[3] = {lb->ok, lb->refused, lb->failed};
+    for (int c = 0; c < 3; c++) {
+        int x = LEFT + c * 160;
+        egov_buf_printf(out,
+                        "<rect x=\"%d\" y=\"6\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                        "<text x=\"%d\" y=\"16\" font-size=\"12\">",
+                        x, colours[c], x + 18);
+        egov_buf_html_escape(out, names[c], strlen(names[c]));
+        egov_buf_puts(out, "</text>");
+    }
+    for (size_t i = 0; i < rows; i++) {
+        const struct svc_stats *st = &table[i];
+        int y = TOP + (int)i * ROW;
+        egov_buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\">", LEFT, y + 12);
+        const char *name = strcmp(st->service, "-") == 0 ? lb->unknown : st->service;
+        egov_buf_html_escape(out, name, strlen(name));
+        egov_buf_puts(out, "</text>");
+        unsigned long long v[3] = {st->ok, st->client_err, st->server_err};
+        double x = LEFT;
+        for (int c = 0; c < 3; c++) {
+            double w = (double)BAR_W * (double)v[c] / (double)max;
+            if (v[c] == 0)
+                continue;
+            if (w < 1.0)
+                w = 1.0;
+            egov_buf_printf(out,
+                            "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
+                            "<title>",
+                            x, y + 18, w, BAR_H, colours[c]);
+            egov_buf_html_escape(out, names[c], strlen(names[c]));
+            egov_buf_printf(out, ": %llu</title></rect>", v[c]);
+            x += w;
+        }
+        double avg = st->count ? st->sum_s * 1000.0 / (double)st->count : 0;
+        double p99 = quantile_bound(st, 0.99) * 1000.0;
+        egov_buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\">%llu ", LEFT + BAR_W + 10,
+                        y + 30, st->count);
+        egov_buf_html_escape(out, lb->calls, strlen(lb->calls));
+        egov_buf_puts(out, " · ");
+        egov_buf_html_escape(out, lb->avg, strlen(lb->avg));
+        egov_buf_printf(out, " %.1f ms", avg);
+        if (p99 > 0) {
+            egov_buf_puts(out, " · p99 ≤ ");
+            egov_buf_printf(out, "%g ms", p99);
+        }
+        egov_buf_puts(out, "</text>");
+    }
+    pthread_mutex_unlock(&lock);
+    egov_buf_puts(out, "</svg>");
 }
 
 void gw_stats_fini(void)

@@ -1317,6 +1317,11 @@ static void test_admin_api_and_pages(void **state)
     assert_non_null(strstr(r.body, SVC));
     assert_non_null(strstr(r.body, "TW/GOV/MOEA/business/companies"));
     assert_null(strstr(r.body, "<script>"));
+    /* the calls of this node as a chart; made-up service ids share one line */
+    assert_non_null(strstr(r.body, "<svg class=\"chart\""));
+    assert_non_null(strstr(r.body, "本節點啟動以來各服務的呼叫次數"));
+    assert_non_null(strstr(r.body, "（未登錄的服務）"));
+    assert_null(strstr(r.body, "household/nosuch"));
     egov_test_response_free(&r);
     /* the citizen's page needs a session */
     assert_true(egov_test_http(&gw, "GET", "/api/gateway/my-access", anon, NULL, 0, &r));
