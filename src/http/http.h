@@ -230,6 +230,18 @@ void egov_reply_json(struct egov_req *req, unsigned int status, json_t *body);
 void egov_reply_view(struct egov_req *req, unsigned int status, const char *tmpl,
                      const char *title_msgid, json_t *data);
 /**
+ * Who is signed in on @p req, for the page layout: writes the display name
+ * (NUL-terminated, at most @p n bytes) and returns true, or false for
+ * nobody.  A module that knows sessions sets it (egov_http_set_viewer()).
+ */
+typedef bool (*egov_http_viewer_fn)(struct egov_req *req, char *name, size_t n);
+/**
+ * Sets the function the layout of every page asks who is signed in, so
+ * that the header offers the account rather than "Sign in"; NULL forgets
+ * it.  One per process.
+ */
+void egov_http_set_viewer(egov_http_viewer_fn fn);
+/**
  * Sends an error from the registry: application/problem+json with type,
  * title, status, detail, code and (if not NULL) field; or an HTML error page
  * from the same fields.  @p detail may be NULL (the hint is used).

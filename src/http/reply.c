@@ -133,6 +133,13 @@ static const char *req_lang(const struct egov_req *req)
     return req->lang ? req->lang : "en";
 }
 
+static _Atomic(egov_http_viewer_fn) viewer_fn;
+
+void egov_http_set_viewer(egov_http_viewer_fn fn)
+{
+    viewer_fn = fn;
+}
+
 /*
  * Renders page @p tmpl with @p data, then "layout" around it, into @p out.
  * False if either template is missing or broken (out then holds junk).
@@ -161,6 +168,10 @@ static bool render_page(struct egov_req *req, const char *tmpl, const char *titl
         goto done;
     if (data != NULL && json_is_object(data))
         json_object_set(ld, "data", (json_t *)data);
+    egov_http_viewer_fn vf = viewer_fn;
+    char who[256];
+    if (vf != NULL && vf(req, who, sizeof who))
+        json_object_set_new(ld, "viewer", json_pack("{s:s}", "name", who));
     if (!egov_tmpl_render(datadir, "layout", ld, req_lang(req), out) || out->oom)
         goto done;
     ok = true;

@@ -79,8 +79,12 @@ for who in citizen administrator; do
   acct=$(curl -s -b cj -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "$node/account")
   [ "$code" = 303 ] && [ "$acct" = 200 ] && ok "$who signs in" || bad "$who sign-in: $code, /account $acct"
 done
-code=$(curl -s -b cj -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "$node/gateway")
+code=$(curl -s -b cj -o gwpage.html -w '%{http_code}' -H 'Accept: text/html' "$node/gateway")
 [ "$code" = 200 ] && ok "the administrator opens the gateway page" || bad "gateway page: $code"
+# the header names who is signed in instead of offering to sign in
+admin_name=$(python3 -c "import json;print(json.load(open('var/demo.json'))['administrator']['name'])")
+grep -q "href=\"/account\"[^>]*>$admin_name<" gwpage.html && ! grep -q 'href="/login"' gwpage.html &&
+  ok "the page header names the signed-in administrator" || bad "header: $(grep -o 'site-header__tools.*' gwpage.html | head -c 300)"
 # the consumer's client credentials give a token
 cid=$(python3 -c "import json;print(json.load(open('var/demo.json'))['consumer']['oauth']['client_id'])")
 cs=$(python3 -c "import json;print(json.load(open('var/demo.json'))['consumer']['oauth']['client_secret'])")
