@@ -5,20 +5,27 @@
  * Rate limits.  A consumer's rate_per_s is what it may call through the
  * whole gateway, however many nodes share the load: calls are counted per
  * consumer and per second of the clock (a fixed window) in the shared table
- * gw_rate.  A node admits a call when the cluster's count it last heard,
- * plus the calls it admitted since, stays under the rate.  A sync thread
- * adds the node's new calls to the table and reads the cluster's total back
- * (one upsert ... RETURNING per active consumer), every SYNC_MS while the
- * consumer is calling, and at once when a node has admitted a fifth of the
- * rate unsynced.  That fifth bounds what the nodes can admit between two
- * syncs: the cluster may exceed a rate by at most 2 x nodes x rate/5 within
- * one second, and only when every node takes a burst at the same moment.
- * A call that finds its node's unsynced share used up while the cluster
- * still has room waits for the sync it hurries (a millisecond or two, at
- * most SYNC_WAIT_MS), so calls within the limit are not refused.
+ * gw_rate.  A node admits a call while the cluster's count it last heard,
+ * plus the calls it admitted since, stays under the rate, and never waits
+ * to decide.  A sync thread per node adds the node's new calls to the table
+ * and reads the cluster's total back (one upsert ... RETURNING per calling
+ * consumer, at READ COMMITTED so that nodes updating one row do not fail
+ * each other), every SYNC_MS while a consumer calls, and at once when the
+ * node's unsynced calls for a consumer reach a fifth of its rate.
+ *
+ * What that allows: between two syncs a node decides on what it last
+ * heard, so when several nodes take a burst for one consumer in the same
+ * few milliseconds (typically as a second begins, when every node's count
+ * starts again from zero) the cluster can let through up to (nodes x rate)
+ * in that second.  Calls spread over the second are counted within a sync
+ * of the truth.  Windows follow each node's clock; nodes whose clocks
+ * disagree count part of a second into the next.  If the database cannot
+ * be reached each node counts alone, retrying with back-off.
  *
  * Circuit breakers stay per node: a node that cannot reach a provider
- * stops sending there without asking the others, as a client would.
+ * stops sending there on its own evidence, as any client would.  A
+ * half-open trial that never reports (the call ended before it was sent)
+ * expires, so a breaker cannot stay open for good.
  *
  * Both tables are chained hash tables keyed by the full name, so two
  * consumers (or providers) never share an entry.
@@ -30,12 +37,12 @@
 
 #include "gateway/gw_int.h"
 
-#define SLOTS        1024
-#define SYNC_MS      20
-#define IDLE_DROP_S  60 /* entries unused this long are forgotten */
-#define PURGE_EVERY  60 /* seconds between deletions of old windows */
-#define SYNC_BATCH   512
-#define SYNC_WAIT_MS 50 /* the longest a call waits for a sync */
+#define SLOTS       1024
+#define SYNC_MS     20
+#define BACKOFF_MAX 1000 /* ms between syncs while the database fails */
+#define IDLE_DROP_S 60   /* entries unused this long are forgotten */
+#define PURGE_EVERY 60   /* seconds between deletions of old windows */
+#define SYNC_BATCH  512
 
 static const struct egov_db_stmt st_rate_add = {
     "gw_rate_add",
@@ -51,7 +58,6 @@ static const struct egov_db_stmt st_rate_purge = {"gw_rate_purge",
 struct rate_entry {
     struct rate_entry *next;
     int64_t win;          /* the second these counts are for */
-    unsigned int rate;    /* the consumer's rate when last used */
     unsigned int known;   /* the cluster's count for win, as last read */
     unsigned int pending; /* admitted here since the last sync began */
     unsigned int syncing; /* admitted here, being added by the running sync */
@@ -62,16 +68,25 @@ struct breaker_entry {
     struct breaker_entry *next;
     unsigned int failures;
     int64_t open_until_us;
-    bool trial; /* a half-open trial call is running */
+    int64_t trial_until_us; /* 0, or a half-open trial call runs until then */
     char provider[];
 };
 
+/* One consumer's part of a sync. */
+struct sync_item {
+    char *client;
+    int64_t win;
+    unsigned int added;
+    int64_t calls; /* the cluster's count after the sync; -1 unknown */
+};
+
 static pthread_mutex_t lim_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t lim_cond = PTHREAD_COND_INITIALIZER;   /* wakes the sync thread */
-static pthread_cond_t lim_synced = PTHREAD_COND_INITIALIZER; /* a sync has been applied */
+static pthread_cond_t lim_cond; /* wakes the sync thread; CLOCK_MONOTONIC */
 static struct rate_entry *rates[SLOTS];
 static struct breaker_entry *breakers[SLOTS];
+static unsigned int scan_from; /* where the next snapshot starts, round robin */
 static struct egov_db *lim_db;
+static struct sync_item *lim_items;
 static pthread_t lim_thread;
 static bool lim_running, lim_stopping, lim_hurry;
 
@@ -86,6 +101,18 @@ static unsigned int slot_of(const char *s)
 static int64_t now_s(void)
 {
     return egov_now_us() / 1000000;
+}
+
+/* @p ts set to @p ms milliseconds from now on the monotonic clock. */
+static void deadline_in(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
 }
 
 /* The entry of @p client, made if new; NULL when out of memory.  Under lim_lock. */
@@ -105,84 +132,44 @@ static struct rate_entry *rate_entry(const char *client)
     return e;
 }
 
-/* The most a node admits between two syncs: a fifth of the rate, at least one. */
-static unsigned int unsynced_cap(unsigned int rate)
-{
-    return rate >= 5 ? rate / 5 : 1;
-}
-
 bool gw_rate_take(const char *client, unsigned int rate)
 {
     if (rate == 0)
         return true;
     bool ok = false;
     pthread_mutex_lock(&lim_lock);
-    for (int round = 0;; round++) {
-        struct rate_entry *e = rate_entry(client);
-        if (e == NULL)
-            break; /* out of memory: refused, as a limit that cannot be kept */
+    struct rate_entry *e = rate_entry(client);
+    if (e != NULL) { /* out of memory: refused, as a limit that cannot be kept */
         int64_t w = now_s();
         if (e->win != w) {
             e->win = w;
             e->known = e->pending = e->syncing = 0;
         }
-        e->rate = rate;
-        uint64_t seen = (uint64_t)e->known + e->syncing + e->pending;
-        if (seen >= rate)
-            break;
-        unsigned int cap = unsynced_cap(rate);
-        if (e->pending < cap || !lim_running) {
-            ok = true;
-            if (++e->pending >= cap) {
-                lim_hurry = true; /* share the count before the next call needs it */
-                pthread_cond_signal(&lim_cond);
-            } else if (e->pending == 1) {
-                pthread_cond_signal(&lim_cond); /* the sync thread may be idle */
-            }
-            break;
+        ok = (uint64_t)e->known + e->syncing + e->pending < rate;
+        if (ok)
+            e->pending++;
+        unsigned int hurry_at = rate >= 5 ? rate / 5 : 1;
+        if (ok && e->pending >= hurry_at) {
+            lim_hurry = true; /* share the count before the next calls need it */
+            pthread_cond_signal(&lim_cond);
+        } else if (ok && e->pending == 1) {
+            pthread_cond_signal(&lim_cond); /* the sync thread may be idle */
         }
-        /*
-         * The cluster has room but this node has run ahead of it by its
-         * share: wait for the sync under way (a millisecond or two) rather
-         * than refuse a call within the limit.  Bounded, and refused if the
-         * database does not answer in time.
-         */
-        if (round >= 2)
-            break;
-        lim_hurry = true;
-        pthread_cond_signal(&lim_cond);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += SYNC_WAIT_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&lim_synced, &lim_lock, &ts);
     }
     pthread_mutex_unlock(&lim_lock);
     return ok;
 }
 
-/* One consumer's part of a sync. */
-struct sync_item {
-    char *client;
-    int64_t win;
-    unsigned int added;
-    int64_t calls; /* the cluster's count after the sync; -1 unknown */
-};
-
-struct sync_ctx {
-    struct sync_item *items;
-    size_t n;
-    int64_t purge_before; /* 0: no purge */
-};
+static int item_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct sync_item *)a)->client, ((const struct sync_item *)b)->client);
+}
 
 static enum egov_db_qs sync_body(struct egov_db_conn *c, void *cls)
 {
-    struct sync_ctx *x = cls;
-    for (size_t i = 0; i < x->n; i++) {
-        struct sync_item *it = &x->items[i];
+    const size_t *np = cls;
+    for (size_t i = 0; i < *np; i++) {
+        struct sync_item *it = &lim_items[i];
         struct egov_db_rows *rows = NULL;
         enum egov_db_qs qs;
         if (it->added > 0)
@@ -204,26 +191,28 @@ static enum egov_db_qs sync_body(struct egov_db_conn *c, void *cls)
         it->calls = qs == EGOV_DB_ONE_ROW ? egov_db_rows_int64(rows, 0, 0) : 0;
         egov_db_rows_free(rows);
     }
-    if (x->purge_before > 0) {
-        enum egov_db_qs qs = egov_db_exec(
-            c, &st_rate_purge,
-            (struct egov_db_param[]){EGOV_DB_PARAM_INT64(x->purge_before), EGOV_DB_PARAM_END});
-        if (qs < 0)
-            return qs;
-    }
     return EGOV_DB_ONE_ROW;
+}
+
+static enum egov_db_qs purge_body(struct egov_db_conn *c, void *cls)
+{
+    const int64_t *before = cls;
+    return egov_db_exec(c, &st_rate_purge,
+                        (struct egov_db_param[]){EGOV_DB_PARAM_INT64(*before), EGOV_DB_PARAM_END});
 }
 
 /*
  * Takes what the consumers active in this second have admitted here since
- * the last sync (moving it to "syncing"), and forgets entries idle for a
- * minute.  Under lim_lock.  Returns the number of items filled.
+ * the last sync (moving it to "syncing"), round robin over the table when
+ * more than SYNC_BATCH are active, and forgets entries idle for a minute.
+ * Under lim_lock.  Returns the number of items filled.
  */
-static size_t take_snapshot(struct sync_item *items, size_t max)
+static size_t take_snapshot(void)
 {
     size_t n = 0;
     int64_t w = now_s();
-    for (unsigned int s = 0; s < SLOTS; s++) {
+    unsigned int s = scan_from;
+    for (unsigned int k = 0; k < SLOTS && n < SYNC_BATCH; k++, s = (s + 1) % SLOTS) {
         struct rate_entry **pp = &rates[s];
         while (*pp != NULL) {
             struct rate_entry *e = *pp;
@@ -232,10 +221,10 @@ static size_t take_snapshot(struct sync_item *items, size_t max)
                 egov_free(e);
                 continue;
             }
-            if (e->win == w && n < max) {
+            if (e->win == w && n < SYNC_BATCH) {
                 char *copy = egov_strdup(e->client);
                 if (copy != NULL) {
-                    items[n] = (struct sync_item){copy, w, e->pending, -1};
+                    lim_items[n] = (struct sync_item){copy, w, e->pending, -1};
                     e->syncing += e->pending;
                     e->pending = 0;
                     n++;
@@ -244,82 +233,83 @@ static size_t take_snapshot(struct sync_item *items, size_t max)
             pp = &e->next;
         }
     }
+    scan_from = s;
     return n;
 }
 
 /* Hands the cluster's counts back to the entries.  Under lim_lock. */
-static void apply_sync(struct sync_item *items, size_t n, bool ok)
+static void apply_sync(size_t n, bool ok)
 {
     for (size_t i = 0; i < n; i++) {
+        struct sync_item *it = &lim_items[i];
         struct rate_entry *e = NULL;
-        for (e = rates[slot_of(items[i].client)]; e != NULL; e = e->next)
-            if (strcmp(e->client, items[i].client) == 0)
+        for (e = rates[slot_of(it->client)]; e != NULL; e = e->next)
+            if (strcmp(e->client, it->client) == 0)
                 break;
-        if (e != NULL && e->win == items[i].win) {
-            e->syncing -= items[i].added <= e->syncing ? items[i].added : e->syncing;
-            if (ok && items[i].calls >= 0) {
-                /* the cluster's count now includes what this node just added */
-                e->known = items[i].calls > (int64_t)UINT32_MAX ? UINT32_MAX
-                                                                : (unsigned int)items[i].calls;
+        if (e != NULL && e->win == it->win) {
+            e->syncing -= it->added <= e->syncing ? it->added : e->syncing;
+            if (ok && it->calls >= 0) {
+                /* the cluster's count, which now includes what this node just added */
+                e->known = it->calls > (int64_t)UINT32_MAX ? UINT32_MAX : (unsigned int)it->calls;
             } else {
-                e->pending += items[i].added; /* tried again at the next sync */
+                e->pending += it->added; /* counted here, added at a later sync */
             }
         }
-        egov_free(items[i].client);
+        egov_free(it->client);
+        it->client = NULL;
     }
 }
 
 static void *lim_main(void *arg)
 {
     (void)arg;
-    struct sync_item *items = egov_calloc(SYNC_BATCH, sizeof *items);
     int64_t purged = 0;
-    bool warned = false;
+    long backoff_ms = 0; /* > 0 while the database fails */
     pthread_mutex_lock(&lim_lock);
     while (!lim_stopping) {
-        size_t n = items != NULL ? take_snapshot(items, SYNC_BATCH) : 0;
+        size_t n = take_snapshot();
         if (n == 0) {
-            /* nobody limited is calling: wait for a call (or a minute, to forget idle entries) */
+            /* nobody limited is calling: wait for a call (or a second, to forget idle entries) */
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1;
+            deadline_in(&ts, 1000);
             pthread_cond_timedwait(&lim_cond, &lim_lock, &ts);
             continue;
         }
         lim_hurry = false;
         pthread_mutex_unlock(&lim_lock);
-        struct sync_ctx x = {items, n, 0};
-        int64_t now = now_s();
-        if (now - purged >= PURGE_EVERY)
-            x.purge_before = now - PURGE_EVERY;
-        enum egov_db_qs qs = egov_db_run_txn(lim_db, true, 2000, 3, sync_body, &x);
-        if (qs >= 0 && x.purge_before > 0)
-            purged = now;
-        if (qs < 0 && !warned) {
-            egov_error("gateway: rate counts cannot be shared through the database; "
-                       "each node counts alone until it can");
-            warned = true;
-        } else if (qs >= 0) {
-            warned = false;
-        }
-        pthread_mutex_lock(&lim_lock);
-        apply_sync(items, n, qs >= 0);
-        pthread_cond_broadcast(&lim_synced);
-        if (!lim_hurry && !lim_stopping) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += SYNC_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
+        /* the same order on every node: no two syncs wait for each other's rows */
+        qsort(lim_items, n, sizeof *lim_items, item_cmp);
+        enum egov_db_qs qs = EGOV_DB_SOFT_ERROR;
+        struct egov_db_conn *c = egov_db_acquire(lim_db, 1000);
+        if (c != NULL) {
+            qs = egov_db_txn_read_committed(c, true, 2, sync_body, &n);
+            int64_t now = now_s();
+            if (qs >= 0 && now - purged >= PURGE_EVERY) {
+                int64_t before = now - PURGE_EVERY;
+                if (egov_db_txn_read_committed(c, true, 0, purge_body, &before) >= 0)
+                    purged = now;
             }
-            while (!lim_hurry && !lim_stopping &&
-                   pthread_cond_timedwait(&lim_cond, &lim_lock, &ts) != ETIMEDOUT)
-                ;
+            egov_db_release(c);
         }
+        if (qs < 0 && backoff_ms == 0)
+            egov_error("gateway: rate counts cannot be shared through the database; this node "
+                       "counts alone until it can");
+        else if (qs >= 0 && backoff_ms > 0)
+            egov_info("gateway: rate counts are shared through the database again");
+        backoff_ms = qs >= 0 ? 0 : backoff_ms == 0 ? 2 * SYNC_MS : backoff_ms * 2;
+        if (backoff_ms > BACKOFF_MAX)
+            backoff_ms = BACKOFF_MAX;
+        pthread_mutex_lock(&lim_lock);
+        apply_sync(n, qs >= 0);
+        /* next sync: in SYNC_MS, or at once when a node's share is used up;
+         * while the database fails, not before the back-off has passed */
+        struct timespec ts;
+        deadline_in(&ts, backoff_ms > 0 ? backoff_ms : SYNC_MS);
+        while (!lim_stopping && (backoff_ms > 0 || !lim_hurry) &&
+               pthread_cond_timedwait(&lim_cond, &lim_lock, &ts) != ETIMEDOUT)
+            ;
     }
     pthread_mutex_unlock(&lim_lock);
-    egov_free(items);
     return NULL;
 }
 
@@ -328,9 +318,29 @@ bool gw_limits_start(struct egov_db *db)
     pthread_mutex_lock(&lim_lock);
     bool ok = true;
     if (!lim_running) {
-        lim_db = db;
-        lim_stopping = false;
-        lim_running = ok = pthread_create(&lim_thread, NULL, lim_main, NULL) == 0;
+        pthread_condattr_t ca;
+        ok = pthread_condattr_init(&ca) == 0;
+        if (ok) {
+            ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+                 pthread_cond_init(&lim_cond, &ca) == 0;
+            pthread_condattr_destroy(&ca);
+        }
+        lim_items = ok ? egov_calloc(SYNC_BATCH, sizeof *lim_items) : NULL;
+        if (lim_items == NULL) {
+            if (ok)
+                pthread_cond_destroy(&lim_cond);
+            ok = false;
+        }
+        if (ok) {
+            lim_db = db;
+            lim_stopping = false;
+            lim_running = ok = pthread_create(&lim_thread, NULL, lim_main, NULL) == 0;
+            if (!ok) {
+                egov_free(lim_items);
+                lim_items = NULL;
+                pthread_cond_destroy(&lim_cond);
+            }
+        }
     }
     pthread_mutex_unlock(&lim_lock);
     return ok;
@@ -341,12 +351,17 @@ void gw_limits_stop(void)
     pthread_mutex_lock(&lim_lock);
     bool was = lim_running;
     lim_stopping = true;
-    pthread_cond_broadcast(&lim_cond);
-    pthread_cond_broadcast(&lim_synced);
+    if (was)
+        pthread_cond_broadcast(&lim_cond);
     pthread_mutex_unlock(&lim_lock);
     if (was)
         pthread_join(lim_thread, NULL);
     pthread_mutex_lock(&lim_lock);
+    if (was) {
+        pthread_cond_destroy(&lim_cond);
+        egov_free(lim_items);
+        lim_items = NULL;
+    }
     lim_running = false;
     for (unsigned int s = 0; s < SLOTS; s++) {
         while (rates[s] != NULL) {
@@ -392,10 +407,14 @@ bool gw_breaker_allow(const char *provider)
     pthread_mutex_lock(&lim_lock);
     struct breaker_entry *b = breaker_entry(provider, true);
     if (b != NULL && b->failures >= gw_settings.breaker_failures) {
-        if (egov_mono_us() < b->open_until_us || b->trial)
+        int64_t now = egov_mono_us();
+        if (now < b->open_until_us || now < b->trial_until_us) {
             ok = false;
-        else
-            b->trial = true;
+        } else {
+            /* one trial call; if it never reports back, another may try after this */
+            b->trial_until_us =
+                now + ((int64_t)gw_settings.timeout_ms + gw_settings.breaker_open_ms) * 1000;
+        }
     }
     pthread_mutex_unlock(&lim_lock);
     return ok;
@@ -406,7 +425,7 @@ void gw_breaker_report(const char *provider, bool success)
     pthread_mutex_lock(&lim_lock);
     struct breaker_entry *b = breaker_entry(provider, false);
     if (b != NULL) {
-        b->trial = false;
+        b->trial_until_us = 0;
         if (success) {
             b->failures = 0;
         } else {

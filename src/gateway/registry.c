@@ -116,7 +116,8 @@ static const struct egov_db_migration gw_list[] = {
      " client TEXT NOT NULL,"
      " win BIGINT NOT NULL,"
      " calls BIGINT NOT NULL,"
-     " PRIMARY KEY (client, win));",
+     " PRIMARY KEY (client, win));"
+     "CREATE INDEX gw_rate_win ON gw_rate (win);",
      NULL},
     {0, NULL, NULL, NULL},
 };

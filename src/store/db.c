@@ -711,6 +711,12 @@ enum egov_db_qs egov_db_txn(struct egov_db_conn *c, bool write, unsigned int max
     return egov_db_txn_iso(c, write, EGOV_DB_ISO_SERIALIZABLE, max_retries, fn, cls);
 }
 
+enum egov_db_qs egov_db_txn_read_committed(struct egov_db_conn *c, bool write,
+                                           unsigned int max_retries, egov_db_txn_fn fn, void *cls)
+{
+    return egov_db_txn_iso(c, write, EGOV_DB_ISO_READ_COMMITTED, max_retries, fn, cls);
+}
+
 enum egov_db_qs egov_db_run_txn(struct egov_db *db, bool write, unsigned int wait_ms,
                                 unsigned int max_retries, egov_db_txn_fn fn, void *cls)
 {

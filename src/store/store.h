@@ -187,6 +187,17 @@ enum egov_db_qs egov_db_txn(struct egov_db_conn *c, bool write, unsigned int max
                             egov_db_txn_fn fn, void *cls);
 
 /**
+ * egov_db_txn() at READ COMMITTED on PostgreSQL (SQLite's writers are
+ * serial, so it is the same there): for rows every node updates at once,
+ * such as shared counters, where each statement is atomic by itself
+ * (INSERT ... ON CONFLICT DO UPDATE ... RETURNING) and serializable
+ * isolation would only turn concurrent updates into failed transactions.
+ */
+enum egov_db_qs egov_db_txn_read_committed(struct egov_db_conn *c, bool write,
+                                           unsigned int max_retries, egov_db_txn_fn fn,
+                                           void *cls);
+
+/**
  * Takes a connection from @p db's pool (waiting up to @p wait_ms), runs
  * @p fn in egov_db_txn() with @p max_retries, and gives the connection
  * back.  Returns the transaction's status; EGOV_DB_SOFT_ERROR if no
