@@ -326,4 +326,11 @@ extern const struct egov_route_table account_routes;
 /** The `egov account` verb. */
 int account_cli_run(int argc, char **argv, const struct egov_module_env *env);
 
+/**
+ * The page layout's question (egov_http_set_viewer): the display name of
+ * who is signed in on @p req, looked up without waiting long for a
+ * connection and without recording a visit.  False for nobody.
+ */
+bool account_session_peek(struct egov_req *req, char *name, size_t n);
+
 #endif /* EGOV_ACCOUNT_INT_H */

@@ -162,16 +162,6 @@ static int oid_actor(struct egov_req *req, struct egov_oid_actor *out)
     return 1;
 }
 
-/* The layout's question: who is signed in on this request (no reply, no redirect). */
-static bool account_viewer(struct egov_req *req, char *name, size_t n)
-{
-    struct egov_account_session s;
-    if (egov_account_session_current(req, &s) != EGOV_DB_ONE_ROW || n == 0)
-        return false;
-    egov_utf8_copy(name, n, s.name);
-    return true;
-}
-
 static bool account_init(const struct egov_module_env *env)
 {
     account_set_public_url(env->cfg->public_url);
@@ -205,7 +195,7 @@ static bool account_init(const struct egov_module_env *env)
             egov_info("account: sealed %lld TOTP secrets stored in clear", (long long)n);
     }
     egov_accounting_set_guard(accounting_guard);
-    egov_http_set_viewer(account_viewer);
+    egov_http_set_viewer(account_session_peek);
     egov_oid_set_actor_resolver(oid_actor);
     egov_oid_set_csrf(egov_account_csrf_token, egov_account_csrf_check);
     if (!egov_jobs_register(ACCOUNT_MAIL_QUEUE, account_mail_job, NULL) ||

@@ -135,7 +135,13 @@ static bool token_shape_ok(const char *v)
     return true;
 }
 
-enum egov_db_qs egov_account_session_current(struct egov_req *req, struct egov_account_session *out)
+/*
+ * The session of @p req's cookie, waiting at most @p wait_ms for a
+ * connection; @p touch records the visit (now and then) as a request of the
+ * session does, a mere look (the page header) does not.
+ */
+static enum egov_db_qs session_lookup(struct egov_req *req, struct egov_account_session *out,
+                                      unsigned int wait_ms, bool touch)
 {
     char hash[65];
     struct current_txn t;
@@ -154,17 +160,32 @@ enum egov_db_qs egov_account_session_current(struct egov_req *req, struct egov_a
     struct egov_db *db = egov_req_db(req);
     if (db == NULL)
         return EGOV_DB_HARD_ERROR;
-    struct egov_db_conn *c = egov_db_acquire(db, ACCOUNT_ACQUIRE_MS);
+    struct egov_db_conn *c = egov_db_acquire(db, wait_ms);
     for (int attempt = 0; c != NULL && attempt < 2 && qs == EGOV_DB_SOFT_ERROR; attempt++)
         qs = current_body(c, &t);
     egov_db_release(c);
-    if (qs == EGOV_DB_ONE_ROW && t.now - t.last_seen > ACCOUNT_SESSION_TOUCH_US) {
+    if (touch && qs == EGOV_DB_ONE_ROW && t.now - t.last_seen > ACCOUNT_SESSION_TOUCH_US) {
         struct touch_txn tt = {out->id, t.now};
         (void)account_txn(egov_req_db(req), true, touch_body, &tt); /* best effort */
     }
     if (qs != EGOV_DB_ONE_ROW)
         memset(out, 0, sizeof *out);
     return qs;
+}
+
+enum egov_db_qs egov_account_session_current(struct egov_req *req, struct egov_account_session *out)
+{
+    return session_lookup(req, out, ACCOUNT_ACQUIRE_MS, true);
+}
+
+bool account_session_peek(struct egov_req *req, char *name, size_t n)
+{
+    struct egov_account_session s;
+    /* the page must not wait on a busy pool for its header */
+    if (n == 0 || session_lookup(req, &s, 100, false) != EGOV_DB_ONE_ROW)
+        return false;
+    egov_utf8_copy(name, n, s.name);
+    return true;
 }
 
 struct create_txn {

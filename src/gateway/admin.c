@@ -585,8 +585,8 @@ static void handle_admin_page(struct egov_req *req)
         json_object_set_new(data, "has_stats", json_boolean(json_array_size(stats) > 0)) != 0 ||
         json_object_set_new(data, "stats", stats) != 0 ||
         json_object_set_new(data, "chart", json_string(svg.data)) != 0) {
-        if (svg.oom)
-            json_decref(stats); /* not handed to data yet */
+        if (data == NULL || svg.oom || json_object_get(data, "stats") != stats)
+            json_decref(stats); /* not handed to data */
         egov_buf_free(&svg);
         json_decref(data);
         egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);

@@ -170,7 +170,8 @@ static bool render_page(struct egov_req *req, const char *tmpl, const char *titl
         json_object_set(ld, "data", (json_t *)data);
     egov_http_viewer_fn vf = viewer_fn;
     char who[256];
-    if (vf != NULL && vf(req, who, sizeof who))
+    /* error pages do not ask: the database may be why there is an error */
+    if (vf != NULL && strcmp(tmpl, "error") != 0 && vf(req, who, sizeof who))
         json_object_set_new(ld, "viewer", json_pack("{s:s}", "name", who));
     if (!egov_tmpl_render(datadir, "layout", ld, req_lang(req), out) || out->oom)
         goto done;
