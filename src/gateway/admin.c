@@ -596,18 +596,96 @@ static void handle_admin_page(struct egov_req *req)
     egov_reply_view(req, 200, "gateway/admin", "Gateway administration", data);
 }
 
+/* The words a citizen reads for a call's method and outcome (msgids). */
+static const char *action_msgid(const char *method)
+{
+    if (method == NULL || strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return "Looked up";
+    if (strcmp(method, "DELETE") == 0)
+        return "Cancelled or deleted";
+    return "Filed or changed";
+}
+
+static const char *outcome_msgid(const char *outcome)
+{
+    if (outcome != NULL && strcmp(outcome, "answered") == 0)
+        return "Answered";
+    if (outcome != NULL && strcmp(outcome, "refused") == 0)
+        return "Refused by the gateway or the agency";
+    return "Failed";
+}
+
+#define ACCESS_LIMIT 200
+#define SUMMARY_MAX  12
+
+/*
+ * The citizen's page: a chart and a table of which agencies used their data
+ * how often, then every access (the latest ACCESS_LIMIT) in Taiwan time,
+ * with the agency's name where the directory knows it.
+ */
 static void handle_my_access(struct egov_req *req)
 {
     struct egov_account_session s;
     if (!egov_account_require(req, NULL, &s))
         return;
-    json_t *list = egov_gateway_accesses(egov_req_db(req), s.national_id, 200);
+    json_t *list = egov_gateway_accesses(egov_req_db(req), s.national_id, ACCESS_LIMIT);
     if (list == NULL) {
         egov_reply_problem(req, EGOV_EC_DB_UNREACHABLE, NULL, NULL);
         return;
     }
-    egov_reply_view(req, 200, "gateway/access", "Who used my data",
-                    json_pack("{s:o, s:b}", "accesses", list, "none", json_array_size(list) == 0));
+    /* per agency: how often, and when last (the list is newest first) */
+    const char *who[SUMMARY_MAX];
+    const char *last[SUMMARY_MAX];
+    double count[SUMMARY_MAX];
+    size_t n = 0, others = 0, i;
+    json_t *row;
+    json_array_foreach(list, i, row)
+    {
+        const char *name = json_string_value(json_object_get(row, "agency_name"));
+        if (name == NULL)
+            name = json_string_value(json_object_get(row, "client"));
+        json_object_set_new(row, "who", json_string(name != NULL ? name : ""));
+        json_object_set_new(
+            row, "action",
+            json_string(action_msgid(json_string_value(json_object_get(row, "method")))));
+        json_object_set_new(
+            row, "result",
+            json_string(outcome_msgid(json_string_value(json_object_get(row, "outcome")))));
+        if (name == NULL)
+            continue;
+        size_t k = 0;
+        while (k < n && strcmp(who[k], name) != 0)
+            k++;
+        if (k == n && n == SUMMARY_MAX) {
+            others++;
+            continue;
+        }
+        if (k == n) {
+            who[n] = name;
+            last[n] = json_string_value(json_object_get(row, "at_taipei"));
+            count[n++] = 0;
+        }
+        count[k] += 1;
+    }
+    json_t *summary = json_array();
+    for (size_t k = 0; summary != NULL && k < n; k++)
+        json_array_append_new(summary, json_pack("{s:s, s:I, s:s}", "who", who[k], "times",
+                                                 (json_int_t)count[k], "last",
+                                                 last[k] != NULL ? last[k] : ""));
+    struct egov_buf svg;
+    egov_buf_init(&svg);
+    gw_svg_hbars(&svg, egov_i18n_gettext(req->lang, "Accesses by agency"), who, count, n);
+    json_t *data =
+        json_pack("{s:o, s:o, s:b, s:s, s:b, s:b}", "accesses", list, "summary",
+                  summary != NULL ? summary : json_array(), "none", json_array_size(list) == 0,
+                  "chart", svg.oom || svg.data == NULL ? "" : svg.data, "truncated",
+                  json_array_size(list) >= ACCESS_LIMIT, "others", others > 0);
+    egov_buf_free(&svg);
+    if (data == NULL) {
+        egov_reply_problem(req, EGOV_EC_GENERIC_OOM, NULL, NULL);
+        return;
+    }
+    egov_reply_view(req, 200, "gateway/access", "Who used my data", data);
 }
 
 static const struct egov_route routes[] = {

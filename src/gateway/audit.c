@@ -20,6 +20,7 @@
 
 #include <openssl/evp.h>
 
+#include "directory/directory.h"
 #include "gateway/gw_int.h"
 
 /* how often claims past their time window are deleted */
@@ -297,8 +298,8 @@ static const struct egov_db_stmt st_claim = {
     " ON CONFLICT (client, message_id) DO UPDATE SET expires_at = excluded.expires_at"
     " WHERE gw_seen.expires_at < $4",
     NULL};
-static const struct egov_db_stmt st_purge = {
-    "gw_seen_purge", "DELETE FROM gw_seen WHERE expires_at < $1", NULL};
+static const struct egov_db_stmt st_purge = {"gw_seen_purge",
+                                             "DELETE FROM gw_seen WHERE expires_at < $1", NULL};
 
 struct batch {
     struct qentry *entries;
@@ -315,8 +316,10 @@ static enum egov_db_qs write_batch(struct egov_db_conn *c, void *cls)
     /* claims first: a retried transaction starts them over */
     for (struct claim *cl = bt->claims; cl != NULL; cl = cl->next) {
         struct egov_db_param p[] = {
-            EGOV_DB_PARAM_TEXT(cl->client),   EGOV_DB_PARAM_TEXT(cl->msgid),
-            EGOV_DB_PARAM_INT64(cl->expires_s), EGOV_DB_PARAM_INT64(now_s),
+            EGOV_DB_PARAM_TEXT(cl->client),
+            EGOV_DB_PARAM_TEXT(cl->msgid),
+            EGOV_DB_PARAM_INT64(cl->expires_s),
+            EGOV_DB_PARAM_INT64(now_s),
             EGOV_DB_PARAM_END,
         };
         qs = egov_db_exec(c, &st_claim, p);
@@ -648,6 +651,64 @@ static const struct egov_db_stmt st_accesses = {
     " ORDER BY seq DESC LIMIT $2",
     NULL};
 
+static const struct egov_db_stmt st_service_openapi = {
+    "gw_service_openapi", "SELECT openapi FROM gw_service WHERE id = $1", NULL};
+
+/* What a reader calls a consumer system and a service, looked up once each. */
+struct names {
+    char key[300];
+    char name[300]; /* "" if none is known */
+};
+#define NAMES_MAX 32
+
+/* The agency of system id TW/GOV/<code>/..., by its code in the directory; "" if unknown. */
+static const char *agency_name(struct egov_db *db, const char *system, struct names *cache,
+                               size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(cache[i].key, system) == 0)
+            return cache[i].name;
+    if (*n == NAMES_MAX)
+        return "";
+    struct names *e = &cache[(*n)++];
+    egov_utf8_copy(e->key, sizeof e->key, system);
+    e->name[0] = '\0';
+    struct egov_gateway_id id;
+    char why[120];
+    if (egov_gateway_member_id_parse(system, &id, why, sizeof why) == EGOV_EC_NONE) {
+        struct egov_directory_agency a;
+        if (egov_directory_agency_by_code(db, id.agency, &a) == EGOV_DB_ONE_ROW)
+            egov_utf8_copy(e->name, sizeof e->name, a.name);
+    }
+    return e->name;
+}
+
+/* The title of a service's OpenAPI description; "" if it has none. */
+static const char *service_title(struct egov_db_conn *c, const char *service, struct names *cache,
+                                 size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(cache[i].key, service) == 0)
+            return cache[i].name;
+    if (*n == NAMES_MAX)
+        return "";
+    struct names *e = &cache[(*n)++];
+    egov_utf8_copy(e->key, sizeof e->key, service);
+    e->name[0] = '\0';
+    struct egov_db_rows *rows = NULL;
+    struct egov_db_param p[] = {EGOV_DB_PARAM_TEXT(service), EGOV_DB_PARAM_END};
+    if (egov_db_query(c, &st_service_openapi, p, &rows) == EGOV_DB_ONE_ROW &&
+        !egov_db_rows_is_null(rows, 0, 0)) {
+        json_t *doc = json_loads(egov_db_rows_text(rows, 0, 0), 0, NULL);
+        const char *t = json_string_value(json_object_get(json_object_get(doc, "info"), "title"));
+        if (t != NULL)
+            egov_utf8_copy(e->name, sizeof e->name, t);
+        json_decref(doc);
+    }
+    egov_db_rows_free(rows);
+    return e->name;
+}
+
 json_t *egov_gateway_accesses(struct egov_db *db, const char *user_id, unsigned int limit)
 {
     if (user_id == NULL || *user_id == '\0')
@@ -660,21 +721,49 @@ json_t *egov_gateway_accesses(struct egov_db *db, const char *user_id, unsigned 
                                 EGOV_DB_PARAM_END};
     enum egov_db_qs qs = egov_db_query(c, &st_accesses, p, &rows);
     json_t *out = NULL;
-    if (qs >= 0) {
+    struct names *agencies = egov_calloc(2 * NAMES_MAX, sizeof *agencies);
+    struct names *titles = agencies != NULL ? agencies + NAMES_MAX : NULL;
+    size_t n_agencies = 0, n_titles = 0;
+    if (qs >= 0 && agencies != NULL) {
         out = json_array();
         for (size_t r = 0; out != NULL && r < egov_db_rows_count(rows); r++) {
-            char at[32];
-            egov_time_rfc3339(egov_db_rows_int64(rows, r, 0), at);
-            json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "at", at,
-                                                 "client", egov_db_rows_text(rows, r, 1), "service",
-                                                 egov_db_rows_text(rows, r, 2), "method",
-                                                 egov_db_rows_text(rows, r, 3), "status",
-                                                 (json_int_t)egov_db_rows_int64(rows, r, 4),
-                                                 "end_user", egov_db_rows_text(rows, r, 5)));
+            char at[32], local[32];
+            int64_t at_us = egov_db_rows_int64(rows, r, 0);
+            egov_time_rfc3339(at_us, at);
+            /* Taiwan keeps UTC+8 all year */
+            time_t t = (time_t)(at_us / 1000000) + 8 * 3600;
+            struct tm tm;
+            if (gmtime_r(&t, &tm) == NULL ||
+                strftime(local, sizeof local, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                local[0] = '\0';
+            const char *client = egov_db_rows_text(rows, r, 1);
+            const char *service = egov_db_rows_text(rows, r, 2);
+            int64_t status = egov_db_rows_int64(rows, r, 4);
+            const char *title = service_title(c, service, titles, &n_titles);
+            json_array_append_new(
+                out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:n, s:s?, s:s}", "at", at,
+                               "at_taipei", local, "client", client, "service", service, "method",
+                               egov_db_rows_text(rows, r, 3), "status", (json_int_t)status,
+                               "end_user", egov_db_rows_text(rows, r, 5), "agency_name",
+                               "service_title", title[0] ? title : NULL, "outcome",
+                               status < 400   ? "answered"
+                               : status < 500 ? "refused"
+                                              : "failed"));
         }
     }
     egov_db_rows_free(rows);
     egov_db_release(c);
+    /* the directory takes a connection of its own: asked once this one is back */
+    size_t k;
+    json_t *row;
+    json_array_foreach(out, k, row)
+    {
+        const char *agency = agency_name(db, json_string_value(json_object_get(row, "client")),
+                                         agencies, &n_agencies);
+        if (agency[0] != '\0')
+            json_object_set_new(row, "agency_name", json_string(agency));
+    }
+    egov_free(agencies);
     return out;
 }
 

@@ -275,8 +275,12 @@ int egov_gateway_audit_bodies(struct egov_db *db, int64_t seq, struct egov_buf *
 
 /**
  * The accesses to the data of citizen @p user_id (national id), newest
- * first: a new JSON array of {at, client, service, method, status}
- * (caller decrefs), or NULL on database errors.
+ * first: a new JSON array of {at, at_taipei, client, service, method,
+ * status, end_user, agency_name, service_title, outcome} (caller decrefs),
+ * or NULL on database errors.  agency_name is the directory's name for the
+ * system's agency code and service_title the title of the service's
+ * OpenAPI description, each null when unknown; outcome is "answered",
+ * "refused" or "failed".
  */
 json_t *egov_gateway_accesses(struct egov_db *db, const char *user_id, unsigned int limit);
 

@@ -280,6 +280,12 @@ struct gw_stats_labels {
  * every text escaped, no script.
  */
 void gw_stats_svg(const struct gw_stats_labels *lb, struct egov_buf *out);
+/**
+ * Renders @p count labelled values as a horizontal SVG bar chart titled
+ * @p title into @p out (every text escaped, no script).
+ */
+void gw_svg_hbars(struct egov_buf *out, const char *title, const char *const *labels,
+                  const double *values, size_t count);
 void gw_stats_fini(void);
 
 /** Sends an X-Road error {type, message, detail} with X-Road-Error. */

@@ -215,6 +215,42 @@ void gw_stats_svg(const struct gw_stats_labels *lb, struct egov_buf *out)
     egov_buf_puts(out, "</svg>");
 }
 
+void gw_svg_hbars(struct egov_buf *out, const char *title, const char *const *labels,
+                  const double *values, size_t count)
+{
+    enum { W = 720, ROW = 40, TOP = 8, LEFT = 4, BAR_W = 560, BAR_H = 14 };
+    double max = 0;
+    for (size_t i = 0; i < count; i++)
+        if (values[i] > max)
+            max = values[i];
+    if (max <= 0)
+        max = 1;
+    egov_buf_printf(
+        out,
+        "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\""
+        " role=\"img\" aria-labelledby=\"hbars-title\"><title id=\"hbars-title\">",
+        W, TOP + (int)count * ROW + 4);
+    egov_buf_html_escape(out, title, strlen(title));
+    egov_buf_puts(out, "</title>");
+    for (size_t i = 0; i < count; i++) {
+        int y = TOP + (int)i * ROW;
+        double w = (double)BAR_W * values[i] / max;
+        if (w < 1.0)
+            w = 1.0;
+        egov_buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"13\">", LEFT, y + 12);
+        egov_buf_html_escape(out, labels[i], strlen(labels[i]));
+        egov_buf_printf(out,
+                        "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+                        "fill=\"#1d5fa8\"><title>",
+                        LEFT, y + 18, w, BAR_H);
+        egov_buf_html_escape(out, labels[i], strlen(labels[i]));
+        egov_buf_printf(out,
+                        ": %g</title></rect><text x=\"%.1f\" y=\"%d\" font-size=\"12\">%g</text>",
+                        values[i], LEFT + w + 6, y + 30, values[i]);
+    }
+    egov_buf_puts(out, "</svg>");
+}
+
 void gw_stats_fini(void)
 {
     pthread_mutex_lock(&lock);

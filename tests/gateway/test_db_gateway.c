@@ -278,6 +278,26 @@ static long audit_count(unsigned int status, const char *service)
     return n;
 }
 
+/* The citizen PERSON's account, and a route that signs it in (sets the cookie). */
+static char citizen_account[37];
+
+static void test_login_route(struct egov_req *req)
+{
+    static const char *const amr[] = {"pwd"};
+    struct egov_account_session s;
+    if (egov_account_session_create(req, citizen_account, amr, 1, &s) != EGOV_DB_ONE_ROW) {
+        egov_reply_problem(req, EGOV_EC_DB_HARD_ERROR, NULL, NULL);
+        return;
+    }
+    egov_reply_json(req, 200, json_pack("{s:s}", "session", s.id));
+}
+
+static const struct egov_route test_routes[] = {
+    {EGOV_M_GET, "/test/login", test_login_route, 0, 0, "test-login"},
+    EGOV_ROUTE_END,
+};
+static const struct egov_route_table test_table = {"test", test_routes};
+
 /* ------------------------------------------------------------------ */
 /* Set-up                                                              */
 /* ------------------------------------------------------------------ */
@@ -319,7 +339,7 @@ static int setup(void **state)
     if (getenv("EGOV_LOCALEDIR") != NULL)
         egov_i18n_load(getenv("EGOV_LOCALEDIR"));
     struct egov_module_env env = {&cfg, db, NULL};
-    if (!egov_gateway_module.init(&env))
+    if (!egov_account_module.init(&env) || !egov_gateway_module.init(&env))
         return -1;
 
     struct egov_server_options opt = {0};
@@ -330,7 +350,7 @@ static int setup(void **state)
     if (!egov_test_inproc_start(pt, &opt, &provider))
         return -1;
     const struct egov_route_table *gt[] = {egov_gateway_module.routes, &egov_http_core_routes,
-                                           NULL};
+                                           &test_table, NULL};
     if (!egov_test_inproc_start(gt, &opt, &gw))
         return -1;
 
@@ -382,6 +402,8 @@ static int teardown(void **state)
     egov_test_inproc_stop(&gw, 1000);
     egov_test_inproc_stop(&provider, 1000);
     egov_gateway_module.fini();
+    if (egov_account_module.fini != NULL)
+        egov_account_module.fini();
     egov_sigkey_free(client_key);
     egov_sigkey_free(other_key);
     egov_db_close(db);
@@ -1330,6 +1352,81 @@ static void test_admin_api_and_pages(void **state)
 }
 
 /* The citizen's page renders the accesses, in both languages. */
+/*
+ * The citizen's page: signed in as PERSON, /my/access shows the accesses
+ * by agency as a chart and every access in Taiwan time with what was done
+ * and how it ended, in words; the API gives the same rows with those
+ * fields.  Signed out it sends the browser to the login page.
+ */
+static void test_my_access_page(void **state)
+{
+    (void)state;
+    assert_true(egov_gateway_audit_flush());
+    const char *field = NULL;
+    struct egov_account_new acct = {PERSON, "王大同", NULL, "quiet river lantern 7319", true};
+    assert_int_equal(egov_account_add(db, &acct, NULL, citizen_account, &field), EGOV_EC_NONE);
+    struct egov_test_response r;
+    const char *html_only[] = {"Accept: text/html", NULL};
+    assert_true(egov_test_http(&gw, "GET", "/my/access", html_only, NULL, 0, &r));
+    assert_int_equal(r.status, 303);
+    egov_test_response_free(&r);
+    assert_true(egov_test_http(&gw, "GET", "/test/login", NULL, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    char set[300], cookie[340];
+    assert_non_null(egov_test_response_header(&r, "Set-Cookie", set, sizeof set));
+    egov_test_response_free(&r);
+    char *semi = strchr(set, ';');
+    if (semi != NULL)
+        *semi = '\0';
+    snprintf(cookie, sizeof cookie, "Cookie: %s", set);
+    const char *html[] = {"Accept: text/html", "Accept-Language: zh-TW", cookie, NULL};
+    assert_true(egov_test_http(&gw, "GET", "/my/access", html, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "誰使用了我的資料"));
+    assert_non_null(strstr(r.body, "依機關"));
+    assert_non_null(strstr(r.body, "<svg class=\"chart\""));
+    assert_non_null(strstr(r.body, "查閱"));
+    assert_non_null(strstr(r.body, "已回覆"));
+    assert_non_null(strstr(r.body, "<code>" SVC "</code>"));
+    assert_non_null(strstr(r.body, ">王大同<")); /* the header names who is signed in */
+    assert_null(strstr(r.body, "<script>"));
+    egov_test_response_free(&r);
+
+    const char *api[] = {cookie, NULL};
+    assert_true(egov_test_http(&gw, "GET", "/api/gateway/my-access", api, NULL, 0, &r));
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    egov_test_response_free(&r);
+    assert_non_null(j);
+    json_t *rows = json_object_get(j, "accesses");
+    assert_true(json_array_size(rows) > 0);
+    assert_true(json_array_size(json_object_get(j, "summary")) > 0);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        /* Taiwan time is the UTC time plus eight hours */
+        const char *at = json_string_value(json_object_get(row, "at"));
+        const char *tw = json_string_value(json_object_get(row, "at_taipei"));
+        assert_non_null(at);
+        assert_non_null(tw);
+        struct tm tm;
+        memset(&tm, 0, sizeof tm);
+        assert_non_null(strptime(at, "%Y-%m-%dT%H:%M:%S", &tm));
+        time_t t = timegm(&tm) + 8 * 3600;
+        char want[32];
+        strftime(want, sizeof want, "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
+        assert_string_equal(tw, want);
+        const char *outcome = json_string_value(json_object_get(row, "outcome"));
+        int64_t status = json_integer_value(json_object_get(row, "status"));
+        assert_string_equal(outcome, status < 400   ? "answered"
+                                     : status < 500 ? "refused"
+                                                    : "failed");
+        assert_non_null(json_object_get(row, "agency_name")); /* null: no such agency code */
+    }
+    json_decref(j);
+}
+
 static void test_access_page_renders(void **state)
 {
     (void)state;
@@ -1376,6 +1473,7 @@ int main(void)
         cmocka_unit_test(test_certificate_client),
         cmocka_unit_test(test_admin_api_and_pages),
         cmocka_unit_test(test_access_page_renders),
+        cmocka_unit_test(test_my_access_page),
         cmocka_unit_test(test_retries_idempotent_only),
         cmocka_unit_test(test_rsa_consumer),
         cmocka_unit_test(test_durable_audit_and_cluster_replay),
