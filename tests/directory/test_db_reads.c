@@ -46,25 +46,6 @@ static int header_actor(struct egov_req *req, struct egov_oid_actor *out)
     return 1;
 }
 
-/* GET /test/login: starts a session of the test account (sets the cookie). */
-static void test_login_route(struct egov_req *req)
-{
-    static const char *const amr[] = {"pwd"};
-    struct egov_account_session s;
-
-    if (egov_account_session_create(req, account_id, amr, 1, &s) != EGOV_DB_ONE_ROW) {
-        egov_reply_problem(req, EGOV_EC_DB_HARD_ERROR, NULL, NULL);
-        return;
-    }
-    egov_reply_json(req, 200, json_pack("{s:s}", "session", s.id));
-}
-
-static const struct egov_route test_routes[] = {
-    {EGOV_M_GET, "/test/login", test_login_route, 0, 0, "test-login"},
-    EGOV_ROUTE_END,
-};
-static const struct egov_route_table test_table = {"test", test_routes};
-
 static int setup(void **state)
 {
     static const struct egov_module *const mods[] = {&egov_accounting_module, &egov_oid_module,
@@ -88,7 +69,7 @@ static int setup(void **state)
     egov_oid_set_actor_resolver(header_actor);
     tables[0] = egov_directory_module.routes;
     tables[1] = &egov_portal_routes;
-    tables[2] = &test_table;
+    tables[2] = &egov_test_session_routes;
     tables[3] = &egov_http_core_routes;
     opt.threads = 2;
     opt.db = db;
@@ -323,7 +304,7 @@ static void test_my_reads(void **state)
 {
     static const char *const html_h[] = {"Accept: text/html", NULL};
     struct egov_test_response r;
-    char set[512], cookie[600], *semi;
+    char cookie[600];
     const char *h[3] = {cookie, NULL, NULL};
     json_t *j;
 
@@ -332,13 +313,7 @@ static void test_my_reads(void **state)
     egov_test_response_free(&r);
     assert_int_equal(get("/me/reads", html_h, &r), 303); /* to the login page */
     egov_test_response_free(&r);
-    assert_int_equal(get("/test/login", NULL, &r), 200);
-    assert_non_null(egov_test_response_header(&r, "Set-Cookie", set, sizeof(set)));
-    egov_test_response_free(&r);
-    semi = strchr(set, ';');
-    if (semi != NULL)
-        *semi = '\0';
-    (void)snprintf(cookie, sizeof(cookie), "Cookie: %s", set);
+    assert_true(egov_test_sign_in(&srv, account_id, cookie, sizeof(cookie)));
     assert_int_equal(get("/api/directory/me/reads", h, &r), 200);
     j = json_loads(r.body, 0, NULL);
     assert_non_null(j);

@@ -278,25 +278,8 @@ static long audit_count(unsigned int status, const char *service)
     return n;
 }
 
-/* The citizen PERSON's account, and a route that signs it in (sets the cookie). */
+/* The citizen PERSON's account. */
 static char citizen_account[37];
-
-static void test_login_route(struct egov_req *req)
-{
-    static const char *const amr[] = {"pwd"};
-    struct egov_account_session s;
-    if (egov_account_session_create(req, citizen_account, amr, 1, &s) != EGOV_DB_ONE_ROW) {
-        egov_reply_problem(req, EGOV_EC_DB_HARD_ERROR, NULL, NULL);
-        return;
-    }
-    egov_reply_json(req, 200, json_pack("{s:s}", "session", s.id));
-}
-
-static const struct egov_route test_routes[] = {
-    {EGOV_M_GET, "/test/login", test_login_route, 0, 0, "test-login"},
-    EGOV_ROUTE_END,
-};
-static const struct egov_route_table test_table = {"test", test_routes};
 
 /* ------------------------------------------------------------------ */
 /* Set-up                                                              */
@@ -350,7 +333,7 @@ static int setup(void **state)
     if (!egov_test_inproc_start(pt, &opt, &provider))
         return -1;
     const struct egov_route_table *gt[] = {egov_gateway_module.routes, &egov_http_core_routes,
-                                           &test_table, NULL};
+                                           &egov_test_session_routes, NULL};
     if (!egov_test_inproc_start(gt, &opt, &gw))
         return -1;
 
@@ -1370,15 +1353,8 @@ static void test_my_access_page(void **state)
     assert_true(egov_test_http(&gw, "GET", "/my/access", html_only, NULL, 0, &r));
     assert_int_equal(r.status, 303);
     egov_test_response_free(&r);
-    assert_true(egov_test_http(&gw, "GET", "/test/login", NULL, NULL, 0, &r));
-    assert_int_equal(r.status, 200);
-    char set[300], cookie[340];
-    assert_non_null(egov_test_response_header(&r, "Set-Cookie", set, sizeof set));
-    egov_test_response_free(&r);
-    char *semi = strchr(set, ';');
-    if (semi != NULL)
-        *semi = '\0';
-    snprintf(cookie, sizeof cookie, "Cookie: %s", set);
+    char cookie[600];
+    assert_true(egov_test_sign_in(&gw, citizen_account, cookie, sizeof cookie));
     const char *html[] = {"Accept: text/html", "Accept-Language: zh-TW", cookie, NULL};
     assert_true(egov_test_http(&gw, "GET", "/my/access", html, NULL, 0, &r));
     assert_int_equal(r.status, 200);

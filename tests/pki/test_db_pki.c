@@ -57,27 +57,6 @@ static char *make_csr(EVP_PKEY *pk)
     return out;
 }
 
-/* GET /test/session?account=ID: signs that account in (sets the cookie). */
-static void test_session_route(struct egov_req *req)
-{
-    static const char *const amr[] = {"pwd"};
-    struct egov_account_session s;
-    const char *account = egov_req_query(req, "account");
-
-    if (account == NULL ||
-        egov_account_session_create(req, account, amr, 1, &s) != EGOV_DB_ONE_ROW) {
-        egov_reply_problem(req, EGOV_EC_GENERIC_NOT_FOUND, "account", NULL);
-        return;
-    }
-    egov_reply_json(req, 200, json_pack("{s:s}", "principal_id", s.principal_id));
-}
-
-static const struct egov_route test_routes[] = {
-    {EGOV_M_GET, "/test/session", test_session_route, 0, 0, "test-session"},
-    EGOV_ROUTE_END,
-};
-static const struct egov_route_table test_table = {"test", test_routes};
-
 static int setup(void **state)
 {
     static const struct egov_module *const mods[] = {&egov_accounting_module, &egov_oid_module,
@@ -117,7 +96,7 @@ static int setup(void **state)
     user_key = pk;
     tables[0] = egov_pki_module.routes;
     tables[1] = &egov_http_core_routes;
-    tables[2] = &test_table;
+    tables[2] = &egov_test_session_routes;
     opt.threads = 2;
     opt.db = db;
     opt.datadir = getenv("EGOV_DATADIR");

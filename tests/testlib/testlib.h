@@ -120,6 +120,26 @@ int egov_test_connect(unsigned int port);
 size_t egov_test_read_all(int fd, char *out, size_t outlen, unsigned int timeout_ms);
 
 /* ================================================================== */
+/* Signed-in browsers (testlib_session.c)                              */
+/* ================================================================== */
+
+struct egov_route_table;
+/**
+ * Routes for test servers whose pages need a signed-in browser:
+ * GET /test/session?account=ID starts a session of that account and sets
+ * its cookie (404 naming "account" if it cannot).  Needs the account
+ * module's tables in the database.
+ */
+extern const struct egov_route_table egov_test_session_routes;
+/**
+ * Signs account @p account_id in at @p srv (which serves
+ * egov_test_session_routes) and writes the header line "Cookie: name=value"
+ * that later requests send into @p cookie.  False if it did not work.
+ */
+bool egov_test_sign_in(const struct egov_test_server *srv, const char *account_id, char *cookie,
+                       size_t n);
+
+/* ================================================================== */
 /* End of HTTP helpers                                                 */
 /* ================================================================== */
 
