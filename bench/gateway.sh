@@ -32,6 +32,8 @@
 # GATEWAY_ONLY (set: skip the direct and nginx runs, for profiling),
 # BEFORE_GATEWAY (a shell command started as the gateway run begins, with
 # NODE_PID set, e.g. 'perf record -g -p $NODE_PID -o /tmp/gw.perf -- sleep 5'),
+# RATE (the consumer's calls per second through the cluster, default 0 = no
+# limit; set it high, e.g. 1000000, to measure the cost of counting calls),
 # NODE_THREADS (the node's http.threads, default 0 = one per CPU: a call
 # waiting for its provider is suspended and holds no thread).
 # Targets (2 cores): >= 10,000 calls/s through the gateway, >= 0.5x nginx,
@@ -125,7 +127,7 @@ else
 fi
 "$EGOV_BIN" db migrate >/dev/null 2>&1
 "$EGOV_BIN" gateway keygen --alg "$CLIENT_ALG" --out "$work/client.key" >"$work/client.pub"
-"$EGOV_BIN" gateway client-add --id "$CLIENT" --key "$work/client.pub"
+"$EGOV_BIN" gateway client-add --id "$CLIENT" --key "$work/client.pub" --rate "${RATE:-0}"
 curl -fsS "http://127.0.0.1:$bo_port/openapi.json" -o "$work/openapi.json"
 "$EGOV_BIN" gateway service-add --id "$SERVICE" --url "http://127.0.0.1:$bo_port" \
   --openapi "$work/openapi.json" --personal
@@ -253,4 +255,9 @@ printf 'node CPU per call through the gateway: %s us\n' \
 printf 'node RSS: idle %.1f MB, after the run %.1f MB\n' "$(awk -v k="$rss_idle" 'BEGIN {print k / 1024}')" \
   "$(awk -v k="$rss_end" 'BEGIN {print k / 1024}')"
 printf 'audit entries written: %s\n' "$(sql 'SELECT COUNT(*) FROM gw_audit')"
+if [ "${RATE:-0}" -gt 0 ]; then
+  printf 'rate limit %s/s: at most %s calls answered in one second of the clock, %s refused as over the rate\n' \
+    "$RATE" "$(sql "SELECT COALESCE(MAX(n), 0) FROM (SELECT at / 1000000 AS s, COUNT(*) AS n FROM gw_audit WHERE seq > $seq0 AND status = 200 GROUP BY at / 1000000) per_second")" \
+    "$(sql "SELECT COUNT(*) FROM gw_audit WHERE seq > $seq0 AND status = 429")"
+fi
 "$EGOV_BIN" audit verify 2>/dev/null

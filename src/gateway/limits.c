@@ -10,8 +10,9 @@
  * to decide.  A sync thread per node adds the node's new calls to the table
  * and reads the cluster's total back (one upsert ... RETURNING per calling
  * consumer, at READ COMMITTED so that nodes updating one row do not fail
- * each other), every SYNC_MS while a consumer calls, and at once when the
- * node's unsynced calls for a consumer reach a fifth of its rate.
+ * each other): at once when the node's unsynced calls for a consumer reach
+ * a fifth of its rate, every SYNC_MS while the consumer is within half of
+ * its rate, and every SYNC_IDLE_MS while it calls far below it.
  *
  * What that allows: between two syncs a node decides on what it last
  * heard, so when several nodes take a burst for one consumer in the same
@@ -37,12 +38,13 @@
 
 #include "gateway/gw_int.h"
 
-#define SLOTS       1024
-#define SYNC_MS     20
-#define BACKOFF_MAX 1000 /* ms between syncs while the database fails */
-#define IDLE_DROP_S 60   /* entries unused this long are forgotten */
-#define PURGE_EVERY 60   /* seconds between deletions of old windows */
-#define SYNC_BATCH  512
+#define SLOTS        1024
+#define SYNC_MS      20   /* sync period for consumers near their limit */
+#define SYNC_IDLE_MS 100  /* ... and for the others, while they call */
+#define BACKOFF_MAX  1000 /* ms between syncs while the database fails */
+#define IDLE_DROP_S  60   /* entries unused this long are forgotten */
+#define PURGE_EVERY  60   /* seconds between deletions of old windows */
+#define SYNC_BATCH   512
 
 static const struct egov_db_stmt st_rate_add = {
     "gw_rate_add",
@@ -58,6 +60,8 @@ static const struct egov_db_stmt st_rate_purge = {"gw_rate_purge",
 struct rate_entry {
     struct rate_entry *next;
     int64_t win;          /* the second these counts are for */
+    int64_t synced_us;    /* when a sync last took this entry (monotonic) */
+    unsigned int rate;    /* the consumer's rate when last used */
     unsigned int known;   /* the cluster's count for win, as last read */
     unsigned int pending; /* admitted here since the last sync began */
     unsigned int syncing; /* admitted here, being added by the running sync */
@@ -145,6 +149,7 @@ bool gw_rate_take(const char *client, unsigned int rate)
             e->win = w;
             e->known = e->pending = e->syncing = 0;
         }
+        e->rate = rate;
         ok = (uint64_t)e->known + e->syncing + e->pending < rate;
         if (ok)
             e->pending++;
@@ -202,16 +207,36 @@ static enum egov_db_qs purge_body(struct egov_db_conn *c, void *cls)
 }
 
 /*
- * Takes what the consumers active in this second have admitted here since
- * the last sync (moving it to "syncing"), round robin over the table when
- * more than SYNC_BATCH are active, and forgets entries idle for a minute.
- * Under lim_lock.  Returns the number of items filled.
+ * True if entry @p e (active in this second) is due for a sync at
+ * @p now_us: it has admitted a fifth of its rate unsynced, or it is within
+ * half of its rate (then every SYNC_MS, to hear the other nodes early), or
+ * it has unsynced calls and was last synced SYNC_IDLE_MS ago.  A consumer
+ * far from its limit thus costs a node at most ten upserts a second.
  */
-static size_t take_snapshot(void)
+static bool sync_due(const struct rate_entry *e, int64_t now_us)
+{
+    unsigned int hurry_at = e->rate >= 5 ? e->rate / 5 : 1;
+    int64_t since = now_us - e->synced_us;
+    if (e->pending >= hurry_at)
+        return true;
+    if (2 * ((uint64_t)e->known + e->syncing + e->pending) >= e->rate)
+        return since >= SYNC_MS * 1000;
+    return e->pending > 0 && since >= SYNC_IDLE_MS * 1000;
+}
+
+/*
+ * Takes what the consumers due for a sync have admitted here since the last
+ * one (moving it to "syncing"), round robin over the table when more than
+ * SYNC_BATCH are due, and forgets entries idle for a minute.  *@p active
+ * tells whether any consumer called in this second.  Under lim_lock.
+ * Returns the number of items filled.
+ */
+static size_t take_snapshot(bool *active)
 {
     size_t n = 0;
-    int64_t w = now_s();
+    int64_t w = now_s(), now_us = egov_mono_us();
     unsigned int s = scan_from;
+    *active = false;
     for (unsigned int k = 0; k < SLOTS && n < SYNC_BATCH; k++, s = (s + 1) % SLOTS) {
         struct rate_entry **pp = &rates[s];
         while (*pp != NULL) {
@@ -221,12 +246,15 @@ static size_t take_snapshot(void)
                 egov_free(e);
                 continue;
             }
-            if (e->win == w && n < SYNC_BATCH) {
+            if (e->win == w)
+                *active = true;
+            if (e->win == w && n < SYNC_BATCH && sync_due(e, now_us)) {
                 char *copy = egov_strdup(e->client);
                 if (copy != NULL) {
                     lim_items[n] = (struct sync_item){copy, w, e->pending, -1};
                     e->syncing += e->pending;
                     e->pending = 0;
+                    e->synced_us = now_us;
                     n++;
                 }
             }
@@ -267,11 +295,13 @@ static void *lim_main(void *arg)
     long backoff_ms = 0; /* > 0 while the database fails */
     pthread_mutex_lock(&lim_lock);
     while (!lim_stopping) {
-        size_t n = take_snapshot();
+        bool active = false;
+        size_t n = take_snapshot(&active);
         if (n == 0) {
-            /* nobody limited is calling: wait for a call (or a second, to forget idle entries) */
+            /* nothing due: look again soon while consumers call, else wait for a
+             * call (or a second, to forget idle entries) */
             struct timespec ts;
-            deadline_in(&ts, 1000);
+            deadline_in(&ts, active ? SYNC_MS : 1000);
             pthread_cond_timedwait(&lim_cond, &lim_lock, &ts);
             continue;
         }
