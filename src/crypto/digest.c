@@ -2,19 +2,38 @@
  * digest.c -- SHA-256, HMAC, constant-time compare, hex, base64url, random
  * tokens: thin wrappers over OpenSSL 3.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "crypto/crypto.h"
 
+/*
+ * SHA-256 and HMAC are fetched from the provider once: EVP_sha256() and
+ * HMAC() look them up again at each call in OpenSSL 3, which costs about
+ * as much as hashing a few hundred bytes.
+ */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+static EVP_MAC *hmac_mac;
+
+static void fetch_algorithms(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 bool egov_sha256(const void *p, size_t n, uint8_t out[EGOV_SHA256_LEN])
 {
     unsigned int len = 0;
-    return EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) == 1 && len == EGOV_SHA256_LEN;
+    pthread_once(&fetch_once, fetch_algorithms);
+    return EVP_Digest(p, n, out, &len, sha256_md != NULL ? sha256_md : EVP_sha256(), NULL) == 1 &&
+           len == EGOV_SHA256_LEN;
 }
 
 bool egov_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
@@ -23,8 +42,19 @@ bool egov_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t ms
     unsigned int len = 0;
     if (keylen > INT32_MAX)
         return false;
-    return HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, out, &len) != NULL &&
-           len == EGOV_SHA256_LEN;
+    pthread_once(&fetch_once, fetch_algorithms);
+    if (hmac_mac == NULL)
+        return HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, out, &len) != NULL &&
+               len == EGOV_SHA256_LEN;
+    EVP_MAC_CTX *c = EVP_MAC_CTX_new(hmac_mac);
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    size_t outlen = 0;
+    bool ok = c != NULL && EVP_MAC_init(c, key, keylen, params) == 1 &&
+              EVP_MAC_update(c, msg, msglen) == 1 &&
+              EVP_MAC_final(c, out, &outlen, EGOV_SHA256_LEN) == 1 && outlen == EGOV_SHA256_LEN;
+    EVP_MAC_CTX_free(c);
+    return ok;
 }
 
 bool egov_ct_equal(const void *a, const void *b, size_t n)

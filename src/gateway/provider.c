@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -90,9 +91,32 @@ int gw_secret_file_create(const char *path, const void *data, size_t len)
     return rc;
 }
 
+/*
+ * The secrets of the systems this node forwards to, derived once each: a
+ * node talks to a few dozen providers, and deriving costs an HMAC per
+ * call.  Cleared with the master key.
+ */
+#define SECRET_CACHE 64
+static struct {
+    char system[300];
+    uint8_t secret[32];
+} secret_cache[SECRET_CACHE];
+static size_t secret_cached;
+static pthread_mutex_t secret_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Forgets every derived secret (the master key is about to change or go). */
+static void secrets_clear(void)
+{
+    pthread_mutex_lock(&secret_lock);
+    OPENSSL_cleanse(secret_cache, sizeof secret_cache);
+    secret_cached = 0;
+    pthread_mutex_unlock(&secret_lock);
+}
+
 bool gw_provider_master_load(const struct egov_config *cfg)
 {
     char path[600];
+    secrets_clear();
     if (cfg->gateway_provider_secret_file[0] != '\0')
         snprintf(path, sizeof path, "%s", cfg->gateway_provider_secret_file);
     else {
@@ -138,6 +162,7 @@ bool gw_provider_master_load(const struct egov_config *cfg)
 
 void gw_provider_master_forget(void)
 {
+    secrets_clear();
     OPENSSL_cleanse(master, sizeof master);
     master_set = false;
 }
@@ -146,11 +171,31 @@ bool gw_provider_secret(const char *system_id, uint8_t out[32])
 {
     if (!master_set)
         return false;
+    bool fits = strlen(system_id) < sizeof secret_cache[0].system;
+    if (fits) {
+        pthread_mutex_lock(&secret_lock);
+        for (size_t i = 0; i < secret_cached; i++)
+            if (strcmp(secret_cache[i].system, system_id) == 0) {
+                memcpy(out, secret_cache[i].secret, 32);
+                pthread_mutex_unlock(&secret_lock);
+                return true;
+            }
+        pthread_mutex_unlock(&secret_lock);
+    }
     struct egov_buf b;
     egov_buf_init(&b);
     egov_buf_printf(&b, "egov gateway provider secret\n%s", system_id);
     bool ok = !b.oom && egov_hmac_sha256(master, sizeof master, b.data, b.len, out);
     egov_buf_free(&b);
+    if (ok && fits) {
+        pthread_mutex_lock(&secret_lock);
+        if (secret_cached < SECRET_CACHE) {
+            memcpy(secret_cache[secret_cached].system, system_id, strlen(system_id) + 1);
+            memcpy(secret_cache[secret_cached].secret, out, 32);
+            secret_cached++;
+        }
+        pthread_mutex_unlock(&secret_lock);
+    }
     return ok;
 }
 
@@ -171,7 +216,8 @@ static const char *provider_component(const char *name, void *cls)
     return egov_req_header(req, name);
 }
 
-/* Checks the gateway's hmac-sha256 signature on @p req, which must cover @p need (and content-digest with a body). */
+/* Checks the gateway's hmac-sha256 signature on @p req, which must cover @p need (and
+ * content-digest with a body). */
 static enum egov_ec verify_gateway_hmac(const struct egov_req *req, const uint8_t secret[32],
                                         unsigned int skew_s, const char *const *need, size_t nneed,
                                         char *why, size_t whylen)
@@ -191,15 +237,16 @@ static enum egov_ec verify_gateway_hmac(const struct egov_req *req, const uint8_
     if (!gw_sig_input_parse(si, &in, req->arena, why, whylen))
         goto done;
     if (strcmp(in.alg, "hmac-sha256") != 0 || strcmp(in.keyid, "gateway") != 0) {
-        snprintf(why, whylen, "the signature must be the gateway's (keyid \"gateway\", alg "
-                              "\"hmac-sha256\")");
+        snprintf(why, whylen,
+                 "the signature must be the gateway's (keyid \"gateway\", alg "
+                 "\"hmac-sha256\")");
         goto done;
     }
     bool query = req->raw_query != NULL && req->raw_query[0] != '\0';
     for (size_t i = 0; i < nneed + (req->body_len > 0) + query; i++) {
-        const char *want = i < nneed                              ? need[i]
+        const char *want = i < nneed                         ? need[i]
                            : i == nneed && req->body_len > 0 ? "content-digest"
-                                                                 : "@query";
+                                                             : "@query";
         bool have = false;
         for (unsigned int j = 0; j < in.ncomponents && !have; j++)
             have = strcmp(in.components[j], want) == 0;
