@@ -11,6 +11,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -140,8 +141,15 @@ static EVP_MD_CTX *ctx_for(const struct egov_sigkey *k, enum egov_sigkey_alg alg
     if (ctx == NULL)
         return NULL;
     const EVP_MD_CTX *t = (int)alg > 0 && (int)alg < ALG_SLOTS ? k->tpl[alg][sign ? 1 : 0] : NULL;
-    if (t != NULL && EVP_MD_CTX_copy_ex(ctx, t) == 1)
-        return ctx;
+    if (t != NULL) {
+        /* a copy that fails (an OpenSSL that cannot copy the context) leaves no error behind */
+        ERR_set_mark();
+        if (EVP_MD_CTX_copy_ex(ctx, t) == 1) {
+            ERR_clear_last_mark();
+            return ctx;
+        }
+        ERR_pop_to_mark();
+    }
     if (digest_init(ctx, k, alg, sign))
         return ctx;
     EVP_MD_CTX_free(ctx);
