@@ -65,6 +65,14 @@ char *egov_strdup(const char *s)
     return d;
 }
 
+uint32_t egov_str_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
 void egov_free(void *p)
 {
     free(p);

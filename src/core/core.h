@@ -28,6 +28,8 @@ void *egov_calloc(size_t nmemb, size_t size);
 void *egov_realloc(void *p, size_t n);
 /** strdup() through egov_malloc(); NULL if @p s is NULL or on failure. */
 char *egov_strdup(const char *s);
+/** FNV-1a hash of the NUL-terminated @p s, for in-memory hash tables (not for secrets). */
+uint32_t egov_str_hash(const char *s);
 /** Frees memory from the egov_* allocators (or plain malloc). */
 void egov_free(void *p);
 
@@ -398,6 +400,11 @@ bool egov_time_parse_rfc3339(const char *s, int64_t *us);
 bool egov_time_roc_date(int year, int month, int day, char *out, size_t outlen);
 /** Parses "中華民國115年11月27日" or "115/11/27" or "1151127" into a Gregorian date. */
 bool egov_time_parse_roc_date(const char *s, int *year, int *month, int *day);
+/**
+ * Formats @p us (epoch microseconds) as Taiwan time (UTC+8, no daylight
+ * saving) "YYYY-MM-DD hh:mm:ss" into @p out[20], for people to read.
+ */
+void egov_time_taipei(int64_t us, char out[20]);
 /** Formats an HTTP-date (RFC 9110 IMF-fixdate) into @p out[30]. */
 void egov_time_http_date(time_t t, char out[30]);
 

@@ -68,6 +68,18 @@ static char *put_num(char *p, int v, int width)
     return p + width;
 }
 
+void egov_time_taipei(int64_t us, char out[20])
+{
+    int64_t secs = us / 1000000;
+    if (us % 1000000 < 0)
+        secs--;
+    time_t t = (time_t)(secs + 8 * 3600);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999 ||
+        strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        snprintf(out, 20, "%s", "0000-00-00 00:00:00");
+}
+
 void egov_time_rfc3339(int64_t us, char out[32])
 {
     int64_t secs = us / 1000000;

@@ -727,15 +727,10 @@ json_t *egov_gateway_accesses(struct egov_db *db, const char *user_id, unsigned 
     if (qs >= 0 && agencies != NULL) {
         out = json_array();
         for (size_t r = 0; out != NULL && r < egov_db_rows_count(rows); r++) {
-            char at[32], local[32];
+            char at[32], local[20];
             int64_t at_us = egov_db_rows_int64(rows, r, 0);
             egov_time_rfc3339(at_us, at);
-            /* Taiwan keeps UTC+8 all year */
-            time_t t = (time_t)(at_us / 1000000) + 8 * 3600;
-            struct tm tm;
-            if (gmtime_r(&t, &tm) == NULL ||
-                strftime(local, sizeof local, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-                local[0] = '\0';
+            egov_time_taipei(at_us, local);
             const char *client = egov_db_rows_text(rows, r, 1);
             const char *service = egov_db_rows_text(rows, r, 2);
             int64_t status = egov_db_rows_int64(rows, r, 4);

@@ -96,10 +96,7 @@ static bool lim_running, lim_stopping, lim_hurry;
 
 static unsigned int slot_of(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % SLOTS;
+    return egov_str_hash(s) % SLOTS;
 }
 
 static int64_t now_s(void)

@@ -106,10 +106,7 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static unsigned int hash_of(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % TABLE_SLOTS;
+    return egov_str_hash(s) % TABLE_SLOTS;
 }
 
 /*

@@ -452,10 +452,7 @@ static struct cli_slot cli_cache[CACHE_SLOTS];
 
 static unsigned int slot_of(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % CACHE_SLOTS;
+    return egov_str_hash(s) % CACHE_SLOTS;
 }
 
 static const struct egov_db_stmt st_service_get = {

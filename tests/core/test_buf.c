@@ -12,6 +12,15 @@
 
 #include "core/core.h"
 
+/* egov_str_hash is FNV-1a: the published values of "" and "a" */
+static void test_str_hash(void **state)
+{
+    (void)state;
+    assert_int_equal(egov_str_hash(""), 2166136261u);
+    assert_int_equal(egov_str_hash("a"), 0xe40c292cu);
+    assert_true(egov_str_hash("TW/GOV/MOF/tax") != egov_str_hash("TW/GOV/MOF/tay"));
+}
+
 static void test_growth(void **state)
 {
     struct egov_buf b;
@@ -135,8 +144,11 @@ static void test_steal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_growth),        cmocka_unit_test(test_html_escape),
-        cmocka_unit_test(test_max_is_sticky), cmocka_unit_test(test_alloc_failure_is_sticky),
+        cmocka_unit_test(test_str_hash),
+        cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_html_escape),
+        cmocka_unit_test(test_max_is_sticky),
+        cmocka_unit_test(test_alloc_failure_is_sticky),
         cmocka_unit_test(test_steal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

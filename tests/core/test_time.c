@@ -38,6 +38,19 @@ static void test_rfc3339_format(void **state)
     assert_string_equal(out, "9999-12-31T23:59:59.999Z");
 }
 
+static void test_taipei(void **state)
+{
+    (void)state;
+    char out[20];
+    egov_time_taipei(0, out);
+    assert_string_equal(out, "1970-01-01 08:00:00");
+    /* 16:30 UTC on 27 November is half past midnight on the 28th in Taiwan */
+    egov_time_taipei((1795737600LL + 16 * 3600 + 30 * 60) * SEC + 999999, out);
+    assert_string_equal(out, "2026-11-28 00:30:00");
+    egov_time_taipei(-1, out);
+    assert_string_equal(out, "1970-01-01 07:59:59");
+}
+
 static void test_rfc3339_parse(void **state)
 {
     static const struct {
@@ -244,10 +257,11 @@ static void test_http_date(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_clocks),         cmocka_unit_test(test_rfc3339_format),
-        cmocka_unit_test(test_rfc3339_parse),  cmocka_unit_test(test_rfc3339_round_trip),
-        cmocka_unit_test(test_roc_format),     cmocka_unit_test(test_roc_parse),
-        cmocka_unit_test(test_roc_round_trip), cmocka_unit_test(test_http_date),
+        cmocka_unit_test(test_clocks),        cmocka_unit_test(test_rfc3339_format),
+        cmocka_unit_test(test_rfc3339_parse), cmocka_unit_test(test_rfc3339_round_trip),
+        cmocka_unit_test(test_taipei),        cmocka_unit_test(test_roc_format),
+        cmocka_unit_test(test_roc_parse),     cmocka_unit_test(test_roc_round_trip),
+        cmocka_unit_test(test_http_date),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
