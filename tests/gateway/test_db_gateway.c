@@ -489,6 +489,25 @@ static void test_call_ok(void **state)
     assert_true(audit_count(200, SVC) >= 1);
 }
 
+/* POSTs @p size bytes as X-Road-Id @p msgid and expects 413 Client.MessageTooLarge. */
+static void post_too_large(size_t size, const char *msgid)
+{
+    struct egov_test_response r;
+    char *body = malloc(size + 1);
+    assert_non_null(body);
+    memset(body, 'x', size);
+    body[size] = '\0';
+    char id[80];
+    snprintf(id, sizeof id, "X-Road-Id: %s", msgid);
+    const char *h[] = {"X-Road-Client: " CLIENT, id, "Content-Type: application/octet-stream",
+                       NULL};
+    assert_true(
+        egov_test_http(&gw, "POST", "/r1/" SVC "/persons/" PERSON "/echo", h, body, size, &r));
+    expect_error(&r, 413, "Client.MessageTooLarge");
+    egov_test_response_free(&r);
+    free(body);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -567,37 +586,11 @@ static void test_refusals(void **state)
     }
 
     /* a body over the gateway's limit (1 MiB): refused in the X-Road shape and audited */
-    {
-        size_t big = 1536 * 1024;
-        char *body = malloc(big + 1);
-        assert_non_null(body);
-        memset(body, 'x', big);
-        body[big] = '\0';
-        const char *h[] = {"X-Road-Client: " CLIENT, "X-Road-Id: big-1",
-                           "Content-Type: application/octet-stream", NULL};
-        assert_true(
-            egov_test_http(&gw, "POST", "/r1/" SVC "/persons/" PERSON "/echo", h, body, big, &r));
-        expect_error(&r, 413, "Client.MessageTooLarge");
-        egov_test_response_free(&r);
-        free(body);
-        assert_true(audit_count(413, SVC) == 1);
-    }
+    post_too_large(1536 * 1024, "big-1");
+    assert_true(audit_count(413, SVC) == 1);
     /* over the route's limit (2 MiB), refused before the body is read: still audited */
-    {
-        size_t big = 3 * 1024 * 1024;
-        char *body = malloc(big + 1);
-        assert_non_null(body);
-        memset(body, 'y', big);
-        body[big] = '\0';
-        const char *h[] = {"X-Road-Client: " CLIENT, "X-Road-Id: big-2",
-                           "Content-Type: application/octet-stream", NULL};
-        assert_true(
-            egov_test_http(&gw, "POST", "/r1/" SVC "/persons/" PERSON "/echo", h, body, big, &r));
-        expect_error(&r, 413, "Client.MessageTooLarge");
-        egov_test_response_free(&r);
-        free(body);
-        assert_true(audit_count(413, SVC) == 2);
-    }
+    post_too_large(3 * 1024 * 1024, "big-2");
+    assert_true(audit_count(413, SVC) == 2);
 
     /* unsigned */
     const char *plain[] = {"X-Road-Client: " CLIENT, "X-Road-Id: x1", NULL};
@@ -703,11 +696,7 @@ static void test_rate_limit(void **state)
     struct egov_test_response r;
     unsigned int ok = 0, limited = 0;
     /* start with a fresh second: calls of the tests before may count in this one */
-    int64_t us = egov_now_us();
-    struct timespec align = {0, (long)(1000000 - us % 1000000) * 1000L};
-    if (align.tv_nsec >= 1000000000L)
-        align.tv_nsec = 999999999L;
-    nanosleep(&align, NULL);
+    egov_test_sleep_into_next_second(0);
     int64_t s0 = egov_now_us() / 1000000;
     for (int i = 0; i < 8; i++) {
         struct signed_req s;

@@ -163,13 +163,7 @@ static void test_replay_across_nodes(void **state)
     nanosleep(&pause, NULL);
     int passed = -1, limited = 0;
     for (int attempt = 0; attempt < 3 && passed < 0; attempt++) {
-        int64_t us = egov_now_us();
-        struct timespec align = {0, (long)(1000000 - us % 1000000) * 1000L + 5000000L};
-        if (align.tv_nsec >= 1000000000L) {
-            align.tv_sec = 1;
-            align.tv_nsec -= 1000000000L;
-        }
-        nanosleep(&align, NULL);
+        egov_test_sleep_into_next_second(5);
         int64_t second = egov_now_us() / 1000000;
         int ok = 0, refused = 0;
         for (int i = 0; i < 40; i++) {

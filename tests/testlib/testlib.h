@@ -111,6 +111,12 @@ const char *egov_test_response_header(const struct egov_test_response *r, const 
 /** Frees a response's members. */
 void egov_test_response_free(struct egov_test_response *r);
 
+/**
+ * Sleeps until @p after_ms milliseconds into the next second of the wall
+ * clock, for tests of things counted per second of the clock.
+ */
+void egov_test_sleep_into_next_second(unsigned int after_ms);
+
 /** Connects a TCP socket to 127.0.0.1:@p port; -1 on failure. */
 int egov_test_connect(unsigned int port);
 /**

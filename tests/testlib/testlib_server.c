@@ -378,3 +378,12 @@ bool egov_test_server_stop(struct egov_test_server *srv)
     srv->pid = 0;
     return ok;
 }
+
+void egov_test_sleep_into_next_second(unsigned int after_ms)
+{
+    int64_t us = egov_now_us();
+    int64_t wait_us = 1000000 - us % 1000000 + (int64_t)after_ms * 1000;
+    struct timespec ts = {(time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
