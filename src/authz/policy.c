@@ -312,17 +312,12 @@ enum egov_authz_decision egov_authz_grant_check(struct egov_db *db, const char *
                                                 const char *service_id, const char *method,
                                                 const char *path, const char **reason)
 {
-    const char *dummy;
-    if (reason == NULL)
-        reason = &dummy;
-    if (consumer == NULL || service_id == NULL || method == NULL || path == NULL ||
-        path[0] != '/') {
-        *reason = "the request does not name a consumer, a service, a method and a path";
-        return EGOV_AUTHZ_DENY;
-    }
     struct egov_authz_grants g;
+    if (consumer == NULL || service_id == NULL)
+        return egov_authz_grants_decide(NULL, method, path, reason); /* names what is missing */
     if (egov_authz_grants_of(db, consumer, service_id, &g) < 0) {
-        *reason = "the grants could not be read";
+        if (reason != NULL)
+            *reason = "the grants could not be read";
         return EGOV_AUTHZ_ERROR;
     }
     enum egov_authz_decision d = egov_authz_grants_decide(&g, method, path, reason);
